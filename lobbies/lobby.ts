@@ -1,0 +1,204 @@
+/**
+ * The lobby actor. Owns one world, its bounded inbox, its lifecycle machine
+ * and its status watch. It hears only LobbyCommands (`receive`) and speaks
+ * only LobbyEvents (`emit`), so it can run inline or in a worker unchanged.
+ *
+ * Per tick: drain the inbox in arrival order (inputs and spawns), apply the
+ * leaves that came after them, step the world, quantize, emit one frame.
+ */
+import { createActor, type Actor } from 'xstate';
+import { ErrorCode } from '../protocol/error-codes.js';
+import type { LobbyInput, LobbyPhase, LobbyStatus } from '../protocol/messages.js';
+import { quantBitsFor, quantizePositions } from '../protocol/quantize.js';
+import { Mpsc } from './channels/mpsc.js';
+import { Watch } from './channels/watch.js';
+import type { Clock } from './clock.js';
+import { describeError, lobbyMachine } from './lobby-machine.js';
+import type { LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.js';
+import { World } from './world/world.js';
+
+interface QueuedInput {
+  clientId: number;
+  input: LobbyInput;
+}
+
+export class Lobby {
+  readonly settings: LobbySettings;
+  readonly status: Watch<LobbyStatus>;
+  #emit: (event: LobbyEvent) => void;
+  #clock: Clock;
+  #world: World;
+  #quantBits: number;
+  #inbox: Mpsc<QueuedInput>;
+  #clients = new Set<number>();
+  #pendingLeaves: number[] = [];
+  /** Seqs applied during the current tick, flattened [clientId, seq, ...]. */
+  #tickAcks: number[] = [];
+  #tick = 0;
+  #dt: number;
+  #actor: Actor<typeof lobbyMachine>;
+  #applyInput = (queued: QueuedInput) => this.#apply(queued);
+
+  constructor(settings: LobbySettings, emit: (event: LobbyEvent) => void, clock: Clock) {
+    this.settings = settings;
+    this.#emit = emit;
+    this.#clock = clock;
+    this.#dt = 1 / settings.tickRate;
+    this.#quantBits = quantBitsFor(settings.worldSize);
+    this.#inbox = new Mpsc(settings.inboxCapacity);
+    this.#world = new World({
+      size: settings.worldSize,
+      particles: settings.particles,
+      maxParticles: settings.maxParticles,
+      seed: settings.seed,
+    });
+    this.status = new Watch<LobbyStatus>(this.#readStatus('starting'));
+    this.status.subscribe((status) => this.#emit({ type: 'status', status }));
+    this.#actor = createActor(lobbyMachine, {
+      clock,
+      input: {
+        idleTimeoutMs: settings.idleTimeoutMs,
+        closeGraceMs: settings.closeGraceMs,
+        tickRate: settings.tickRate,
+        maxCatchUpSteps: settings.maxCatchUpSteps,
+        clock,
+        tick: (lateMs) => this.#runTick(lateMs),
+        onTicksDropped: (steps) => this.#emit({ type: 'ticksDropped', steps }),
+      },
+    });
+    this.#actor.subscribe({
+      next: (snapshot) => {
+        const phase = phaseOf(snapshot.tags);
+        if (phase === 'failed' && this.phase !== 'failed') {
+          this.#emit({ type: 'failed', error: snapshot.context.error });
+        }
+        this.#publishStatus(phase);
+      },
+      error: (error) => this.#emit({ type: 'failed', error: describeError(error) }),
+    });
+  }
+
+  get phase(): LobbyPhase {
+    return this.status.get().phase;
+  }
+
+  start(): void {
+    this.#actor.start();
+    this.#actor.send({ type: 'READY' });
+  }
+
+  receive(command: LobbyCommand): void {
+    switch (command.type) {
+      case 'input': {
+        const result = this.#inbox.trySend({ clientId: command.clientId, input: command.input });
+        // The handle's credits keep the inbox from overflowing; if it ever
+        // does, the client still hears about it rather than losing the input.
+        if (result !== 'ok') {
+          this.#emit({
+            type: 'rejected',
+            clientId: command.clientId,
+            seq: command.input.seq,
+            code: result === 'full' ? ErrorCode.inboxFull : ErrorCode.lobbyClosed,
+            message: `lobby inbox ${result}`,
+          });
+        }
+        return;
+      }
+      case 'join':
+        this.#clients.add(command.clientId);
+        return this.#clientsChanged();
+      case 'leave':
+        if (this.#clients.delete(command.clientId)) this.#pendingLeaves.push(command.clientId);
+        return this.#clientsChanged();
+      case 'close':
+        return void this.#actor.send({ type: 'CLOSE', reason: command.reason });
+      case 'drain':
+        return void this.#actor.send({ type: 'DRAIN' });
+    }
+  }
+
+  #clientsChanged(): void {
+    this.#actor.send({ type: 'CLIENTS', clients: this.#clients.size });
+    this.#publishStatus(this.phase);
+  }
+
+  #runTick(lateMs: number): void {
+    const started = this.#clock.now();
+    const world = this.#world;
+    const countBefore = world.count;
+    const drained = this.#inbox.drain(this.#applyInput);
+    // Leaves arrive after every input their client sent, so applying them
+    // after the drain never lets a departed client's force come back.
+    for (const clientId of this.#pendingLeaves) world.removeForce(clientId);
+    this.#pendingLeaves.length = 0;
+    world.step(this.#dt);
+    this.#tick++;
+    const positions = new Uint16Array(world.count * 2);
+    quantizePositions(world.x, world.y, world.count, world.size, this.#quantBits, positions);
+    const acks = this.#tickAcks;
+    this.#tickAcks = [];
+    const durationMs = this.#clock.now() - started;
+    this.#emit({
+      type: 'frame',
+      tick: this.#tick,
+      count: world.count,
+      positions,
+      acks,
+      drained,
+      stats: { durationMs, lateMs },
+    });
+    if (world.count !== countBefore) this.#publishStatus(this.phase);
+  }
+
+  #apply({ clientId, input }: QueuedInput): void {
+    if (input.t === 'input') {
+      // A client that left keeps no force, even if its input was queued.
+      if (this.#clients.has(clientId)) this.#world.setForce(clientId, input.x, input.y, input.mode);
+    } else if (!this.#world.spawn(input.x, input.y, input.count)) {
+      this.#emit({
+        type: 'rejected',
+        clientId,
+        seq: input.seq,
+        code: ErrorCode.particleCap,
+        message: `spawning ${input.count} would exceed the lobby cap of ${this.#world.maxParticles} particles`,
+      });
+    }
+    this.#tickAcks.push(clientId, input.seq);
+  }
+
+  #readStatus(phase: LobbyPhase): LobbyStatus {
+    return {
+      id: this.settings.id,
+      phase,
+      tick: this.#tick,
+      clients: this.#clients.size,
+      particles: this.#world.count,
+      maxParticles: this.#world.maxParticles,
+    };
+  }
+
+  /** Sets the watch only when something a client would show has changed. */
+  #publishStatus(phase: LobbyPhase): void {
+    const current = this.status.get();
+    if (
+      current.phase === phase &&
+      current.clients === this.#clients.size &&
+      current.particles === this.#world.count
+    ) {
+      return;
+    }
+    if (this.status.closed) return;
+    this.status.set(this.#readStatus(phase));
+    if (phase === 'closed' || phase === 'failed') {
+      this.#inbox.close();
+      this.status.close();
+    }
+  }
+}
+
+const PHASES: readonly LobbyPhase[] = ['starting', 'running', 'idle', 'draining', 'closing', 'closed', 'failed'];
+
+function phaseOf(tags: ReadonlySet<string>): LobbyPhase {
+  for (const phase of PHASES) if (tags.has(phase)) return phase;
+  return 'starting';
+}

@@ -1,0 +1,81 @@
+/**
+ * Fixed-timestep loop: owns the accumulator and the schedule, not the world.
+ * Time comes from a monotonic Clock; each wake runs as many whole steps as
+ * the accumulated time allows, at most `maxCatchUpSteps`, and drops the rest
+ * (counted) so a stall cannot snowball into a burst of ticks. Never a bare
+ * setInterval: each wake schedules the next for the remaining time to the
+ * next step boundary, so timer drift does not accumulate.
+ */
+import type { Clock, TimerHandle } from './clock.js';
+
+export interface TickLoopOptions {
+  clock: Clock;
+  tickRate: number;
+  maxCatchUpSteps: number;
+  /** One fixed step. `lateMs`: how far past its ideal start time it runs (>= 0). */
+  onTick: (lateMs: number) => void;
+  /** Whole steps thrown away after a stall longer than the catch-up cap. */
+  onDropped?: (steps: number) => void;
+}
+
+export class TickLoop {
+  readonly stepMs: number;
+  #options: TickLoopOptions;
+  #timer: TimerHandle | undefined;
+  #running = false;
+  #accumulator = 0;
+  #last = 0;
+  #wake = () => this.#onWake();
+
+  constructor(options: TickLoopOptions) {
+    this.#options = options;
+    this.stepMs = 1000 / options.tickRate;
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#accumulator = 0;
+    this.#last = this.#options.clock.now();
+    this.#schedule(this.stepMs);
+  }
+
+  stop(): void {
+    this.#running = false;
+    if (this.#timer !== undefined) this.#options.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #schedule(ms: number): void {
+    // Timers fire no earlier than asked and in whole ms: round up so a wake
+    // is never early, which would cost a wasted wake-up.
+    this.#timer = this.#options.clock.setTimeout(this.#wake, Math.max(0, Math.ceil(ms)));
+  }
+
+  #onWake(): void {
+    this.#timer = undefined;
+    if (!this.#running) return;
+    const { clock, maxCatchUpSteps, onTick } = this.#options;
+    const now = clock.now();
+    this.#accumulator += now - this.#last;
+    this.#last = now;
+    let steps = 0;
+    while (this.#accumulator >= this.stepMs && steps < maxCatchUpSteps && this.#running) {
+      // The step's ideal start was `accumulator - stepMs` ago at wake time;
+      // steps run back to back after a stall are later still by the work done.
+      onTick(Math.max(0, this.#accumulator - this.stepMs + (clock.now() - now)));
+      this.#accumulator -= this.stepMs;
+      steps++;
+    }
+    if (this.#accumulator >= this.stepMs) {
+      const dropped = Math.floor(this.#accumulator / this.stepMs);
+      this.#accumulator -= dropped * this.stepMs;
+      this.#options.onDropped?.(dropped);
+    }
+    if (this.#running) this.#schedule(this.stepMs - this.#accumulator);
+  }
+}

@@ -1,0 +1,308 @@
+/**
+ * Boids steering. Owns the steering parameters (defaults, limits,
+ * validation) and the per-step kernel: separation, alignment, cohesion over
+ * grid neighbours, player forces, speed clamp, semi-implicit Euler and
+ * toroidal wrap.
+ *
+ * Determinism: the kernel reads only the cell-ordered snapshot of the
+ * previous step (sx, sy, svx, svy), visits cells, particles, ranges and
+ * forces in a fixed order, and uses only +, -, *, / and Math.sqrt (all
+ * exactly specified by IEEE 754), so the same inputs give bit-identical
+ * output in any JS engine.
+ *
+ * Performance: no allocation, no closures, no per-pair wrap branch (the grid
+ * hands out ranges with constant wrap shifts), typed arrays hoisted into
+ * locals. Isomorphic: imports only the grid.
+ */
+
+import type { SpatialGrid } from './spatial-grid.js';
+
+/**
+ * Default steering parameters. Distances in world units, speeds in units/s,
+ * accelerations in units/s^2.
+ */
+export const BOID_DEFAULTS = {
+  /** Neighbours closer than this steer each other; also the grid's min cell size. */
+  neighbourRadius: 18,
+  /** Neighbours closer than this push apart. */
+  separationRadius: 7,
+  /** Per-second gain pulling a velocity toward the neighbours' mean velocity. */
+  alignment: 1.5,
+  /** Per-second^2 gain pulling toward the neighbours' centroid. */
+  cohesion: 1,
+  /**
+   * Gain of the separation push, which is the sum over close neighbours of
+   * (away unit vector) / distance: units^2/s^2.
+   */
+  separation: 400,
+  minSpeed: 15,
+  maxSpeed: 50,
+  /**
+   * Bound on neighbour candidates examined per particle (0 = no bound). When
+   * the 3x3 cells hold more, every s-th candidate is taken (s = ceil(total /
+   * maxCandidates)) and separation is scaled by s, so the sample stays
+   * spatially unbiased while cost stays flat at high density.
+   */
+  maxCandidates: 96,
+  /** Player forces act within this toroidal distance of their point. */
+  forceRadius: 150,
+  /** Force acceleration at the point; falls linearly to 0 at forceRadius. */
+  forceStrength: 240,
+  /** Spawned particles land uniformly in a disc of this radius around the point. */
+  spawnRadius: 10,
+} as const;
+
+export type BoidParams = { -readonly [K in keyof typeof BOID_DEFAULTS]: number };
+
+/**
+ * Hard ceilings, not tunables. The wire encodes per-tick movement in a small
+ * delta, so a speed above 60 units/s (1 unit per 60 Hz tick) would not fit.
+ */
+export const BOID_LIMITS = {
+  maxSpeedCeiling: 60,
+} as const;
+
+/**
+ * Defaults merged with overrides, validated and frozen.
+ *
+ * @throws RangeError naming the first parameter that is out of range.
+ */
+export function resolveBoidParams(overrides: Partial<BoidParams> = {}): Readonly<BoidParams> {
+  const p: BoidParams = { ...BOID_DEFAULTS };
+  for (const key of Object.keys(BOID_DEFAULTS) as (keyof BoidParams)[]) {
+    const v = overrides[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new RangeError(`boid param ${key} must be a finite number, got ${String(v)}`);
+    }
+    p[key] = v;
+  }
+  const check = (ok: boolean, what: string): void => {
+    if (!ok) throw new RangeError(`boid params: ${what}`);
+  };
+  check(p.neighbourRadius > 0, `neighbourRadius must be > 0, got ${p.neighbourRadius}`);
+  check(
+    p.separationRadius >= 0 && p.separationRadius <= p.neighbourRadius,
+    `separationRadius must be in [0, neighbourRadius], got ${p.separationRadius}`,
+  );
+  check(p.alignment >= 0, `alignment must be >= 0, got ${p.alignment}`);
+  check(p.cohesion >= 0, `cohesion must be >= 0, got ${p.cohesion}`);
+  check(p.separation >= 0, `separation must be >= 0, got ${p.separation}`);
+  check(
+    p.maxSpeed > 0 && p.maxSpeed <= BOID_LIMITS.maxSpeedCeiling,
+    `maxSpeed must be in (0, ${BOID_LIMITS.maxSpeedCeiling}], got ${p.maxSpeed}`,
+  );
+  check(
+    p.minSpeed >= 0 && p.minSpeed <= p.maxSpeed,
+    `minSpeed must be in [0, maxSpeed], got ${p.minSpeed}`,
+  );
+  check(
+    Number.isInteger(p.maxCandidates) && p.maxCandidates >= 0,
+    `maxCandidates must be a non-negative integer, got ${p.maxCandidates}`,
+  );
+  check(p.forceRadius > 0, `forceRadius must be > 0, got ${p.forceRadius}`);
+  check(p.forceStrength >= 0, `forceStrength must be >= 0, got ${p.forceStrength}`);
+  check(p.spawnRadius >= 0, `spawnRadius must be >= 0, got ${p.spawnRadius}`);
+  return Object.freeze(p);
+}
+
+/**
+ * Everything the kernel touches, gathered once by the world so a step makes
+ * no allocation. Arrays are sized for the world's capacity.
+ */
+export interface BoidKernel {
+  readonly grid: SpatialGrid;
+  readonly size: number;
+  /** Particle state, by particle index; written by the kernel. */
+  readonly x: Float32Array;
+  readonly y: Float32Array;
+  readonly vx: Float32Array;
+  readonly vy: Float32Array;
+  /** Previous-step state in cell order (grid.sortedIndex); read by the kernel. */
+  readonly sx: Float32Array;
+  readonly sy: Float32Array;
+  readonly svx: Float32Array;
+  readonly svy: Float32Array;
+  /** Scratch for grid.neighbourRanges. */
+  readonly ranges: Int32Array;
+  readonly shifts: Float64Array;
+  /** Active forces [0, forceCount): point and sign (+1 attract, -1 repel). */
+  forceX: Float64Array;
+  forceY: Float64Array;
+  forceSign: Float64Array;
+  forceCount: number;
+}
+
+/** Below this squared distance separation uses this value: avoids 1/0 blow-ups. */
+const MIN_SEPARATION_D2 = 0.01;
+
+/**
+ * Advances particles [0, count) by dt. The grid must have been rebuilt from
+ * the current positions with this count.
+ */
+export function stepBoids(
+  k: BoidKernel,
+  p: Readonly<BoidParams>,
+  count: number,
+  dt: number,
+): void {
+  const grid = k.grid;
+  const cells = grid.cells;
+  const cellStart = grid.cellStart;
+  const sortedIndex = grid.sortedIndex;
+  const x = k.x;
+  const y = k.y;
+  const vx = k.vx;
+  const vy = k.vy;
+  const sx = k.sx;
+  const sy = k.sy;
+  const svx = k.svx;
+  const svy = k.svy;
+  const ranges = k.ranges;
+  const shifts = k.shifts;
+
+  // Snapshot the previous step in cell order: neighbours of one cell are then
+  // contiguous in memory, and every particle sees the same old state no
+  // matter which particles were already updated this step.
+  for (let a = 0; a < count; a++) {
+    const i = sortedIndex[a];
+    sx[a] = x[i];
+    sy[a] = y[i];
+    svx[a] = vx[i];
+    svy[a] = vy[i];
+  }
+
+  const size = k.size;
+  const half = size * 0.5;
+  const r2 = p.neighbourRadius * p.neighbourRadius;
+  const sep2 = p.separationRadius * p.separationRadius;
+  const alignW = p.alignment;
+  const cohW = p.cohesion;
+  const sepW = p.separation;
+  const minSpeed = p.minSpeed;
+  const maxSpeed = p.maxSpeed;
+  const min2 = minSpeed * minSpeed;
+  const max2 = maxSpeed * maxSpeed;
+  const cap = p.maxCandidates;
+  const forceX = k.forceX;
+  const forceY = k.forceY;
+  const forceSign = k.forceSign;
+  const nf = k.forceCount;
+  const fr = p.forceRadius;
+  const fr2 = fr * fr;
+  const invFr = 1 / fr;
+  const fStrength = p.forceStrength;
+
+  for (let c = 0; c < cells; c++) {
+    const cs = cellStart[c];
+    const ce = cellStart[c + 1];
+    if (cs === ce) continue;
+    const nr = grid.neighbourRanges(c, ranges, shifts);
+    let total = 0;
+    for (let r = 0; r < nr; r++) total += ranges[2 * r + 1] - ranges[2 * r];
+    const stride = cap > 0 && total > cap ? ((total + cap - 1) / cap) | 0 : 1;
+    const sepScale = sepW * stride;
+
+    for (let a = cs; a < ce; a++) {
+      const px = sx[a];
+      const py = sy[a];
+      const pvx = svx[a];
+      const pvy = svy[a];
+      let n = 0;
+      let sumVx = 0;
+      let sumVy = 0;
+      let sumDx = 0;
+      let sumDy = 0;
+      let sepX = 0;
+      let sepY = 0;
+      // Offset the sampling phase per particle so particles of one cell do not
+      // all sample the same subset.
+      let skip = stride === 1 ? 0 : a % stride;
+      for (let r = 0; r < nr; r++) {
+        const end = ranges[2 * r + 1];
+        const ox = shifts[2 * r] - px;
+        const oy = shifts[2 * r + 1] - py;
+        let j = ranges[2 * r] + skip;
+        for (; j < end; j += stride) {
+          const dx = sx[j] + ox;
+          const dy = sy[j] + oy;
+          const d2 = dx * dx + dy * dy;
+          if (d2 >= r2 || j === a) continue;
+          n++;
+          sumVx += svx[j];
+          sumVy += svy[j];
+          sumDx += dx;
+          sumDy += dy;
+          if (d2 < sep2) {
+            const inv = 1 / (d2 > MIN_SEPARATION_D2 ? d2 : MIN_SEPARATION_D2);
+            sepX -= dx * inv;
+            sepY -= dy * inv;
+          }
+        }
+        skip = j - end;
+      }
+
+      let ax = 0;
+      let ay = 0;
+      if (n > 0) {
+        const invN = 1 / n;
+        ax = (sumVx * invN - pvx) * alignW + sumDx * invN * cohW + sepX * sepScale;
+        ay = (sumVy * invN - pvy) * alignW + sumDy * invN * cohW + sepY * sepScale;
+      }
+
+      for (let f = 0; f < nf; f++) {
+        let dx = forceX[f] - px;
+        if (dx > half) dx -= size;
+        else if (dx < -half) dx += size;
+        if (dx >= fr || dx <= -fr) continue;
+        let dy = forceY[f] - py;
+        if (dy > half) dy -= size;
+        else if (dy < -half) dy += size;
+        const d2 = dx * dx + dy * dy;
+        // At the point itself the direction is undefined: no push.
+        if (d2 >= fr2 || d2 === 0) continue;
+        const d = Math.sqrt(d2);
+        const g = (forceSign[f] * fStrength * (1 - d * invFr)) / d;
+        ax += dx * g;
+        ay += dy * g;
+      }
+
+      let nvx = pvx + ax * dt;
+      let nvy = pvy + ay * dt;
+      const s2 = nvx * nvx + nvy * nvy;
+      if (s2 > max2) {
+        const scale = maxSpeed / Math.sqrt(s2);
+        nvx *= scale;
+        nvy *= scale;
+      } else if (s2 < min2) {
+        if (s2 > 0) {
+          const scale = minSpeed / Math.sqrt(s2);
+          nvx *= scale;
+          nvy *= scale;
+        } else {
+          // A dead stop has no heading to keep; any fixed one is deterministic.
+          nvx = minSpeed;
+          nvy = 0;
+        }
+      }
+
+      let nx = px + nvx * dt;
+      let ny = py + nvy * dt;
+      // One add/subtract covers any step shorter than a world crossing; the
+      // floor path is for huge dt. Then round to float32 as it will be stored:
+      // size - tiny rounds up to exactly size, which is 0 on the torus.
+      if (nx >= size || nx < 0) nx -= Math.floor(nx / size) * size;
+      if (ny >= size || ny < 0) ny -= Math.floor(ny / size) * size;
+      nx = Math.fround(nx);
+      ny = Math.fround(ny);
+      if (nx >= size || nx < 0) nx = 0;
+      if (ny >= size || ny < 0) ny = 0;
+
+      const i = sortedIndex[a];
+      vx[i] = nvx;
+      vy[i] = nvy;
+      x[i] = nx;
+      y[i] = ny;
+    }
+  }
+}

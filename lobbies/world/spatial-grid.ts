@@ -1,0 +1,262 @@
+/**
+ * Uniform-grid spatial hash on a square torus. Owns the cell layout, the
+ * per-step counting sort of particles into cells, and the description of a
+ * cell's 3x3 neighbourhood as contiguous index ranges with wrap shifts.
+ *
+ * Layout: `cols * cols` square cells of side `cellSize >= minCellSize`, cell
+ * index = row * cols + col. After `rebuild`, the particles of cell c are
+ * `sortedIndex[cellStart[c] .. cellStart[c + 1])`, in increasing particle
+ * index (the sort is stable, which keeps the world deterministic).
+ *
+ * Why ranges: cells of one row are adjacent in the sorted order, so the three
+ * cells (col-1, col, col+1) of a row are one contiguous range unless the row
+ * wraps around the seam, in which case it is two. A 3x3 neighbourhood is
+ * therefore 3 to 6 ranges, each with a constant (shiftX, shiftY) that moves
+ * the particles of that range to their image next to the query cell. The
+ * inner loop of the boids kernel then needs no per-pair wrap branch.
+ *
+ * Everything is preallocated for `maxParticles`; rebuild allocates nothing.
+ * Isomorphic: no imports.
+ */
+
+/**
+ * A 3x3 neighbourhood needs 3 distinct columns and rows; fewer would visit a
+ * cell twice (and see two images of one particle).
+ */
+const MIN_COLS = 3;
+
+/**
+ * The cell side is kept strictly above minCellSize by this relative margin so
+ * that float rounding of `x * invCellSize` can never put a particle within
+ * the radius two cells away.
+ */
+const CELL_MARGIN = 1e-6;
+
+/** Most ranges a 3x3 neighbourhood can produce (3 rows, each split by the seam). */
+export const MAX_NEIGHBOUR_RANGES = 6;
+
+export class SpatialGrid {
+  readonly size: number;
+  readonly cols: number;
+  readonly cellSize: number;
+  /** Number of cells, cols * cols. */
+  readonly cells: number;
+  readonly maxParticles: number;
+  /** Length cells + 1; prefix sums of cellCount. */
+  readonly cellStart: Int32Array;
+  /** Length cells; particles per cell at the last rebuild. */
+  readonly cellCount: Int32Array;
+  /** Length maxParticles; particle indices in cell order, valid for [0, count). */
+  readonly sortedIndex: Int32Array;
+  /** Length maxParticles; the cell of each particle at the last rebuild. */
+  readonly particleCell: Int32Array;
+  readonly #invCellSize: number;
+  /** Scatter cursors of the counting sort (one per cell). */
+  readonly #fill: Int32Array;
+  #count = 0;
+
+  /**
+   * @throws RangeError when the world is too small for 3 cells of
+   *   minCellSize across, or on non-positive / non-finite arguments.
+   */
+  constructor(size: number, minCellSize: number, maxParticles: number) {
+    if (!Number.isFinite(size) || size <= 0) {
+      throw new RangeError(`size must be a positive finite number, got ${size}`);
+    }
+    if (!Number.isFinite(minCellSize) || minCellSize <= 0) {
+      throw new RangeError(`minCellSize must be a positive finite number, got ${minCellSize}`);
+    }
+    if (!Number.isInteger(maxParticles) || maxParticles < 0) {
+      throw new RangeError(`maxParticles must be a non-negative integer, got ${maxParticles}`);
+    }
+    const cols = Math.floor(size / (minCellSize * (1 + CELL_MARGIN)));
+    if (cols < MIN_COLS) {
+      throw new RangeError(
+        `world size ${size} is too small for cells of ${minCellSize}: need at least ` +
+          `${MIN_COLS} cells across`,
+      );
+    }
+    this.size = size;
+    this.cols = cols;
+    this.cellSize = size / cols;
+    this.cells = cols * cols;
+    this.maxParticles = maxParticles;
+    this.#invCellSize = cols / size;
+    this.cellStart = new Int32Array(this.cells + 1);
+    this.cellCount = new Int32Array(this.cells);
+    this.#fill = new Int32Array(this.cells);
+    this.sortedIndex = new Int32Array(maxParticles);
+    this.particleCell = new Int32Array(maxParticles);
+  }
+
+  /** Particles sorted by the last rebuild. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /**
+   * The cell holding a point already in [0, size). Rounding can make
+   * x * invCellSize reach cols for x just under size: clamp it to the last
+   * cell instead of wrapping it to the first, since the point is in the last.
+   */
+  cellOf(px: number, py: number): number {
+    const cols = this.cols;
+    let cx = (px * this.#invCellSize) | 0;
+    let cy = (py * this.#invCellSize) | 0;
+    if (cx >= cols) cx = cols - 1;
+    else if (cx < 0) cx = 0;
+    if (cy >= cols) cy = cols - 1;
+    else if (cy < 0) cy = 0;
+    return cy * cols + cx;
+  }
+
+  /**
+   * Counting sort of particles [0, count) by cell. Positions must be in
+   * [0, size) (the world wraps before storing them).
+   *
+   * @throws RangeError when count exceeds the capacity.
+   */
+  rebuild(x: Float32Array, y: Float32Array, count: number): void {
+    if (count > this.maxParticles || count < 0) {
+      throw new RangeError(`count ${count} outside [0, ${this.maxParticles}]`);
+    }
+    const cols = this.cols;
+    const inv = this.#invCellSize;
+    const cells = this.cells;
+    const cellCount = this.cellCount;
+    const cellStart = this.cellStart;
+    const fill = this.#fill;
+    const particleCell = this.particleCell;
+    const sortedIndex = this.sortedIndex;
+    const last = cols - 1;
+
+    cellCount.fill(0);
+    for (let i = 0; i < count; i++) {
+      let cx = (x[i] * inv) | 0;
+      let cy = (y[i] * inv) | 0;
+      if (cx > last) cx = last;
+      if (cy > last) cy = last;
+      const c = cy * cols + cx;
+      particleCell[i] = c;
+      cellCount[c]++;
+    }
+    let sum = 0;
+    for (let c = 0; c < cells; c++) {
+      cellStart[c] = sum;
+      fill[c] = sum;
+      sum += cellCount[c];
+    }
+    cellStart[cells] = sum;
+    for (let i = 0; i < count; i++) {
+      sortedIndex[fill[particleCell[i]]++] = i;
+    }
+    this.#count = count;
+  }
+
+  /**
+   * Describes the 3x3 neighbourhood of `cell` as ranges over the sorted
+   * order: range r is [ranges[2r], ranges[2r+1]) and its particles must be
+   * moved by (shifts[2r], shifts[2r+1]) (0 or +-size) to be the image nearest
+   * the cell. Returns the number of ranges (3..6). Both arrays need room for
+   * 2 * MAX_NEIGHBOUR_RANGES entries.
+   */
+  neighbourRanges(cell: number, ranges: Int32Array, shifts: Float64Array): number {
+    const cols = this.cols;
+    const size = this.size;
+    const cellStart = this.cellStart;
+    const row = (cell / cols) | 0;
+    const col = cell - row * cols;
+    let n = 0;
+    for (let dr = -1; dr <= 1; dr++) {
+      let r = row + dr;
+      let shiftY = 0;
+      if (r < 0) {
+        r += cols;
+        shiftY = -size;
+      } else if (r >= cols) {
+        r -= cols;
+        shiftY = size;
+      }
+      const base = r * cols;
+      if (col > 0 && col < cols - 1) {
+        ranges[2 * n] = cellStart[base + col - 1];
+        ranges[2 * n + 1] = cellStart[base + col + 2];
+        shifts[2 * n] = 0;
+        shifts[2 * n + 1] = shiftY;
+        n++;
+      } else if (col === 0) {
+        ranges[2 * n] = cellStart[base];
+        ranges[2 * n + 1] = cellStart[base + 2];
+        shifts[2 * n] = 0;
+        shifts[2 * n + 1] = shiftY;
+        n++;
+        // The last column sits left of column 0 across the seam.
+        ranges[2 * n] = cellStart[base + cols - 1];
+        ranges[2 * n + 1] = cellStart[base + cols];
+        shifts[2 * n] = -size;
+        shifts[2 * n + 1] = shiftY;
+        n++;
+      } else {
+        ranges[2 * n] = cellStart[base + cols - 2];
+        ranges[2 * n + 1] = cellStart[base + cols];
+        shifts[2 * n] = 0;
+        shifts[2 * n + 1] = shiftY;
+        n++;
+        // Column 0 sits right of the last column across the seam.
+        ranges[2 * n] = cellStart[base];
+        ranges[2 * n + 1] = cellStart[base + 1];
+        shifts[2 * n] = size;
+        shifts[2 * n + 1] = shiftY;
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Particle indices strictly within `radius` (toroidal distance) of a point,
+   * written to `out`; returns how many. Uses the same ranges as the boids
+   * kernel, so it is what tests compare against brute force. Not for the hot
+   * path (it wraps the point and checks its arguments).
+   *
+   * @throws RangeError when radius exceeds cellSize (3x3 cells would miss
+   *   neighbours) or out is too short for the result.
+   */
+  query(
+    px: number,
+    py: number,
+    radius: number,
+    x: Float32Array,
+    y: Float32Array,
+    out: Int32Array,
+  ): number {
+    if (!(radius >= 0 && radius <= this.cellSize)) {
+      throw new RangeError(`radius must be in [0, ${this.cellSize}], got ${radius}`);
+    }
+    const size = this.size;
+    px -= Math.floor(px / size) * size;
+    py -= Math.floor(py / size) * size;
+    const ranges = new Int32Array(2 * MAX_NEIGHBOUR_RANGES);
+    const shifts = new Float64Array(2 * MAX_NEIGHBOUR_RANGES);
+    const nr = this.neighbourRanges(this.cellOf(px, py), ranges, shifts);
+    const r2 = radius * radius;
+    const sortedIndex = this.sortedIndex;
+    let found = 0;
+    for (let r = 0; r < nr; r++) {
+      const ox = shifts[2 * r] - px;
+      const oy = shifts[2 * r + 1] - py;
+      for (let k = ranges[2 * r]; k < ranges[2 * r + 1]; k++) {
+        const i = sortedIndex[k];
+        const dx = x[i] + ox;
+        const dy = y[i] + oy;
+        if (dx * dx + dy * dy < r2) {
+          if (found >= out.length) {
+            throw new RangeError(`out (length ${out.length}) is too short`);
+          }
+          out[found++] = i;
+        }
+      }
+    }
+    return found;
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * WebSocket close codes the server uses, in one table so server, bots and the
+ * browser agree on what each means and whether reconnecting can help.
+ * 1000–1015 are RFC 6455 codes; 4000–4099 are swarmhost's application codes.
+ */
+export const CloseCode = {
+  normal: 1000,
+  /** A text message: the protocol is binary only. */
+  unsupportedData: 1003,
+  /** A binary message that is not decodable msgpack of the right shape. */
+  invalidPayload: 1007,
+  /** Policy: origin not allowed, message flood after warnings. */
+  policy: 1008,
+  /** Message larger than the configured maximum (sent by ws itself). */
+  tooBig: 1009,
+  internalError: 1011,
+  versionMismatch: 4000,
+  helloTimeout: 4001,
+  lobbyFull: 4002,
+  tooManyLobbies: 4003,
+  lobbyClosed: 4004,
+  /** The server is shutting down: reconnect (the load balancer picks an instance). */
+  draining: 4005,
+  /** The first message was not a hello. */
+  expectedHello: 4006,
+} as const;
+
+export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Close codes after which reconnecting with the same request cannot succeed. */
+export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
+  CloseCode.unsupportedData,
+  CloseCode.invalidPayload,
+  CloseCode.policy,
+  CloseCode.tooBig,
+  CloseCode.versionMismatch,
+  CloseCode.expectedHello,
+]);

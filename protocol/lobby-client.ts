@@ -1,0 +1,146 @@
+/**
+ * The client end of a lobby connection, for anything that holds a standard
+ * WebSocket: the browser, bots, the load generator, tests. It says hello,
+ * keeps the reconstructed particle state (FrameDecoder), numbers inputs and
+ * records what the server answered. It owns no socket policy (reconnects,
+ * timers): callers decide those.
+ */
+import { decodeMessage, encodeMessage } from './envelope.js';
+import { FrameDecoder } from './frame-codec.js';
+import {
+  type ErrorMessage,
+  type FrameMessage,
+  type InputMode,
+  isServerMessage,
+  type ServerMessage,
+  type StatusMessage,
+  type WelcomeMessage,
+} from './messages.js';
+import { PROTOCOL_VERSION } from './version.js';
+
+/** The part of the WebSocket API (browser or `ws`) this client uses. */
+export interface SocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (event: never) => void): void;
+}
+
+export interface LobbyClientEvents {
+  welcome?: (message: WelcomeMessage) => void;
+  frame?: (message: FrameMessage) => void;
+  status?: (message: StatusMessage) => void;
+  error?: (message: ErrorMessage) => void;
+  close?: (code: number, reason: string) => void;
+}
+
+export class LobbyClient {
+  welcome: WelcomeMessage | undefined;
+  decoder: FrameDecoder | undefined;
+  status: StatusMessage | undefined;
+  readonly errors: ErrorMessage[] = [];
+  /** Last seq the server acknowledged (from frames). */
+  ack = -1;
+  frames = 0;
+  keyframes = 0;
+  bytesReceived = 0;
+  closeCode: number | undefined;
+  closeReason = '';
+  #socket: SocketLike;
+  #events: LobbyClientEvents;
+  #seq = 0;
+  #pings = new Map<number, (rttMs: number) => void>();
+  #pingId = 0;
+
+  constructor(socket: SocketLike, events: LobbyClientEvents = {}, options: { protocolVersion?: number } = {}) {
+    this.#socket = socket;
+    this.#events = events;
+    socket.binaryType = 'arraybuffer';
+    const hello = () => this.sendRaw({ t: 'hello', v: options.protocolVersion ?? PROTOCOL_VERSION });
+    if (socket.readyState === 1) hello();
+    else socket.addEventListener('open', hello);
+    socket.addEventListener('message', (event: { data: unknown }) => this.#onData(event.data));
+    socket.addEventListener('close', (event: { code: number; reason: string }) => {
+      this.closeCode = event.code;
+      this.closeReason = String(event.reason);
+      this.#events.close?.(event.code, this.closeReason);
+    });
+  }
+
+  get socket(): SocketLike {
+    return this.#socket;
+  }
+
+  /** Sets this client's force; returns the seq to watch for in `ack`. */
+  sendInput(x: number, y: number, mode: InputMode): number {
+    const seq = this.#seq++;
+    this.sendRaw({ t: 'input', seq, x, y, mode });
+    return seq;
+  }
+
+  spawn(x: number, y: number, count: number): number {
+    const seq = this.#seq++;
+    this.sendRaw({ t: 'spawn', seq, x, y, count });
+    return seq;
+  }
+
+  /** Round trip time in ms, measured with the pong that echoes this ping. */
+  ping(): Promise<number> {
+    const id = ++this.#pingId;
+    const sent = performance.now();
+    return new Promise((resolve) => {
+      this.#pings.set(id, () => resolve(performance.now() - sent));
+      this.sendRaw({ t: 'ping', id });
+    });
+  }
+
+  /** Sends any message, valid or not (tests use it to send bad ones). */
+  sendRaw(message: object): void {
+    this.#socket.send(encodeMessage(message));
+  }
+
+  close(code = 1000, reason = ''): void {
+    this.#socket.close(code, reason);
+  }
+
+  #onData(data: unknown): void {
+    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : (data as Uint8Array);
+    this.bytesReceived += bytes.byteLength;
+    const decoded = decodeMessage(bytes);
+    if (!decoded.ok || !isServerMessage(decoded.value)) return;
+    this.#dispatch(decoded.value);
+  }
+
+  #dispatch(message: ServerMessage): void {
+    switch (message.t) {
+      case 'welcome':
+        this.welcome = message;
+        this.decoder = new FrameDecoder(message.quantBits);
+        return this.#events.welcome?.(message);
+      case 'frame': {
+        const decoder = this.decoder;
+        if (!decoder) return;
+        if (message.kind === 'key') {
+          this.keyframes++;
+          decoder.applyKeyframe(message.tick, message.n, message.data);
+        } else {
+          decoder.applyDelta(message.tick, message.base ?? -1, message.n, message.data);
+        }
+        this.frames++;
+        this.ack = message.ack;
+        return this.#events.frame?.(message);
+      }
+      case 'status':
+        this.status = message;
+        return this.#events.status?.(message);
+      case 'error':
+        this.errors.push(message);
+        return this.#events.error?.(message);
+      case 'pong':
+        this.#pings.get(message.id)?.(0);
+        this.#pings.delete(message.id);
+        return;
+    }
+  }
+}

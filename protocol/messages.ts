@@ -1,0 +1,161 @@
+/**
+ * Message shapes in both directions and the validation of what a client
+ * sends. Every message is one msgpack map with a string field `t`; see
+ * docs/PROTOCOL.md for units and ranges. Validation never throws: it returns
+ * either the typed message or an error code with a human-readable reason.
+ */
+import { ErrorCode, type ErrorCodeValue } from './error-codes.js';
+
+export const INPUT_MODES = ['attract', 'repel', 'none'] as const;
+export type InputMode = (typeof INPUT_MODES)[number];
+
+/** Largest seq a client may use: seqs are uint32. */
+export const MAX_SEQ = 0xffff_ffff;
+
+// ── client → server ──────────────────────────────────────────────────────
+export interface HelloMessage { t: 'hello'; v: number }
+export interface InputMessage { t: 'input'; seq: number; x: number; y: number; mode: InputMode }
+export interface SpawnMessage { t: 'spawn'; seq: number; x: number; y: number; count: number }
+export interface PingMessage { t: 'ping'; id: number }
+export type ClientMessage = HelloMessage | InputMessage | SpawnMessage | PingMessage;
+/** Messages that travel to the lobby through its inbox. */
+export type LobbyInput = InputMessage | SpawnMessage;
+
+// ── server → client ──────────────────────────────────────────────────────
+export interface WelcomeMessage {
+  t: 'welcome';
+  v: number;
+  clientId: number;
+  lobbyId: string;
+  tickRate: number;
+  worldSize: number;
+  /** Bits per quantized coordinate (see docs/PROTOCOL.md, "Particle data"). */
+  quantBits: number;
+  maxParticles: number;
+  maxSpawn: number;
+  instanceId: string;
+  serverVersion: string;
+}
+export type FrameKind = 'key' | 'delta';
+export interface FrameMessage {
+  t: 'frame';
+  tick: number;
+  kind: FrameKind;
+  /** Tick of the frame this delta applies to; absent on keyframes. */
+  base?: number;
+  /** Particle count at `tick`. */
+  n: number;
+  /** Last input seq from this client applied at or before `tick`; -1 if none. */
+  ack: number;
+  data: Uint8Array;
+}
+export type LobbyPhase = 'starting' | 'running' | 'idle' | 'closing' | 'draining' | 'closed' | 'failed';
+export interface LobbyStatus {
+  id: string;
+  phase: LobbyPhase;
+  tick: number;
+  clients: number;
+  particles: number;
+  maxParticles: number;
+}
+export interface StatusMessage extends Omit<LobbyStatus, 'id'> { t: 'status'; lobbyId: string }
+export interface ErrorMessage { t: 'error'; code: ErrorCodeValue; message: string; seq?: number }
+export interface PongMessage { t: 'pong'; id: number; serverTime: number }
+export type ServerMessage = WelcomeMessage | FrameMessage | StatusMessage | ErrorMessage | PongMessage;
+
+// ── validation ───────────────────────────────────────────────────────────
+export interface ValidationLimits {
+  worldSize: number;
+  maxSpawn: number;
+}
+export type Parsed<T> = { ok: true; message: T } | { ok: false; code: ErrorCodeValue; reason: string; seq?: number };
+
+const fail = (code: ErrorCodeValue, reason: string, seq?: number): Parsed<never> =>
+  seq === undefined ? { ok: false, code, reason } : { ok: false, code, reason, seq };
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
+
+const isSeq = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_SEQ;
+
+/**
+ * Checks a decoded value against the client message shapes. Type errors give
+ * `invalid_message`, values outside their range `out_of_range`; the seq is
+ * echoed when it could be read so the client can tell which input failed.
+ */
+export function parseClientMessage(value: unknown, limits: ValidationLimits): Parsed<ClientMessage> {
+  if (!isRecord(value)) return fail(ErrorCode.invalidMessage, 'message must be a msgpack map');
+  const t = value.t;
+  if (typeof t !== 'string') return fail(ErrorCode.invalidMessage, "field 't' must be a string");
+  switch (t) {
+    case 'hello':
+      if (typeof value.v !== 'number' || !Number.isInteger(value.v)) {
+        return fail(ErrorCode.invalidMessage, "hello needs an integer 'v' (protocol version)");
+      }
+      return { ok: true, message: { t, v: value.v } };
+    case 'ping':
+      if (typeof value.id !== 'number' || !Number.isFinite(value.id)) {
+        return fail(ErrorCode.invalidMessage, "ping needs a numeric 'id'");
+      }
+      return { ok: true, message: { t, id: value.id } };
+    case 'input':
+    case 'spawn':
+      return parseLobbyInput(t, value, limits);
+    default:
+      return fail(ErrorCode.unknownType, `unknown message type '${t.slice(0, 32)}'`);
+  }
+}
+
+function parseLobbyInput(
+  t: 'input' | 'spawn',
+  value: Record<string, unknown>,
+  limits: ValidationLimits,
+): Parsed<LobbyInput> {
+  const { seq, x, y } = value;
+  if (typeof seq !== 'number' || !Number.isInteger(seq)) {
+    return fail(ErrorCode.invalidMessage, `${t} needs an integer 'seq'`);
+  }
+  if (!isSeq(seq)) return fail(ErrorCode.outOfRange, `seq must be in [0, ${MAX_SEQ}]`);
+  if (typeof x !== 'number' || typeof y !== 'number') {
+    return fail(ErrorCode.invalidMessage, `${t} needs numeric 'x' and 'y'`, seq);
+  }
+  if (!inWorld(x, limits.worldSize) || !inWorld(y, limits.worldSize)) {
+    return fail(ErrorCode.outOfRange, `x and y must be in [0, ${limits.worldSize})`, seq);
+  }
+  if (t === 'input') {
+    const mode = value.mode;
+    if (typeof mode !== 'string' || !(INPUT_MODES as readonly string[]).includes(mode)) {
+      return fail(ErrorCode.invalidMessage, `mode must be one of ${INPUT_MODES.join(', ')}`, seq);
+    }
+    return { ok: true, message: { t, seq, x, y, mode: mode as InputMode } };
+  }
+  const count = value.count;
+  if (typeof count !== 'number' || !Number.isInteger(count)) {
+    return fail(ErrorCode.invalidMessage, "spawn needs an integer 'count'", seq);
+  }
+  if (count < 1 || count > limits.maxSpawn) {
+    return fail(ErrorCode.outOfRange, `count must be in [1, ${limits.maxSpawn}]`, seq);
+  }
+  return { ok: true, message: { t, seq, x, y, count } };
+}
+
+const inWorld = (v: number, size: number): boolean => Number.isFinite(v) && v >= 0 && v < size;
+
+/**
+ * Light shape check for what a client receives: enough to dispatch safely.
+ * The server is trusted; this guards against talking to the wrong service.
+ */
+export function isServerMessage(value: unknown): value is ServerMessage {
+  if (!isRecord(value) || typeof value.t !== 'string') return false;
+  switch (value.t) {
+    case 'frame':
+      return typeof value.tick === 'number' && typeof value.n === 'number' && value.data instanceof Uint8Array;
+    case 'welcome':
+    case 'status':
+    case 'error':
+    case 'pong':
+      return true;
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Builds one server instance: Fastify with the WebSocket plugin, the lobby
+ * directory on a lobby host, metrics, and the routes. Nothing listens until
+ * the caller says so, which lets tests run many instances on port 0.
+ */
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { PROTOCOL_VERSION } from '../protocol/version.js';
+import type { Clock } from '../lobbies/clock.js';
+import { InlineLobbyHost, type LobbyHost } from '../lobbies/lobby-host.js';
+import type { Config } from './config.js';
+import { LobbyDirectory } from './lobby-directory.js';
+import { Metrics } from './metrics.js';
+import { registerHttpRoutes } from './routes/http-routes.js';
+import { registerLobbySocketRoute } from './routes/lobby-socket-route.js';
+import { SERVER_VERSION } from './version.js';
+
+export interface AppOptions {
+  /** Lobby clock; tests pass a FakeClock. */
+  clock?: Clock;
+  host?: LobbyHost;
+  /** Pass lobby messages through structuredClone (proves they can cross threads). */
+  cloneLobbyMessages?: boolean;
+  logger?: boolean;
+}
+
+export interface App {
+  fastify: FastifyInstance;
+  directory: LobbyDirectory;
+  metrics: Metrics;
+  config: Config;
+  /** Whether /readyz answers 200: false once draining starts. */
+  ready: boolean;
+}
+
+export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const fastify = Fastify({
+    logger: options.logger === false ? false : { level: config.logLevel },
+    // Lobby ids are short; anything long is not ours.
+    routerOptions: { maxParamLength: 128 },
+  });
+  const metrics = new Metrics({ version: SERVER_VERSION, protocol: PROTOCOL_VERSION, instance: config.instanceId });
+  const host =
+    options.host ??
+    new InlineLobbyHost({ clock: options.clock, frameRing: config.frameRing, cloneMessages: options.cloneLobbyMessages });
+  const directory = new LobbyDirectory(config, host, metrics, fastify.log);
+  const app: App = { fastify, directory, metrics, config, ready: true };
+
+  // Stopping the server stops every lobby's tick loop with it.
+  fastify.addHook('onClose', async () => directory.closeAll('server stopped'));
+  await fastify.register(websocket, { options: { maxPayload: config.maxMessageBytes } });
+  registerHttpRoutes(app);
+  registerLobbySocketRoute(app);
+  return app;
+}

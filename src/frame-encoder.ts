@@ -1,0 +1,51 @@
+/**
+ * One lobby's memoised frame encoder. Every client in step asks for the same
+ * (base, tick) pair, so the particle payload is encoded once per pair and
+ * shared; the cache holds only the newest tick's payloads (at most one per
+ * distinct base), so it never outgrows the frame ring.
+ */
+import { encodeDelta, encodeKeyframe, type QuantizedFrame } from '../protocol/frame-codec.js';
+import type { FrameKind } from '../protocol/messages.js';
+
+export interface EncodedFrame {
+  kind: FrameKind;
+  /** Tick of the base the delta applies to; undefined for a keyframe. */
+  base: number | undefined;
+  data: Uint8Array;
+}
+
+const KEYFRAME = -1;
+
+export class FrameEncoder {
+  #bits: number;
+  #onEncode: (kind: FrameKind, seconds: number) => void;
+  #tick = Number.NaN;
+  #cache = new Map<number, EncodedFrame>();
+
+  constructor(bits: number, onEncode: (kind: FrameKind, seconds: number) => void = () => {}) {
+    this.#bits = bits;
+    this.#onEncode = onEncode;
+  }
+
+  /**
+   * The payload for `frame` as a client holding `base` needs it: a delta when
+   * the base is an earlier frame of this lobby, else a keyframe.
+   */
+  encode(frame: QuantizedFrame, base: QuantizedFrame | undefined): EncodedFrame {
+    if (frame.tick !== this.#tick) {
+      this.#cache.clear();
+      this.#tick = frame.tick;
+    }
+    const usable = base !== undefined && base.tick < frame.tick && base.count <= frame.count;
+    const key = usable ? base.tick : KEYFRAME;
+    const cached = this.#cache.get(key);
+    if (cached) return cached;
+    const started = performance.now();
+    const encoded: EncodedFrame = usable
+      ? { kind: 'delta', base: base.tick, data: encodeDelta(base, frame, this.#bits) }
+      : { kind: 'key', base: undefined, data: encodeKeyframe(frame) };
+    this.#onEncode(encoded.kind, (performance.now() - started) / 1000);
+    this.#cache.set(key, encoded);
+    return encoded;
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * The lobbies this instance hosts: creation within limits, lookup, joining
+ * and leaving, metrics fed from each lobby's frames and status, and the
+ * supervision of failures (a failed lobby is logged, counted and removed
+ * alone; its clients are closed with 1011 by their sessions).
+ */
+import { CloseCode } from '../protocol/close-codes.js';
+import type { LobbyPhase, LobbyStatus } from '../protocol/messages.js';
+import { quantBitsFor } from '../protocol/quantize.js';
+import type { LobbyHandle } from '../lobbies/lobby-handle.js';
+import type { LobbyHost } from '../lobbies/lobby-host.js';
+import type { ClientSession } from './client-session.js';
+import type { Config } from './config.js';
+import { FrameEncoder } from './frame-encoder.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+
+export const LOBBY_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export interface JoinedLobby {
+  handle: LobbyHandle;
+  encoder: FrameEncoder;
+  sessions: Set<ClientSession>;
+}
+
+export type JoinResult =
+  | { ok: true; lobby: JoinedLobby }
+  | { ok: false; reason: 'lobby_full' | 'too_many_lobbies' | 'lobby_closed'; closeCode: number; message: string };
+
+export type CreateResult =
+  | { ok: true; lobby: JoinedLobby }
+  | { ok: false; reason: 'exists' | 'too_many_lobbies'; message: string };
+
+export interface CreateOptions {
+  id: string;
+  particles?: number;
+  seed?: number;
+}
+
+export class LobbyDirectory {
+  #lobbies = new Map<string, JoinedLobby>();
+  #config: Config;
+  #host: LobbyHost;
+  #metrics: Metrics;
+  #log: Logger;
+  #phaseCounts = new Map<LobbyPhase, number>();
+
+  constructor(config: Config, host: LobbyHost, metrics: Metrics, log: Logger) {
+    this.#config = config;
+    this.#host = host;
+    this.#metrics = metrics;
+    this.#log = log;
+  }
+
+  get size(): number {
+    return this.#lobbies.size;
+  }
+
+  get(id: string): JoinedLobby | undefined {
+    return this.#lobbies.get(id);
+  }
+
+  list(): LobbyStatus[] {
+    return [...this.#lobbies.values()].map((lobby) => lobby.handle.currentStatus());
+  }
+
+  create(options: CreateOptions): CreateResult {
+    if (this.#lobbies.has(options.id)) return { ok: false, reason: 'exists', message: `lobby '${options.id}' exists` };
+    if (this.#lobbies.size >= this.#config.maxLobbies) {
+      return {
+        ok: false,
+        reason: 'too_many_lobbies',
+        message: `this instance hosts its maximum of ${this.#config.maxLobbies} lobbies`,
+      };
+    }
+    const config = this.#config;
+    const handle = this.#host.spawn({
+      id: options.id,
+      seed: options.seed ?? seedFromId(options.id),
+      particles: options.particles ?? config.defaultParticles,
+      maxParticles: config.maxParticles,
+      worldSize: config.worldSize,
+      tickRate: config.tickRate,
+      maxCatchUpSteps: config.maxCatchUpSteps,
+      idleTimeoutMs: config.idleTimeoutMs,
+      inboxCapacity: config.inboxCapacity,
+      closeGraceMs: config.closeGraceMs,
+    });
+    const metrics = this.#metrics;
+    const encoder = new FrameEncoder(quantBitsFor(config.worldSize), (kind, seconds) => {
+      metrics.frameEncodes.inc({ kind });
+      metrics.encodeDuration.observe({ kind }, seconds);
+    });
+    const lobby: JoinedLobby = { handle, encoder, sessions: new Set() };
+    this.#lobbies.set(options.id, lobby);
+    this.#watch(lobby);
+    this.#log.info({ lobby: options.id, particles: handle.settings.particles }, 'lobby created');
+    return { ok: true, lobby };
+  }
+
+  /** Joins an existing lobby, or creates it (joining by URL). */
+  join(id: string, session: ClientSession): JoinResult {
+    let lobby = this.#lobbies.get(id);
+    if (!lobby) {
+      const created = this.create({ id });
+      if (!created.ok) return { ok: false, reason: 'too_many_lobbies', closeCode: CloseCode.tooManyLobbies, message: created.message };
+      lobby = created.lobby;
+    }
+    const phase = lobby.handle.status.get().phase;
+    if (phase === 'closing' || phase === 'closed' || phase === 'failed' || phase === 'draining') {
+      return { ok: false, reason: 'lobby_closed', closeCode: CloseCode.lobbyClosed, message: `lobby '${id}' is ${phase}` };
+    }
+    if (lobby.sessions.size >= this.#config.maxClientsPerLobby) {
+      return {
+        ok: false,
+        reason: 'lobby_full',
+        closeCode: CloseCode.lobbyFull,
+        message: `lobby '${id}' is full (${this.#config.maxClientsPerLobby} clients)`,
+      };
+    }
+    lobby.sessions.add(session);
+    lobby.handle.join(session.clientId);
+    this.#metrics.clients.set({ lobby: id }, lobby.sessions.size);
+    return { ok: true, lobby };
+  }
+
+  leave(id: string, session: ClientSession): void {
+    const lobby = this.#lobbies.get(id);
+    if (!lobby || !lobby.sessions.delete(session)) return;
+    lobby.handle.leave(session.clientId);
+    if (!lobby.handle.ended) this.#metrics.clients.set({ lobby: id }, lobby.sessions.size);
+  }
+
+  close(id: string, reason: string): boolean {
+    const lobby = this.#lobbies.get(id);
+    if (!lobby) return false;
+    lobby.handle.close(reason);
+    return true;
+  }
+
+  closeAll(reason: string): void {
+    for (const lobby of this.#lobbies.values()) lobby.handle.close(reason);
+  }
+
+  /** Tells every lobby to drain and resolves when all have closed or `timeoutMs` passed. */
+  async drainAll(timeoutMs: number): Promise<void> {
+    for (const lobby of this.#lobbies.values()) lobby.handle.drain();
+    const deadline = Date.now() + timeoutMs;
+    while (this.#lobbies.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  #watch(lobby: JoinedLobby): void {
+    const { handle } = lobby;
+    const id = handle.id;
+    const metrics = this.#metrics;
+    const tickDuration = metrics.tickDuration.labels({ lobby: id });
+    const tickLateness = metrics.tickLateness.labels({ lobby: id });
+    const overruns = metrics.tickOverruns.labels({ lobby: id });
+    const stepSeconds = 1 / handle.settings.tickRate;
+    handle.frames.onSend((_seq, frame) => {
+      const seconds = frame.stats.durationMs / 1000;
+      tickDuration.observe(seconds);
+      tickLateness.observe(frame.stats.lateMs / 1000);
+      if (seconds > stepSeconds) overruns.inc();
+    });
+    let phase: LobbyPhase = handle.status.get().phase;
+    this.#countPhase(phase, +1);
+    metrics.lobbyParticles.set({ lobby: id }, handle.status.get().particles);
+    handle.status.subscribe((status) => {
+      this.#countPhase(phase, -1);
+      phase = status.phase;
+      this.#countPhase(phase, +1);
+      metrics.lobbyParticles.set({ lobby: id }, status.particles);
+      if (handle.ended) this.#remove(lobby);
+    });
+    handle.onNotice((notice) => {
+      if (notice.type === 'failed') {
+        metrics.lobbyFailures.inc();
+        this.#log.error({ lobby: id, error: notice.error }, 'lobby failed');
+      } else if (notice.type === 'ticksDropped') {
+        metrics.ticksDropped.inc({ lobby: id }, notice.steps);
+      }
+    });
+  }
+
+  #remove(lobby: JoinedLobby): void {
+    const id = lobby.handle.id;
+    if (this.#lobbies.get(id) !== lobby) return;
+    this.#lobbies.delete(id);
+    this.#countPhase(lobby.handle.status.get().phase, -1);
+    this.#metrics.forgetLobby(id);
+    this.#log.info({ lobby: id, phase: lobby.handle.status.get().phase }, 'lobby removed');
+  }
+
+  #countPhase(phase: LobbyPhase, delta: number): void {
+    const next = (this.#phaseCounts.get(phase) ?? 0) + delta;
+    this.#phaseCounts.set(phase, next);
+    this.#metrics.lobbies.set({ phase }, next);
+  }
+}
+
+/** FNV-1a of the id: a lobby joined by URL gets the same world every time. */
+export function seedFromId(id: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    hash ^= id.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}

@@ -1,0 +1,41 @@
+/**
+ * CLI entry: `node dist/src/main.js [--host H] [--port P]`. Reads and
+ * validates the configuration (a bad value exits 2 with one line naming the
+ * setting), serves, and on SIGTERM/SIGINT drains: not ready, lobbies told
+ * to drain (clients are closed with 4005 and reconnect elsewhere), exit 0.
+ */
+import { buildApp } from './app.js';
+import { ConfigError, type Config, loadConfig } from './config.js';
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env, process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`swarmhost: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const app = await buildApp(config);
+  await app.fastify.listen({ host: config.host, port: config.port });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.ready = false;
+    app.fastify.log.info({ signal, lobbies: app.directory.size }, 'draining');
+    await app.directory.drainAll(config.drainTimeoutMs);
+    await app.fastify.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error) => {
+  process.stderr.write(`swarmhost: fatal: ${(error as Error).stack ?? error}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,135 @@
+/**
+ * The Prometheus metrics of one server instance, on its own registry (so
+ * several servers in one test process never collide). Names are prefixed
+ * `swarmhost_`, in base units, counters end in `_total`. Lobby ids are a
+ * label (their number is bounded by SWARMHOST_MAX_LOBBIES, and a closed
+ * lobby's series are removed); client ids never are. Every update is O(1).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { LobbyPhase } from '../protocol/messages.js';
+
+const PHASES: readonly LobbyPhase[] = ['starting', 'running', 'idle', 'draining', 'closing', 'closed', 'failed'];
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly tickDuration = new Histogram({
+    name: 'swarmhost_tick_duration_seconds',
+    help: 'Time one lobby tick took (inbox drain, world step, quantize), seconds.',
+    labelNames: ['lobby'] as const,
+    buckets: [0.0005, 0.001, 0.002, 0.003, 0.004, 0.006, 0.008, 0.01, 0.0125, 0.015, 0.0167, 0.02, 0.025, 0.05, 0.1],
+    registers: [this.registry],
+  });
+  readonly tickLateness = new Histogram({
+    name: 'swarmhost_tick_lateness_seconds',
+    help: 'How late a tick started against its fixed-step schedule, seconds.',
+    labelNames: ['lobby'] as const,
+    buckets: [0.00025, 0.0005, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.01, 0.02, 0.05],
+    registers: [this.registry],
+  });
+  readonly tickOverruns = new Counter({
+    name: 'swarmhost_tick_overruns_total',
+    help: 'Ticks that took longer than one step (1/tick rate).',
+    labelNames: ['lobby'] as const,
+    registers: [this.registry],
+  });
+  readonly ticksDropped = new Counter({
+    name: 'swarmhost_ticks_dropped_total',
+    help: 'Steps skipped after a stall longer than the catch-up cap.',
+    labelNames: ['lobby'] as const,
+    registers: [this.registry],
+  });
+  readonly lobbies = new Gauge({
+    name: 'swarmhost_lobbies',
+    help: 'Lobbies on this instance by lifecycle phase.',
+    labelNames: ['phase'] as const,
+    registers: [this.registry],
+  });
+  readonly lobbyParticles = new Gauge({
+    name: 'swarmhost_lobby_particles',
+    help: 'Particles in each lobby.',
+    labelNames: ['lobby'] as const,
+    registers: [this.registry],
+  });
+  readonly clients = new Gauge({
+    name: 'swarmhost_clients',
+    help: 'Connected clients that completed the handshake, per lobby.',
+    labelNames: ['lobby'] as const,
+    registers: [this.registry],
+  });
+  readonly framesSent = new Counter({
+    name: 'swarmhost_frames_sent_total',
+    help: 'Frames handed to client sockets, by kind (key, delta).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly framesSkipped = new Counter({
+    name: 'swarmhost_frames_skipped_total',
+    help: 'Frames not sent to a client, by reason (backpressure: its socket was above the high-water mark).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly bytesSent = new Counter({
+    name: 'swarmhost_bytes_sent_total',
+    help: 'WebSocket payload bytes sent, by message kind (key, delta, other).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly frameEncodes = new Counter({
+    name: 'swarmhost_frame_encodes_total',
+    help: 'Particle payloads encoded (memoised per base and tick, shared by every client in step).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly encodeDuration = new Histogram({
+    name: 'swarmhost_encode_duration_seconds',
+    help: 'Time to encode one particle payload, seconds.',
+    labelNames: ['kind'] as const,
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01],
+    registers: [this.registry],
+  });
+  readonly inputs = new Counter({
+    name: 'swarmhost_inputs_total',
+    help: 'Client messages by result (accepted, inbox_full, rate_limited, invalid, out_of_range, particle_cap, lobby_closed).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly wsCloses = new Counter({
+    name: 'swarmhost_ws_closes_total',
+    help: 'WebSocket connections closed, by close code.',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly handshakesRefused = new Counter({
+    name: 'swarmhost_handshakes_refused_total',
+    help: 'Connections refused during the handshake, by reason.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly lobbyFailures = new Counter({
+    name: 'swarmhost_lobby_failures_total',
+    help: 'Lobbies that failed (an exception in a tick) and were closed.',
+    registers: [this.registry],
+  });
+  readonly info = new Gauge({
+    name: 'swarmhost_info',
+    help: 'Constant 1, labelled with the server version, protocol version and instance id.',
+    labelNames: ['version', 'protocol', 'instance'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(info: { version: string; protocol: number; instance: string }) {
+    collectDefaultMetrics({ register: this.registry });
+    this.info.set({ version: info.version, protocol: String(info.protocol), instance: info.instance }, 1);
+    for (const phase of PHASES) this.lobbies.set({ phase }, 0);
+  }
+
+  /** Drops a closed lobby's labelled series so ids that come and go do not pile up. */
+  forgetLobby(lobby: string): void {
+    for (const metric of [this.tickDuration, this.tickLateness, this.tickOverruns, this.ticksDropped]) {
+      metric.remove({ lobby });
+    }
+    this.lobbyParticles.remove({ lobby });
+    this.clients.remove({ lobby });
+  }
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    // Real sockets and a real tick loop share two cores: keep files from
+    // starving each other's timers.
+    fileParallelism: false,
+  },
+});
