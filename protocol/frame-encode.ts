@@ -51,7 +51,9 @@ function movedSizeUpperBound(m: number, bits: number): number {
 
 /**
  * Largest delta for these counts (every width = bits). Sizes a client's
- * maximum message length; at bits <= 15 it is below the keyframe's 4*count.
+ * maximum message length. At bits <= 15 a full block costs less than the
+ * keyframe's 4 bytes per particle (122 bytes per 32 at 15 bits), so a delta
+ * never loses to a keyframe by more than one short last block.
  */
 export function deltaSizeUpperBound(baseCount: number, count: number, bits: number): number {
   checkBits(bits);

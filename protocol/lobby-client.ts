@@ -29,7 +29,7 @@ export interface SocketLike {
 
 export interface LobbyClientEvents {
   welcome?: (message: WelcomeMessage) => void;
-  frame?: (message: FrameMessage) => void;
+  frame?: (message: FrameMessage, client: LobbyClient) => void;
   status?: (message: StatusMessage) => void;
   error?: (message: ErrorMessage) => void;
   close?: (code: number, reason: string) => void;
@@ -129,7 +129,7 @@ export class LobbyClient {
         }
         this.frames++;
         this.ack = message.ack;
-        return this.#events.frame?.(message);
+        return this.#events.frame?.(message, this);
       }
       case 'status':
         this.status = message;

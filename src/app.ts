@@ -48,6 +48,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   // Stopping the server stops every lobby's tick loop with it.
   fastify.addHook('onClose', async () => directory.closeAll('server stopped'));
+  // A peer that never answers our close frame must not hold shutdown for
+  // ws's 30 s close timeout: close everyone, then cut whoever is left.
+  fastify.addHook('preClose', async () => {
+    for (const socket of fastify.websocketServer?.clients ?? []) socket.close(1001, 'server stopping');
+    setTimeout(() => {
+      for (const socket of fastify.websocketServer?.clients ?? []) socket.terminate();
+    }, 1000).unref();
+  });
   await fastify.register(websocket, { options: { maxPayload: config.maxMessageBytes } });
   registerHttpRoutes(app);
   registerLobbySocketRoute(app);

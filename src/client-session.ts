@@ -68,6 +68,11 @@ export class ClientSession {
     return this.#framesSkipped;
   }
 
+  /** Bytes handed to the socket and not yet written out. */
+  get bufferedBytes(): number {
+    return this.#socket.bufferedAmount;
+  }
+
   close(code: number, reason: string): void {
     if (this.#closed) return;
     // The socket's own close event does the bookkeeping; this only starts it.

@@ -48,7 +48,7 @@ export const SETTINGS = {
   defaultParticles: s({ env: 'SWARMHOST_DEFAULT_PARTICLES', kind: 'int', default: 10_000, min: 0, max: 1_000_000, doc: 'Particles in a lobby created by joining (POST /lobbies may choose).' }),
   maxParticles: s({ env: 'SWARMHOST_MAX_PARTICLES', kind: 'int', default: 100_000, min: 1, max: 1_000_000, doc: 'Per-lobby particle cap: the most a lobby may be created with or grow to by spawns.' }),
   maxSpawn: s({ env: 'SWARMHOST_MAX_SPAWN', kind: 'int', default: 500, min: 1, max: 100_000, doc: 'Most particles one spawn message may ask for.' }),
-  worldSize: s({ env: 'SWARMHOST_WORLD_SIZE', kind: 'number', default: 1000, min: 10, max: MAX_WORLD_SIZE, doc: `Side of the square toroidal world, world units (at most ${MAX_WORLD_SIZE}, so 16-bit coordinates stay within ${MAX_QUANT_ERROR}).` }),
+  worldSize: s({ env: 'SWARMHOST_WORLD_SIZE', kind: 'number', default: 1000, min: 400, max: MAX_WORLD_SIZE, doc: `Side of the square toroidal world, world units (at most ${MAX_WORLD_SIZE}, so 16-bit coordinates stay within ${MAX_QUANT_ERROR}).` }),
   tickRate: s({ env: 'SWARMHOST_TICK_RATE', kind: 'int', default: 60, min: 1, max: 240, doc: 'Simulation steps per second (fixed step).' }),
   maxCatchUpSteps: s({ env: 'SWARMHOST_MAX_CATCH_UP_STEPS', kind: 'int', default: 4, min: 1, max: 60, doc: 'Most steps run back to back after a stall; the rest are dropped and counted.' }),
   idleTimeoutMs: s({ env: 'SWARMHOST_IDLE_TIMEOUT_MS', kind: 'int', default: 60_000, min: 0, max: 86_400_000, doc: 'A lobby with no clients for this long closes.' }),

@@ -23,7 +23,7 @@ import type { SpatialGrid } from './spatial-grid.js';
  */
 export const BOID_DEFAULTS = {
   /** Neighbours closer than this steer each other; also the grid's min cell size. */
-  neighbourRadius: 18,
+  neighbourRadius: 16,
   /** Neighbours closer than this push apart. */
   separationRadius: 7,
   /** Per-second gain pulling a velocity toward the neighbours' mean velocity. */
@@ -126,11 +126,24 @@ export interface BoidKernel {
   /** Scratch for grid.neighbourRanges. */
   readonly ranges: Int32Array;
   readonly shifts: Float64Array;
+  /**
+   * Scratch for the candidates of one particle; length at least
+   * neighbourBufferLength(params, capacity).
+   */
+  readonly nbIndex: Int32Array;
   /** Active forces [0, forceCount): point and sign (+1 attract, -1 repel). */
   forceX: Float64Array;
   forceY: Float64Array;
   forceSign: Float64Array;
   forceCount: number;
+}
+
+/**
+ * Candidates one particle can examine in a step: at most maxCandidates
+ * (stride sampling guarantees it), or every particle when uncapped.
+ */
+export function neighbourBufferLength(p: Readonly<BoidParams>, capacity: number): number {
+  return Math.max(1, p.maxCandidates > 0 ? Math.min(p.maxCandidates, capacity) : capacity);
 }
 
 /** Below this squared distance separation uses this value: avoids 1/0 blow-ups. */
@@ -160,6 +173,7 @@ export function stepBoids(
   const svy = k.svy;
   const ranges = k.ranges;
   const shifts = k.shifts;
+  const nbIndex = k.nbIndex;
 
   // Snapshot the previous step in cell order: neighbours of one cell are then
   // contiguous in memory, and every particle sees the same old state no
@@ -208,13 +222,11 @@ export function stepBoids(
       const py = sy[a];
       const pvx = svx[a];
       const pvy = svy[a];
-      let n = 0;
-      let sumVx = 0;
-      let sumVy = 0;
-      let sumDx = 0;
-      let sumDy = 0;
-      let sepX = 0;
-      let sepY = 0;
+      // Pass 1 tests every candidate without a branch: the index is always
+      // written and the cursor advances only for a neighbour. About two
+      // thirds of the 3x3 candidates fall outside the radius at random, so a
+      // branch here would mispredict constantly.
+      let m = 0;
       // Offset the sampling phase per particle so particles of one cell do not
       // all sample the same subset.
       let skip = stride === 1 ? 0 : a % stride;
@@ -226,20 +238,44 @@ export function stepBoids(
         for (; j < end; j += stride) {
           const dx = sx[j] + ox;
           const dy = sy[j] + oy;
-          const d2 = dx * dx + dy * dy;
-          if (d2 >= r2 || j === a) continue;
-          n++;
-          sumVx += svx[j];
-          sumVy += svy[j];
-          sumDx += dx;
-          sumDy += dy;
-          if (d2 < sep2) {
-            const inv = 1 / (d2 > MIN_SEPARATION_D2 ? d2 : MIN_SEPARATION_D2);
-            sepX -= dx * inv;
-            sepY -= dy * inv;
-          }
+          nbIndex[m] = j;
+          // Number(bool) compiles to a flag-to-integer move, not a branch.
+          m += Number(dx * dx + dy * dy < r2);
         }
         skip = j - end;
+      }
+
+      // Pass 2 accumulates over the neighbours found (the particle itself is
+      // among them: skipped here, a branch taken at most once).
+      let n = 0;
+      let sumVx = 0;
+      let sumVy = 0;
+      let sumDx = 0;
+      let sumDy = 0;
+      let sepX = 0;
+      let sepY = 0;
+      for (let q = 0; q < m; q++) {
+        const j = nbIndex[q];
+        if (j === a) continue;
+        // Recomputing the offset is cheaper than storing it in pass 1 for
+        // every candidate; the wrap branches are taken only at the seam.
+        let dx = sx[j] - px;
+        let dy = sy[j] - py;
+        if (dx > half) dx -= size;
+        else if (dx < -half) dx += size;
+        if (dy > half) dy -= size;
+        else if (dy < -half) dy += size;
+        n++;
+        sumVx += svx[j];
+        sumVy += svy[j];
+        sumDx += dx;
+        sumDy += dy;
+        const d2 = dx * dx + dy * dy;
+        if (d2 < sep2) {
+          const inv = 1 / (d2 > MIN_SEPARATION_D2 ? d2 : MIN_SEPARATION_D2);
+          sepX -= dx * inv;
+          sepY -= dy * inv;
+        }
       }
 
       let ax = 0;

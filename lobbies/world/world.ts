@@ -12,7 +12,13 @@
  * Runs anywhere: imports nothing outside lobbies/world and no node: modules.
  */
 
-import { type BoidKernel, type BoidParams, resolveBoidParams, stepBoids } from './boids.js';
+import {
+  type BoidKernel,
+  type BoidParams,
+  neighbourBufferLength,
+  resolveBoidParams,
+  stepBoids,
+} from './boids.js';
 import { createPrng, type Prng } from './prng.js';
 import { MAX_NEIGHBOUR_RANGES, SpatialGrid } from './spatial-grid.js';
 
@@ -94,6 +100,7 @@ export class World {
     this.vy = new Float32Array(maxParticles);
     this.#prng = createPrng(options.seed);
     this.#grid = new SpatialGrid(size, params.neighbourRadius, maxParticles);
+    const nbLength = neighbourBufferLength(params, maxParticles);
     this.#kernel = {
       grid: this.#grid,
       size,
@@ -107,6 +114,7 @@ export class World {
       svy: new Float32Array(maxParticles),
       ranges: new Int32Array(2 * MAX_NEIGHBOUR_RANGES),
       shifts: new Float64Array(2 * MAX_NEIGHBOUR_RANGES),
+      nbIndex: new Int32Array(nbLength),
       forceX: new Float64Array(INITIAL_FORCE_CAPACITY),
       forceY: new Float64Array(INITIAL_FORCE_CAPACITY),
       forceSign: new Float64Array(INITIAL_FORCE_CAPACITY),

@@ -450,6 +450,24 @@ describe('decoder refusals', () => {
     wide[0] = bits + 1;
     refused('bad_width', (dec) => dec.applyDelta(6, 5, 103, wide));
 
+    // Widths 15 and 16 fit a u16 but not 14-bit codes; the lengths agree with
+    // those widths, so only the width check can catch them.
+    const block = randomFrame(0, DELTA_BLOCK, bits, rand);
+    for (const w of [bits + 1, 16]) {
+      const data = new Uint8Array(2 + (DELTA_BLOCK * (w + 1)) / 8);
+      data[0] = w;
+      data[1] = 1;
+      const dec = decoderAt(block, bits);
+      expectDecodeError(
+        () => dec.applyDelta(1, 0, DELTA_BLOCK, data),
+        FrameDecodeErrorCode.badWidth,
+      );
+      data[0] = bits - 1;
+      data[1] = w + 2 - bits; // same total bits, legal widths: accepted
+      dec.applyDelta(1, 0, DELTA_BLOCK, data);
+      expect(dec.positions).toEqual(codes(block));
+    }
+
     // One particle, widths 3 and 2: 5 bits used, the top 3 bits of the byte are padding.
     const one = frame(0, [100, 200]);
     const data = encodeDelta(one, frame(1, [103, 198]), bits);

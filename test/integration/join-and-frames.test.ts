@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LobbyClient } from '../../protocol/lobby-client.js';
+import { PROTOCOL_VERSION } from '../../protocol/version.js';
+import { joinLobby, startServer, type TestServer, waitFor } from '../support/server.js';
+
+const digest = (positions: Uint16Array) =>
+  createHash('sha1').update(new Uint8Array(positions.buffer, positions.byteOffset, positions.byteLength)).digest('hex');
+
+describe('joining by URL and receiving frames', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ defaultParticles: 2000 });
+  });
+  afterAll(async () => server.close());
+
+  it('welcomes with the lobby, tick rate, world and protocol, then a keyframe', async () => {
+    const client = await joinLobby(server, 'welcome-test');
+    expect(client.welcome).toMatchObject({
+      t: 'welcome',
+      v: PROTOCOL_VERSION,
+      lobbyId: 'welcome-test',
+      tickRate: 60,
+      worldSize: 1000,
+      quantBits: 14,
+      instanceId: server.app.config.instanceId,
+    });
+    expect(client.welcome!.clientId).toBeGreaterThan(0);
+    await waitFor(() => client.frames >= 1, 5000, 'first frame');
+    expect(client.keyframes).toBe(1);
+    expect(client.decoder!.count).toBe(2000);
+    expect(client.status).toMatchObject({ t: 'status', lobbyId: 'welcome-test', phase: 'running', clients: 1 });
+    client.close();
+  });
+
+  it('two clients of one lobby see the same ticks with identical particles', async () => {
+    const seen = [new Map<number, string>(), new Map<number, string>()];
+    const clients: LobbyClient[] = [];
+    for (const i of [0, 1]) {
+      clients.push(
+        await joinLobby(server, 'shared', {
+          frame: (frame, client) => seen[i].set(frame.tick, digest(client.decoder!.positions)),
+        }),
+      );
+    }
+    await waitFor(() => seen[0].size > 40 && seen[1].size > 40, 5000, '40 frames each');
+    const common = [...seen[0].keys()].filter((tick) => seen[1].has(tick));
+    expect(common.length).toBeGreaterThan(30);
+    for (const tick of common) expect(seen[1].get(tick)).toBe(seen[0].get(tick));
+    // Consecutive ticks: nobody is throttled on an idle loopback.
+    const ticks = [...seen[0].keys()];
+    expect(ticks.at(-1)! - ticks[0]).toBeLessThan(ticks.length * 1.5);
+    for (const c of clients) c.close();
+  });
+
+  it("keyframe + deltas reconstruct exactly the server's quantized state", async () => {
+    const { handle } = server.app.directory.get('shared') ?? { handle: undefined };
+    const client = await joinLobby(server, 'exact');
+    const lobby = server.app.directory.get('exact')!;
+    expect(handle === undefined || handle !== lobby.handle).toBe(true);
+    let compared = 0;
+    let mismatches = 0;
+    const onFrame = () => {
+      const frames = lobby.handle.frames;
+      for (let seq = frames.newestSeq; seq >= frames.oldestSeq && seq >= 0; seq--) {
+        const frame = frames.get(seq)!;
+        if (frame.tick !== client.decoder!.tick) continue;
+        const ours = frame.positions.subarray(0, frame.count * 2);
+        if (digest(ours) !== digest(client.decoder!.positions)) mismatches++;
+        compared++;
+        return;
+      }
+    };
+    const socket = client.socket as unknown as { addEventListener(t: string, l: () => void): void };
+    socket.addEventListener('message', onFrame);
+    await waitFor(() => compared > 60, 5000, '60 compared frames');
+    expect(mismatches).toBe(0);
+    expect(client.frames - client.keyframes).toBeGreaterThan(50);
+    client.close();
+  });
+
+  it('ping answers with pong', async () => {
+    const client = await joinLobby(server, 'ping');
+    const rtt = await client.ping();
+    expect(rtt).toBeGreaterThanOrEqual(0);
+    client.close();
+  });
+});

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { RateLimiter } from '../../../src/rate-limiter.js';
+
+/** A hand-driven time source; steps are binary fractions so token sums are exact. */
+function fakeNow(start = 1000): { now: () => number; advance: (ms: number) => void } {
+  let t = start;
+  return { now: () => t, advance: (ms) => (t += ms) };
+}
+
+function takeMany(limiter: RateLimiter, n: number): boolean[] {
+  return Array.from({ length: n }, () => limiter.tryTake());
+}
+
+describe('RateLimiter', () => {
+  it('allows exactly `burst` messages at once, then refuses', () => {
+    const clock = fakeNow();
+    const limiter = new RateLimiter(8, 3, clock.now);
+    expect(takeMany(limiter, 5)).toEqual([true, true, true, false, false]);
+    expect(limiter.refusedInARow).toBe(2);
+  });
+
+  it('starts full regardless of the clock value at construction', () => {
+    const clock = fakeNow(123_456.5);
+    const limiter = new RateLimiter(1, 2, clock.now);
+    expect(takeMany(limiter, 3)).toEqual([true, true, false]);
+  });
+
+  it('refills at perSecond: one token per 1000/perSecond ms, not before', () => {
+    const clock = fakeNow();
+    const limiter = new RateLimiter(8, 2, clock.now); // one token per 125 ms
+    expect(takeMany(limiter, 2)).toEqual([true, true]);
+    clock.advance(124);
+    expect(limiter.tryTake()).toBe(false);
+    clock.advance(1);
+    expect(limiter.tryTake()).toBe(true);
+    expect(limiter.tryTake()).toBe(false);
+    clock.advance(250);
+    expect(takeMany(limiter, 3)).toEqual([true, true, false]);
+  });
+
+  it('keeps fractional refill across refused attempts', () => {
+    const clock = fakeNow();
+    const limiter = new RateLimiter(8, 1, clock.now);
+    expect(limiter.tryTake()).toBe(true);
+    // Half a token at a time: the refusal in between must not lose the half.
+    clock.advance(62.5);
+    expect(limiter.tryTake()).toBe(false);
+    clock.advance(62.5);
+    expect(limiter.tryTake()).toBe(true);
+    expect(limiter.tryTake()).toBe(false);
+  });
+
+  it('never holds more than burst tokens after a long quiet spell', () => {
+    const clock = fakeNow();
+    const limiter = new RateLimiter(8, 4, clock.now);
+    expect(takeMany(limiter, 4)).toEqual([true, true, true, true]);
+    clock.advance(60_000);
+    expect(takeMany(limiter, 6)).toEqual([true, true, true, true, false, false]);
+  });
+
+  it('sustains exactly perSecond messages per second once the burst is spent', () => {
+    const clock = fakeNow();
+    const limiter = new RateLimiter(8, 8, clock.now);
+    expect(takeMany(limiter, 8).every(Boolean)).toBe(true);
+    let allowed = 0;
+    // Ten seconds of a client trying every 1/64 s (15.625 ms, exact in binary).
+    for (let i = 0; i < 640; i++) {
+      clock.advance(15.625);
+      if (limiter.tryTake()) allowed++;
+    }
+    expect(allowed).toBe(80);
+  });
+
+  it('counts refusals in a row and resets the count on the next success', () => {
+    const clock = fakeNow();
+    const limiter = new RateLimiter(8, 1, clock.now);
+    expect(limiter.refusedInARow).toBe(0);
+    expect(limiter.tryTake()).toBe(true);
+    expect(limiter.refusedInARow).toBe(0);
+    for (let i = 1; i <= 5; i++) {
+      expect(limiter.tryTake()).toBe(false);
+      expect(limiter.refusedInARow).toBe(i);
+    }
+    clock.advance(125);
+    expect(limiter.tryTake()).toBe(true);
+    expect(limiter.refusedInARow).toBe(0);
+    expect(limiter.tryTake()).toBe(false);
+    expect(limiter.refusedInARow).toBe(1);
+  });
+
+  it('does not reset the refusal count merely because time passed', () => {
+    const clock = fakeNow();
+    const limiter = new RateLimiter(8, 1, clock.now);
+    limiter.tryTake();
+    expect(takeMany(limiter, 3)).toEqual([false, false, false]);
+    clock.advance(10_000);
+    expect(limiter.refusedInARow).toBe(3);
+  });
+
+  it('uses performance.now by default', () => {
+    const limiter = new RateLimiter(1, 2);
+    expect(takeMany(limiter, 3)).toEqual([true, true, false]);
+    expect(limiter.refusedInARow).toBe(1);
+  });
+});
