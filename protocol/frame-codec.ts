@@ -41,9 +41,10 @@
  *     q_new = (q_base + d) mod B.
  *   Section 2, spawned particles [m, n): (n - m) times u16 x, u16 y.
  *
- *   Nothing follows. A decoder refuses a delta whose base it does not hold,
- *   a width above bits, non-zero padding bits, a code >= B, and data shorter
- *   or longer than the widths and counts imply.
+ *   Nothing follows. A decoder refuses a delta whose base it does not hold
+ *   or whose tick is not after its base, n < m, a width above bits,
+ *   non-zero padding bits, a code >= B, and data shorter or longer than the
+ *   widths and counts imply.
  *
  * Why this shape: particles move a few quanta per tick (1000-unit world,
  * 14 bits, 20-50 units/s at 60 Hz is 5-14 quanta), so per-axis deltas need

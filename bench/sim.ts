@@ -1,0 +1,99 @@
+/**
+ * `npm run bench:sim`: the simulation and wire costs on this machine.
+ *
+ * - tick p50/p99/max (inbox-free world step + quantize, as a lobby tick does)
+ *   for 1k, 10k and 50k particles;
+ * - keyframe and delta encode time, client decode time;
+ * - bytes per particle per frame for keyframes and for 60 Hz deltas, with
+ *   the msgpack envelope, and for a client 10 ticks behind;
+ * - one broadcast to 10 clients in step: one shared delta encode plus ten
+ *   per-client envelopes (what the server does per tick per lobby).
+ *
+ * Options: --ticks N (measured ticks per size, default 600), --sizes a,b,c.
+ */
+import { parseArgs } from 'node:util';
+import { encodeMessage } from '../protocol/envelope.js';
+import { encodeDelta, encodeKeyframe, FrameDecoder, type QuantizedFrame } from '../protocol/frame-codec.js';
+import { quantBitsFor, quantizePositions } from '../protocol/quantize.js';
+import { World } from '../lobbies/world/world.js';
+import { ms, summarize } from './stats.js';
+
+const { values } = parseArgs({
+  options: {
+    ticks: { type: 'string', default: '600' },
+    sizes: { type: 'string', default: '1000,10000,50000' },
+  },
+});
+const TICKS = Number(values.ticks);
+const SIZES = values.sizes!.split(',').map(Number);
+const WORLD = 1000;
+const BITS = quantBitsFor(WORLD);
+const DT = 1 / 60;
+const WARMUP = 120;
+
+function quantized(world: World, tick: number): QuantizedFrame {
+  const positions = new Uint16Array(world.count * 2);
+  quantizePositions(world.x, world.y, world.count, world.size, BITS, positions);
+  return { tick, count: world.count, positions };
+}
+
+function time<T>(fn: () => T): [T, number] {
+  const start = performance.now();
+  const result = fn();
+  return [result, performance.now() - start];
+}
+
+console.log(`# bench:sim  node ${process.version}, ${TICKS} measured ticks after ${WARMUP} warm-up, world ${WORLD}, ${BITS}-bit coordinates\n`);
+console.log('| particles | tick p50 ms | tick p99 ms | tick max ms | key encode ms | delta encode p50 ms | delta decode p50 ms | key B/particle | delta B/particle (60 Hz) | delta B/particle (10 ticks behind) | broadcast to 10 clients p50 ms |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+
+for (const particles of SIZES) {
+  const world = new World({ size: WORLD, particles, maxParticles: particles, seed: 1 });
+  for (let i = 0; i < WARMUP; i++) world.step(DT);
+  const frames: QuantizedFrame[] = [];
+  const tickMs: number[] = [];
+  for (let t = 0; t < TICKS; t++) {
+    const [frame, elapsed] = time(() => {
+      world.step(DT);
+      return quantized(world, t);
+    });
+    tickMs.push(elapsed);
+    frames.push(frame);
+  }
+  const tick = summarize(tickMs);
+
+  const keyMs: number[] = [];
+  let keyBytes = 0;
+  for (let t = 0; t < 50; t++) {
+    const [data, elapsed] = time(() => encodeKeyframe(frames[t]));
+    keyMs.push(elapsed);
+    keyBytes = encodeMessage({ t: 'frame', tick: t, kind: 'key', n: particles, ack: -1, data }).byteLength;
+  }
+
+  const deltaMs: number[] = [];
+  const decodeMs: number[] = [];
+  const broadcastMs: number[] = [];
+  let deltaBytes = 0;
+  let behindBytes = 0;
+  const decoder = new FrameDecoder(BITS);
+  decoder.applyKeyframe(frames[0].tick, particles, encodeKeyframe(frames[0]));
+  for (let t = 1; t < frames.length; t++) {
+    const [data, elapsed] = time(() => encodeDelta(frames[t - 1], frames[t], BITS));
+    deltaMs.push(elapsed);
+    deltaBytes += encodeMessage({ t: 'frame', tick: t, kind: 'delta', base: t - 1, n: particles, ack: 0, data }).byteLength;
+    decodeMs.push(time(() => decoder.applyDelta(frames[t].tick, frames[t - 1].tick, particles, data))[1]);
+    if (t >= 10) behindBytes += encodeDelta(frames[t - 10], frames[t], BITS).byteLength;
+    // What the server does per tick for 10 clients in step: one shared
+    // payload, then one small envelope each (the ack differs per client).
+    broadcastMs.push(
+      time(() => {
+        const shared = encodeDelta(frames[t - 1], frames[t], BITS);
+        for (let c = 0; c < 10; c++) encodeMessage({ t: 'frame', tick: t, kind: 'delta', base: t - 1, n: particles, ack: c, data: shared });
+      })[1],
+    );
+  }
+  const deltas = frames.length - 1;
+  console.log(
+    `| ${particles} | ${ms(tick.p50)} | ${ms(tick.p99)} | ${ms(tick.max)} | ${ms(summarize(keyMs).p50)} | ${ms(summarize(deltaMs).p50)} | ${ms(summarize(decodeMs).p50)} | ${(keyBytes / particles).toFixed(3)} | ${(deltaBytes / deltas / particles).toFixed(3)} | ${(behindBytes / (deltas - 9) / particles).toFixed(3)} | ${ms(summarize(broadcastMs).p50)} |`,
+  );
+}
