@@ -49,7 +49,8 @@ export class FakeClock implements Clock {
       this.#now = Math.max(this.#now, next.due);
       next.fn();
     }
-    this.#now = end;
+    // A timer may itself advance the clock (a slow tick): never go back.
+    this.#now = Math.max(this.#now, end);
   }
 
   #earliest(): Timer | undefined {

@@ -26,10 +26,17 @@ export class TickLoop {
   #accumulator = 0;
   #last = 0;
   #wake = () => this.#onWake();
+  /**
+   * A step is due a hair before stepMs: 1000/60 is not exact in binary, and
+   * without the slack a wake on the right millisecond would miss its step by
+   * a rounding error and run it one wake late.
+   */
+  #due: number;
 
   constructor(options: TickLoopOptions) {
     this.#options = options;
     this.stepMs = 1000 / options.tickRate;
+    this.#due = this.stepMs - 1e-6;
   }
 
   get running(): boolean {
@@ -41,7 +48,7 @@ export class TickLoop {
     this.#running = true;
     this.#accumulator = 0;
     this.#last = this.#options.clock.now();
-    this.#schedule(this.stepMs);
+    this.#schedule(this.#due);
   }
 
   stop(): void {
@@ -64,18 +71,18 @@ export class TickLoop {
     this.#accumulator += now - this.#last;
     this.#last = now;
     let steps = 0;
-    while (this.#accumulator >= this.stepMs && steps < maxCatchUpSteps && this.#running) {
+    while (this.#accumulator >= this.#due && steps < maxCatchUpSteps && this.#running) {
       // The step's ideal start was `accumulator - stepMs` ago at wake time;
       // steps run back to back after a stall are later still by the work done.
       onTick(Math.max(0, this.#accumulator - this.stepMs + (clock.now() - now)));
       this.#accumulator -= this.stepMs;
       steps++;
     }
-    if (this.#accumulator >= this.stepMs) {
+    if (this.#accumulator >= this.#due) {
       const dropped = Math.floor(this.#accumulator / this.stepMs);
       this.#accumulator -= dropped * this.stepMs;
       this.#options.onDropped?.(dropped);
     }
-    if (this.#running) this.#schedule(this.stepMs - this.#accumulator);
+    if (this.#running) this.#schedule(this.#due - this.#accumulator);
   }
 }

@@ -3,7 +3,7 @@
  * Plain maps only (no msgpackr records or structures), so any msgpack
  * implementation can talk to us. Bulk particle data rides inside as one bin.
  */
-import { Packr, Unpackr } from 'msgpackr';
+import { C1, Packr, Unpackr } from 'msgpackr';
 
 const packr = new Packr({ useRecords: false });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
@@ -18,8 +18,17 @@ export type Decoded = { ok: true; value: unknown } | { ok: false; reason: string
 /** Decodes one message; never throws (undecodable bytes are a close 1007 upstream). */
 export function decodeMessage(bytes: Uint8Array): Decoded {
   try {
-    return { ok: true, value: unpackr.unpack(bytes) };
+    const value: unknown = unpackr.unpack(bytes);
+    // 0xc1 is the one byte msgpack never uses; msgpackr hands back a marker
+    // object for it instead of failing.
+    if (value === C1 || (isMap(value) && Object.values(value).includes(C1))) {
+      return { ok: false, reason: 'undecodable msgpack: reserved byte 0xc1' };
+    }
+    return { ok: true, value };
   } catch (error) {
     return { ok: false, reason: `undecodable msgpack: ${(error as Error).message}` };
   }
 }
+
+const isMap = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !ArrayBuffer.isView(value);

@@ -61,7 +61,7 @@ export const SETTINGS = {
   rateLimitPerSec: s({ env: 'SWARMHOST_RATE_LIMIT_PER_SEC', kind: 'number', default: 120, min: 1, max: 100_000, doc: 'Messages per second a client may send (token bucket refill).' }),
   rateLimitBurst: s({ env: 'SWARMHOST_RATE_LIMIT_BURST', kind: 'int', default: 240, min: 1, max: 1_000_000, doc: 'Token bucket size: messages a client may send at once.' }),
   rateLimitCloseAfter: s({ env: 'SWARMHOST_RATE_LIMIT_CLOSE_AFTER', kind: 'int', default: 200, min: 1, max: 1_000_000, doc: 'Rate-limited messages in a row after which the socket is closed with 1008.' }),
-  allowedOrigins: s({ env: 'SWARMHOST_ALLOWED_ORIGINS', kind: 'list', default: [], doc: 'Comma-separated Origin values allowed to open sockets; empty allows any (close 1008 otherwise).' }),
+  allowedOrigins: s({ env: 'SWARMHOST_ALLOWED_ORIGINS', kind: 'list', default: Object.freeze([]) as readonly string[], doc: 'Comma-separated Origin values allowed to open sockets; empty allows any (close 1008 otherwise).' }),
   drainTimeoutMs: s({ env: 'SWARMHOST_DRAIN_TIMEOUT_MS', kind: 'int', default: 10_000, min: 0, max: 600_000, doc: 'On SIGTERM, the longest the server waits for lobbies to drain before exiting.' }),
 } as const satisfies Record<string, Setting>;
 
@@ -87,7 +87,7 @@ export class ConfigError extends Error {
   }
 }
 
-function parseValue(name: string, setting: Setting, raw: string): number | string | boolean | string[] {
+function parseValue(name: string, setting: Setting, raw: string): number | string | boolean | readonly string[] {
   const { kind } = setting;
   if (kind === 'int' || kind === 'number') {
     const value = Number(raw.trim());
@@ -103,7 +103,7 @@ function parseValue(name: string, setting: Setting, raw: string): number | strin
     throw new ConfigError(name, `'${raw}' is not a boolean (true/false)`);
   }
   if (kind === 'list') {
-    return raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
+    return Object.freeze(raw.split(',').map((item) => item.trim()).filter((item) => item !== ''));
   }
   if (setting.oneOf && !setting.oneOf.includes(raw)) {
     throw new ConfigError(name, `'${raw}' is not one of ${setting.oneOf.join(', ')}`);

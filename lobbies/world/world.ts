@@ -59,6 +59,8 @@ export class World {
   readonly vy: Float32Array;
 
   #count = 0;
+  /** Steps taken; selects which particles steer this step. */
+  #tick = 0;
   readonly #prng: Prng;
   readonly #grid: SpatialGrid;
   readonly #kernel: BoidKernel;
@@ -238,9 +240,13 @@ export class World {
       throw new RangeError(`dt must be a finite number >= 0, got ${dt}`);
     }
     const count = this.#count;
-    if (count === 0) return;
+    if (count === 0) {
+      this.#tick++;
+      return;
+    }
     this.#grid.rebuild(this.x, this.y, count);
-    stepBoids(this.#kernel, this.params, count, dt);
+    stepBoids(this.#kernel, this.params, count, dt, this.#tick);
+    this.#tick++;
   }
 
   /** Binary search over the sorted owners: index, or ~insertionPoint. */

@@ -66,7 +66,10 @@ async function framesAdvance(client: LobbyClient, label: string, by = 3): Promis
 }
 
 /** A raw socket on LOBBY, resolved once open (the hello timer is running from here). */
-async function rawSocket(server: TestServer, headers: Record<string, string> = {}): Promise<WebSocket> {
+async function rawSocket(
+  server: TestServer,
+  headers: Record<string, string> = {},
+): Promise<WebSocket> {
   const socket = openSocket(server.wsUrl(LOBBY), headers);
   socket.on('error', () => {
     // Errors surface as the close code the tests assert on.
@@ -79,7 +82,9 @@ async function rawSocket(server: TestServer, headers: Record<string, string> = {
 }
 
 /** Opens a socket, sends `messages` at once, and returns how the server closed it. */
-async function closeAfter(messages: Array<Uint8Array | string>): Promise<{ code: number; reason: string }> {
+async function closeAfter(
+  messages: Array<Uint8Array | string>,
+): Promise<{ code: number; reason: string }> {
   const socket = await rawSocket(policy);
   const done = closed(socket);
   for (const message of messages) socket.send(message);
@@ -90,7 +95,11 @@ async function closeAfter(messages: Array<Uint8Array | string>): Promise<{ code:
 async function errorFor(client: LobbyClient, message: object): Promise<ErrorMessage> {
   const before = client.errors.length;
   client.sendRaw(message);
-  await waitFor(() => client.errors.length > before, 5000, `error reply to ${JSON.stringify(message)}`);
+  await waitFor(
+    () => client.errors.length > before,
+    5000,
+    `error reply to ${JSON.stringify(message)}`,
+  );
   // Exactly one reply per bad message: give a later duplicate the time of a ping to show up.
   await client.ping();
   expect(client.errors.length).toBe(before + 1);
@@ -191,18 +200,21 @@ describe('bad input before or instead of joining closes the socket', () => {
     await framesAdvance(policyObserver, 'after trailing bytes');
   });
 
-  // BUG: msgpackr decodes the reserved byte 0xC1 ("never used" in the msgpack
-  // spec) to a C1Type sentinel object instead of throwing, so decodeMessage
-  // (protocol/envelope.ts) reports it as decodable and the session closes with
-  // 4006 (not a hello) instead of 1007 (undecodable).
-  it.fails('the reserved byte 0xC1 closes with 1007', async () => {
+  // msgpackr decodes the reserved byte 0xC1 to a marker object instead of
+  // throwing; decodeMessage must still call it undecodable.
+  it('the reserved byte 0xC1 closes with 1007', async () => {
     const { code } = await closeAfter([new Uint8Array([0xc1])]);
     expect(code).toBe(CloseCode.invalidPayload);
+    await framesAdvance(policyObserver, 'after 0xC1');
   });
 
   it('a message larger than maxMessageBytes closes with 1009', async () => {
     // A hello padded past the limit: the size check comes before any parsing.
-    const big = encodeMessage({ t: 'hello', v: PROTOCOL_VERSION, pad: 'x'.repeat(MAX_MESSAGE_BYTES) });
+    const big = encodeMessage({
+      t: 'hello',
+      v: PROTOCOL_VERSION,
+      pad: 'x'.repeat(MAX_MESSAGE_BYTES),
+    });
     expect(big.byteLength).toBeGreaterThan(MAX_MESSAGE_BYTES);
     const { code } = await closeAfter([big]);
     expect(code).toBe(CloseCode.tooBig);
@@ -267,7 +279,11 @@ describe('bad input before or instead of joining closes the socket', () => {
   it('a hello in time cancels the hello timeout', async () => {
     const client = await join(policy);
     // Twice the hello timeout, measured in frames (60 Hz) rather than by sleeping.
-    await framesAdvance(client, 'past the hello timeout', Math.ceil((2 * HELLO_TIMEOUT_MS * 60) / 1000));
+    await framesAdvance(
+      client,
+      'past the hello timeout',
+      Math.ceil((2 * HELLO_TIMEOUT_MS * 60) / 1000),
+    );
     expect(client.closeCode).toBeUndefined();
     client.close();
   });
@@ -333,7 +349,11 @@ describe('bad messages after joining get an error reply and the connection stays
       code: ErrorCode.invalidMessage,
       seq: 14,
     },
-    { name: 'a ping with a string id', message: { t: 'ping', id: 'a' }, code: ErrorCode.invalidMessage },
+    {
+      name: 'a ping with a string id',
+      message: { t: 'ping', id: 'a' },
+      code: ErrorCode.invalidMessage,
+    },
     {
       name: 'x equal to the world size',
       message: { t: 'input', seq: 21, x: 1000, y: 1, mode: 'attract' },
@@ -415,7 +435,8 @@ describe('lobby inbox and particle cap', () => {
   it('refuses inputs beyond the inbox with inbox_full and applies every accepted one', async () => {
     const client = await join(lobby);
     const sent: number[] = [];
-    for (let i = 0; i < 30; i++) sent.push(client.sendInput(100 + i, 200, i % 2 === 0 ? 'attract' : 'repel'));
+    for (let i = 0; i < 30; i++)
+      sent.push(client.sendInput(100 + i, 200, i % 2 === 0 ? 'attract' : 'repel'));
     expect(sent).toEqual([...Array(30).keys()]);
 
     // Every refused seq is named by one inbox_full error, so wait for the
@@ -441,9 +462,13 @@ describe('lobby inbox and particle cap', () => {
     expect(client.closeCode).toBeUndefined();
 
     const samples = await scrape(lobby);
-    expect(metric(samples, 'swarmhost_inputs_total', { result: 'inbox_full' })).toBe(refusedSeqs.length);
+    expect(metric(samples, 'swarmhost_inputs_total', { result: 'inbox_full' })).toBe(
+      refusedSeqs.length,
+    );
     // The joined-client test before this one had one accepted input.
-    expect(metric(samples, 'swarmhost_inputs_total', { result: 'accepted' })).toBe(accepted.length + 1);
+    expect(metric(samples, 'swarmhost_inputs_total', { result: 'accepted' })).toBe(
+      accepted.length + 1,
+    );
 
     await framesAdvance(client, 'client after inbox_full');
     await framesAdvance(lobbyObserver, 'observer after inbox_full');
@@ -491,21 +516,23 @@ describe('lobby inbox and particle cap', () => {
 describe('metrics count every bad input', () => {
   it('the policy server counts each close code and refusal', async () => {
     const samples = await scrape(policy);
-    const closes = (code: number) => metric(samples, 'swarmhost_ws_closes_total', { code: String(code) });
+    const closes = (code: number) =>
+      metric(samples, 'swarmhost_ws_closes_total', { code: String(code) });
     expect(closes(CloseCode.unsupportedData)).toBe(1);
-    // truncated, arbitrary, trailing bytes (+1 if 0xC1 is ever handled as the spec says).
-    expect(closes(CloseCode.invalidPayload)).toBeGreaterThanOrEqual(3);
-    // ping, input and a map without t first (+1 while 0xC1 lands here).
-    expect(closes(CloseCode.expectedHello)).toBeGreaterThanOrEqual(3);
+    // truncated, arbitrary, trailing bytes, 0xC1.
+    expect(closes(CloseCode.invalidPayload)).toBe(4);
+    // ping, input and a map without t first.
+    expect(closes(CloseCode.expectedHello)).toBe(3);
     expect(closes(CloseCode.versionMismatch)).toBe(1);
     expect(closes(CloseCode.helloTimeout)).toBe(1);
     expect(closes(CloseCode.policy)).toBe(1);
-    expect(closes(CloseCode.invalidPayload) + closes(CloseCode.expectedHello)).toBe(7);
 
-    // text + 3 undecodable + 3 not-hello first messages (+0xC1 as one or the other).
+    // text + 4 undecodable + 3 not-hello first messages.
     expect(metric(samples, 'swarmhost_inputs_total', { result: 'invalid' })).toBe(8);
     // 200 pings - 4 that fit = at least 50 refused before the close.
-    expect(metric(samples, 'swarmhost_inputs_total', { result: 'rate_limited' })).toBeGreaterThanOrEqual(50);
+    expect(
+      metric(samples, 'swarmhost_inputs_total', { result: 'rate_limited' }),
+    ).toBeGreaterThanOrEqual(50);
     expect(metric(samples, 'swarmhost_handshakes_refused_total', { reason: 'version' })).toBe(1);
   });
 
@@ -515,7 +542,9 @@ describe('metrics count every bad input', () => {
   // sees the echo, and reports 1006, so the close is counted as code="1006".
   it.fails('the policy server counts the oversized message under code 1009', async () => {
     const samples = await scrape(policy);
-    expect(metric(samples, 'swarmhost_ws_closes_total', { code: String(CloseCode.tooBig) })).toBe(1);
+    expect(metric(samples, 'swarmhost_ws_closes_total', { code: String(CloseCode.tooBig) })).toBe(
+      1,
+    );
     expect(metric(samples, 'swarmhost_ws_closes_total', { code: '1006' })).toBe(0);
   });
 

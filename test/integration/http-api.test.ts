@@ -215,20 +215,39 @@ describe('lobby resource', () => {
   it('GET /lobbies lists the created lobbies with their phase', async () => {
     const created = await post('/lobbies', { id: 'rest-b', particles: SMALL });
     expect(created.status).toBe(201);
-    await waitFor(() => server.app.directory.get('rest-b')?.handle.status.get().phase === 'idle', 5000, 'rest-b idle');
+    await waitFor(
+      () => server.app.directory.get('rest-b')?.handle.status.get().phase === 'idle',
+      5000,
+      'rest-b idle',
+    );
     const res = await get('/lobbies');
     expect(res.status).toBe(200);
     const { lobbies } = (await res.json()) as { lobbies: LobbyStatus[] };
     const byId = new Map(lobbies.map((l) => [l.id, l]));
-    expect(byId.get('rest-a')).toMatchObject({ id: 'rest-a', phase: 'idle', particles: SMALL, clients: 0 });
-    expect(byId.get('rest-b')).toMatchObject({ id: 'rest-b', phase: 'idle', particles: SMALL, clients: 0 });
+    expect(byId.get('rest-a')).toMatchObject({
+      id: 'rest-a',
+      phase: 'idle',
+      particles: SMALL,
+      clients: 0,
+    });
+    expect(byId.get('rest-b')).toMatchObject({
+      id: 'rest-b',
+      phase: 'idle',
+      particles: SMALL,
+      clients: 0,
+    });
   });
 
   it('GET /lobbies/:id → 200 with a tick that advances', async () => {
     const first = await get('/lobbies/rest-a');
     expect(first.status).toBe(200);
     const a = (await first.json()) as LobbyStatus;
-    expect(a).toMatchObject({ id: 'rest-a', particles: SMALL, maxParticles: MAX_PARTICLES, clients: 0 });
+    expect(a).toMatchObject({
+      id: 'rest-a',
+      particles: SMALL,
+      maxParticles: MAX_PARTICLES,
+      clients: 0,
+    });
     await sleep(100);
     const b = (await (await get('/lobbies/rest-a')).json()) as LobbyStatus;
     expect(b.tick).toBeGreaterThan(a.tick);
@@ -265,7 +284,10 @@ describe('lobby resource', () => {
     await waitFor(() => client.closeCode !== undefined, 5000, 'client closed by DELETE');
     expect(client.closeCode).toBe(CloseCode.lobbyClosed);
 
-    await eventually(async () => (await get('/lobbies/rest-del')).status === 404, 'GET /lobbies/rest-del → 404');
+    await eventually(
+      async () => (await get('/lobbies/rest-del')).status === 404,
+      'GET /lobbies/rest-del → 404',
+    );
     const list = (await (await get('/lobbies')).json()) as { lobbies: LobbyStatus[] };
     expect(list.lobbies.map((l) => l.id)).not.toContain('rest-del');
     // The id is free again.
@@ -288,7 +310,9 @@ describe('metrics', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await res.text();
     expect(text).toContain('swarmhost_tick_duration_seconds_bucket{');
-    expect(text).toMatch(/^swarmhost_tick_duration_seconds_bucket\{le="[^"]+",lobby="rest-a"\} \d+/m);
+    expect(text).toMatch(
+      /^swarmhost_tick_duration_seconds_bucket\{le="[^"]+",lobby="rest-a"\} \d+/m,
+    );
     expect(text).toMatch(/^swarmhost_lobbies\{phase="idle"\} [1-9]\d*$/m);
     expect(text).toMatch(/^swarmhost_lobbies\{phase="running"\} \d+$/m);
     const info = /^swarmhost_info\{([^}]*)\} 1$/m.exec(text);
@@ -320,7 +344,9 @@ describe('lobby page and socket ids', () => {
   });
 
   it('a WebSocket upgrade to /lobby/bad%20id/ws is refused with HTTP 400', async () => {
-    const { status, body } = await refusedUpgrade(`ws://127.0.0.1:${server.port}/lobby/bad%20id/ws`);
+    const { status, body } = await refusedUpgrade(
+      `ws://127.0.0.1:${server.port}/lobby/bad%20id/ws`,
+    );
     expect(status).toBe(400);
     expect(JSON.parse(body).error).toBe('bad_lobby_id');
   });

@@ -9,7 +9,14 @@ import WebSocket from 'ws';
 import { CloseCode } from '../../protocol/close-codes.js';
 import { LobbyClient, type SocketLike } from '../../protocol/lobby-client.js';
 import type { LobbyStatus } from '../../protocol/messages.js';
-import { closed, joinLobby, openSocket, startServer, type TestServer, waitFor } from '../support/server.js';
+import {
+  closed,
+  joinLobby,
+  openSocket,
+  startServer,
+  type TestServer,
+  waitFor,
+} from '../support/server.js';
 
 const PARTICLES = 300;
 
@@ -29,7 +36,10 @@ async function lobbyIds(server: TestServer): Promise<string[]> {
 
 async function refusals(server: TestServer, reason: string): Promise<number> {
   const text = await (await fetch(`${server.http}/metrics`)).text();
-  const match = new RegExp(`^swarmhost_handshakes_refused_total\\{reason="${reason}"\\} (\\S+)$`, 'm').exec(text);
+  const match = new RegExp(
+    `^swarmhost_handshakes_refused_total\\{reason="${reason}"\\} (\\S+)$`,
+    'm',
+  ).exec(text);
   return match ? Number(match[1]) : 0;
 }
 
@@ -143,7 +153,10 @@ describe('maxClientsPerLobby', () => {
 describe('allowedOrigins', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startServer({ allowedOrigins: ['http://good.example'], defaultParticles: PARTICLES });
+    server = await startServer({
+      allowedOrigins: ['http://good.example'],
+      defaultParticles: PARTICLES,
+    });
   });
   afterAll(async () => {
     await server?.close();
@@ -155,7 +168,11 @@ describe('allowedOrigins', () => {
       // Surfaces as the close code.
     });
     const client = new LobbyClient(socket as unknown as SocketLike);
-    await waitFor(() => client.welcome !== undefined || client.closeCode !== undefined, 5000, 'welcome or close');
+    await waitFor(
+      () => client.welcome !== undefined || client.closeCode !== undefined,
+      5000,
+      'welcome or close',
+    );
     return client;
   }
 

@@ -54,7 +54,7 @@ describe('TickLoop on a fake clock, 1 ms at a time', () => {
     expect(h.times).toHaveLength(50);
     expect(h.times).toEqual(Array.from({ length: 50 }, (_, i) => 20 * (i + 1)));
     // Never early: after t ms exactly floor(t / 20) ticks have run.
-    counts.forEach((count, i) => expect(count, `t=${i + 1}`).toBe(Math.floor((i + 1) / 20)));
+    expect(counts).toEqual(Array.from({ length: 1000 }, (_, i) => Math.floor((i + 1) / 20)));
     expect(h.late).toEqual(new Array(50).fill(0));
     expect(h.dropped).toEqual([]);
     expect(h.clock.pending).toBe(1);

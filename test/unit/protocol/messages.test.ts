@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage } from '../../../protocol/envelope.js';
 import { ErrorCode } from '../../../protocol/error-codes.js';
-import { type FrameMessage, MAX_SEQ, parseClientMessage, type ValidationLimits } from '../../../protocol/messages.js';
+import {
+  type FrameMessage,
+  MAX_SEQ,
+  parseClientMessage,
+  type ValidationLimits,
+} from '../../../protocol/messages.js';
 
 const limits: ValidationLimits = { worldSize: 1000, maxSpawn: 500 };
 const parse = (value: unknown) => parseClientMessage(value, limits);
@@ -15,8 +20,22 @@ function failure(value: unknown): { code: string; seq?: number } {
   return 'seq' in result ? { code: result.code, seq: result.seq } : { code: result.code };
 }
 
-const input = (fields: Record<string, unknown>) => ({ t: 'input', seq: 7, x: 10, y: 20, mode: 'attract', ...fields });
-const spawn = (fields: Record<string, unknown>) => ({ t: 'spawn', seq: 9, x: 10, y: 20, count: 5, ...fields });
+const input = (fields: Record<string, unknown>) => ({
+  t: 'input',
+  seq: 7,
+  x: 10,
+  y: 20,
+  mode: 'attract',
+  ...fields,
+});
+const spawn = (fields: Record<string, unknown>) => ({
+  t: 'spawn',
+  seq: 9,
+  x: 10,
+  y: 20,
+  count: 5,
+  ...fields,
+});
 
 describe('parseClientMessage accepts every valid shape', () => {
   it('hello', () => {
@@ -47,7 +66,10 @@ describe('parseClientMessage accepts every valid shape', () => {
   });
 
   it('drops unknown extra fields', () => {
-    expect(parse({ t: 'hello', v: 2, extra: 'x' })).toEqual({ ok: true, message: { t: 'hello', v: 2 } });
+    expect(parse({ t: 'hello', v: 2, extra: 'x' })).toEqual({
+      ok: true,
+      message: { t: 'hello', v: 2 },
+    });
     expect(parse({ ...input({}), admin: true })).toEqual({
       ok: true,
       message: { t: 'input', seq: 7, x: 10, y: 20, mode: 'attract' },
@@ -108,7 +130,14 @@ describe('parseClientMessage hello and ping fields', () => {
   });
 
   it('ping needs a finite numeric id', () => {
-    for (const id of [undefined, '1', null, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+    for (const id of [
+      undefined,
+      '1',
+      null,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+    ]) {
       expect(failure({ t: 'ping', id }), String(id)).toEqual({ code: 'invalid_message' });
     }
   });
@@ -155,7 +184,14 @@ describe('parseClientMessage coordinates', () => {
 
     it(`${t}: negative, NaN and infinite coordinates are out_of_range with the seq echoed`, () => {
       const seq = make({}).seq;
-      for (const bad of [-0.001, -1, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e9]) {
+      for (const bad of [
+        -0.001,
+        -1,
+        Number.NaN,
+        Number.POSITIVE_INFINITY,
+        Number.NEGATIVE_INFINITY,
+        1e9,
+      ]) {
         expect(failure(make({ x: bad })), `x=${bad}`).toEqual({ code: 'out_of_range', seq });
         expect(failure(make({ y: bad })), `y=${bad}`).toEqual({ code: 'out_of_range', seq });
       }
@@ -164,8 +200,14 @@ describe('parseClientMessage coordinates', () => {
     it(`${t}: missing or non-numeric coordinates are invalid_message with the seq echoed`, () => {
       const seq = make({}).seq;
       for (const bad of [undefined, '10', null, [1]]) {
-        expect(failure(make({ x: bad })), `x=${String(bad)}`).toEqual({ code: 'invalid_message', seq });
-        expect(failure(make({ y: bad })), `y=${String(bad)}`).toEqual({ code: 'invalid_message', seq });
+        expect(failure(make({ x: bad })), `x=${String(bad)}`).toEqual({
+          code: 'invalid_message',
+          seq,
+        });
+        expect(failure(make({ y: bad })), `y=${String(bad)}`).toEqual({
+          code: 'invalid_message',
+          seq,
+        });
       }
     });
 
@@ -213,14 +255,26 @@ describe('parseClientMessage spawn count', () => {
   it('follows the maxSpawn it is given', () => {
     const tight = { worldSize: 1000, maxSpawn: 3 };
     expect(parseClientMessage(spawn({ count: 3 }), tight).ok).toBe(true);
-    expect(parseClientMessage(spawn({ count: 4 }), tight)).toMatchObject({ ok: false, code: 'out_of_range', seq: 9 });
+    expect(parseClientMessage(spawn({ count: 4 }), tight)).toMatchObject({
+      ok: false,
+      code: 'out_of_range',
+      seq: 9,
+    });
   });
 });
 
 describe('envelope', () => {
   it('round-trips a frame message; data comes back as a Uint8Array with the same bytes', () => {
     const data = Uint8Array.from({ length: 300 }, (_, i) => (i * 37) & 0xff);
-    const message: FrameMessage = { t: 'frame', tick: 123_456, kind: 'delta', base: 123_455, n: 75, ack: -1, data };
+    const message: FrameMessage = {
+      t: 'frame',
+      tick: 123_456,
+      kind: 'delta',
+      base: 123_455,
+      n: 75,
+      ack: -1,
+      data,
+    };
     const bytes = encodeMessage(message);
     const decoded = decodeMessage(bytes);
     expect(decoded.ok).toBe(true);
@@ -252,19 +306,24 @@ describe('envelope', () => {
     const backing = new Uint8Array([9, 9, 1, 2, 3, 9, 9]);
     const view = backing.subarray(2, 5);
     const decoded = decodeMessage(encodeMessage({ t: 'frame', data: view }));
-    expect(decoded.ok && Array.from((decoded.value as { data: Uint8Array }).data)).toEqual([1, 2, 3]);
+    expect(decoded.ok && Array.from((decoded.value as { data: Uint8Array }).data)).toEqual([
+      1, 2, 3,
+    ]);
   });
 
   it('an encoded message stays intact while many more are encoded', () => {
     const held = encodeMessage({ t: 'ping', id: 42 });
     const snapshot = Array.from(held);
-    for (let i = 0; i < 2000; i++) encodeMessage({ t: 'frame', data: new Uint8Array(100).fill(i & 0xff) });
+    for (let i = 0; i < 2000; i++)
+      encodeMessage({ t: 'frame', data: new Uint8Array(100).fill(i & 0xff) });
     expect(Array.from(held)).toEqual(snapshot);
     expect(decodeMessage(held)).toEqual({ ok: true, value: { t: 'ping', id: 42 } });
   });
 
   it('a client message survives the envelope and validation', () => {
-    const decoded = decodeMessage(encodeMessage({ t: 'spawn', seq: MAX_SEQ, x: 0, y: 999.75, count: 500 }));
+    const decoded = decodeMessage(
+      encodeMessage({ t: 'spawn', seq: MAX_SEQ, x: 0, y: 999.75, count: 500 }),
+    );
     expect(decoded.ok).toBe(true);
     if (!decoded.ok) return;
     expect(parse(decoded.value)).toEqual({

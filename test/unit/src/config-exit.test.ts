@@ -83,7 +83,11 @@ function listeningPort(child: Child): Promise<number> {
     };
     child.process.stdout?.on('data', onData);
     child.exited.then((exit) =>
-      reject(new Error(`server exited (${exit.code ?? exit.signal}) before listening: ${child.stderr()}`)),
+      reject(
+        new Error(
+          `server exited (${exit.code ?? exit.signal}) before listening: ${child.stderr()}`,
+        ),
+      ),
     );
   });
 }
@@ -112,7 +116,12 @@ describe('main: a bad setting exits 2 with one line naming it', () => {
       [],
       /^swarmhost: invalid configuration: PORT: 70000 is above the maximum 65535\n$/,
     ],
-    ['--bogus', {}, ['--bogus'], /^swarmhost: invalid configuration: --bogus: unknown argument[^\n]*\n$/],
+    [
+      '--bogus',
+      {},
+      ['--bogus'],
+      /^swarmhost: invalid configuration: --bogus: unknown argument[^\n]*\n$/,
+    ],
   ];
 
   for (const [label, env, args, line] of cases) {

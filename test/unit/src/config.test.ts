@@ -1,9 +1,18 @@
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, type Config, loadConfig, SETTINGS, type SettingName } from '../../../src/config.js';
+import {
+  ConfigError,
+  type Config,
+  loadConfig,
+  SETTINGS,
+  type SettingName,
+} from '../../../src/config.js';
 
 /** Runs loadConfig and returns the ConfigError it throws (fails the test if it does not). */
-function configError(env: Record<string, string | undefined>, argv: readonly string[] = []): ConfigError {
+function configError(
+  env: Record<string, string | undefined>,
+  argv: readonly string[] = [],
+): ConfigError {
   try {
     loadConfig(env, argv);
   } catch (error) {
@@ -48,8 +57,10 @@ describe('loadConfig defaults', () => {
       const setting = SETTINGS[name] as { default: unknown; min?: number; max?: number };
       if (name !== 'instanceId') expect(config[name], name).toEqual(setting.default);
       if (typeof setting.default === 'number') {
-        if (setting.min !== undefined) expect(setting.default, name).toBeGreaterThanOrEqual(setting.min);
-        if (setting.max !== undefined) expect(setting.default, name).toBeLessThanOrEqual(setting.max);
+        if (setting.min !== undefined)
+          expect(setting.default, name).toBeGreaterThanOrEqual(setting.min);
+        if (setting.max !== undefined)
+          expect(setting.default, name).toBeLessThanOrEqual(setting.max);
       }
     }
   });
@@ -121,7 +132,10 @@ describe('loadConfig environment overrides', () => {
   });
 
   it('allows defaultParticles equal to maxParticles', () => {
-    const config = loadConfig({ SWARMHOST_DEFAULT_PARTICLES: '500', SWARMHOST_MAX_PARTICLES: '500' });
+    const config = loadConfig({
+      SWARMHOST_DEFAULT_PARTICLES: '500',
+      SWARMHOST_MAX_PARTICLES: '500',
+    });
     expect(config.defaultParticles).toBe(500);
     expect(config.maxParticles).toBe(500);
   });
@@ -138,21 +152,81 @@ describe('loadConfig refuses bad values with a ConfigError naming the variable',
     ['non-number', { SWARMHOST_TICK_RATE: 'abc' }, 'SWARMHOST_TICK_RATE', "'abc' is not a number"],
     ['empty number', { PORT: '' }, 'PORT', "'' is not a number"],
     ['blank number', { PORT: '   ' }, 'PORT', "'   ' is not a number"],
-    ['Infinity', { SWARMHOST_WORLD_SIZE: 'Infinity' }, 'SWARMHOST_WORLD_SIZE', "'Infinity' is not a number"],
-    ['NaN', { SWARMHOST_RATE_LIMIT_PER_SEC: 'NaN' }, 'SWARMHOST_RATE_LIMIT_PER_SEC', "'NaN' is not a number"],
-    ['trailing junk', { SWARMHOST_MAX_SPAWN: '10x' }, 'SWARMHOST_MAX_SPAWN', "'10x' is not a number"],
-    ['non-integer', { SWARMHOST_TICK_RATE: '1.5' }, 'SWARMHOST_TICK_RATE', "'1.5' is not an integer"],
+    [
+      'Infinity',
+      { SWARMHOST_WORLD_SIZE: 'Infinity' },
+      'SWARMHOST_WORLD_SIZE',
+      "'Infinity' is not a number",
+    ],
+    [
+      'NaN',
+      { SWARMHOST_RATE_LIMIT_PER_SEC: 'NaN' },
+      'SWARMHOST_RATE_LIMIT_PER_SEC',
+      "'NaN' is not a number",
+    ],
+    [
+      'trailing junk',
+      { SWARMHOST_MAX_SPAWN: '10x' },
+      'SWARMHOST_MAX_SPAWN',
+      "'10x' is not a number",
+    ],
+    [
+      'non-integer',
+      { SWARMHOST_TICK_RATE: '1.5' },
+      'SWARMHOST_TICK_RATE',
+      "'1.5' is not an integer",
+    ],
     ['below min', { SWARMHOST_TICK_RATE: '0' }, 'SWARMHOST_TICK_RATE', '0 is below the minimum 1'],
-    ['above max', { SWARMHOST_TICK_RATE: '241' }, 'SWARMHOST_TICK_RATE', '241 is above the maximum 240'],
+    [
+      'above max',
+      { SWARMHOST_TICK_RATE: '241' },
+      'SWARMHOST_TICK_RATE',
+      '241 is above the maximum 240',
+    ],
     ['port above max', { PORT: '70000' }, 'PORT', '70000 is above the maximum 65535'],
     ['port negative', { PORT: '-1' }, 'PORT', '-1 is below the minimum 0'],
-    ['world too large', { SWARMHOST_WORLD_SIZE: '6554' }, 'SWARMHOST_WORLD_SIZE', '6554 is above the maximum 6553'],
-    ['world too small', { SWARMHOST_WORLD_SIZE: '5' }, 'SWARMHOST_WORLD_SIZE', '5 is below the minimum'],
-    ['frame ring too small', { SWARMHOST_FRAME_RING: '1' }, 'SWARMHOST_FRAME_RING', '1 is below the minimum 2'],
-    ['bad oneOf', { SWARMHOST_LOG_LEVEL: 'verbose' }, 'SWARMHOST_LOG_LEVEL', "'verbose' is not one of fatal, error"],
-    ['oneOf is case-sensitive', { SWARMHOST_LOG_LEVEL: 'INFO' }, 'SWARMHOST_LOG_LEVEL', "'INFO' is not one of"],
-    ['bad pattern', { SWARMHOST_INSTANCE_ID: 'has space' }, 'SWARMHOST_INSTANCE_ID', "'has space' does not match"],
-    ['pattern too long', { SWARMHOST_INSTANCE_ID: 'a'.repeat(65) }, 'SWARMHOST_INSTANCE_ID', 'does not match'],
+    [
+      'world too large',
+      { SWARMHOST_WORLD_SIZE: '6554' },
+      'SWARMHOST_WORLD_SIZE',
+      '6554 is above the maximum 6553',
+    ],
+    [
+      'world too small',
+      { SWARMHOST_WORLD_SIZE: '5' },
+      'SWARMHOST_WORLD_SIZE',
+      '5 is below the minimum',
+    ],
+    [
+      'frame ring too small',
+      { SWARMHOST_FRAME_RING: '1' },
+      'SWARMHOST_FRAME_RING',
+      '1 is below the minimum 2',
+    ],
+    [
+      'bad oneOf',
+      { SWARMHOST_LOG_LEVEL: 'verbose' },
+      'SWARMHOST_LOG_LEVEL',
+      "'verbose' is not one of fatal, error",
+    ],
+    [
+      'oneOf is case-sensitive',
+      { SWARMHOST_LOG_LEVEL: 'INFO' },
+      'SWARMHOST_LOG_LEVEL',
+      "'INFO' is not one of",
+    ],
+    [
+      'bad pattern',
+      { SWARMHOST_INSTANCE_ID: 'has space' },
+      'SWARMHOST_INSTANCE_ID',
+      "'has space' does not match",
+    ],
+    [
+      'pattern too long',
+      { SWARMHOST_INSTANCE_ID: 'a'.repeat(65) },
+      'SWARMHOST_INSTANCE_ID',
+      'does not match',
+    ],
     [
       'defaultParticles > maxParticles',
       { SWARMHOST_DEFAULT_PARTICLES: '200000' },
@@ -216,7 +290,9 @@ describe('loadConfig command-line flags', () => {
   it('refuses an unknown flag, naming it', () => {
     const error = configError({}, ['--bogus']);
     expect(error.setting).toBe('--bogus');
-    expect(error.message).toBe('invalid configuration: --bogus: unknown argument (known: --port, --host)');
+    expect(error.message).toBe(
+      'invalid configuration: --bogus: unknown argument (known: --port, --host)',
+    );
     expect(configError({}, ['--port', '80', 'extra']).setting).toBe('extra');
     expect(configError({}, ['--tick-rate=30']).setting).toBe('--tick-rate=30');
   });

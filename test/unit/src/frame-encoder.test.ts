@@ -39,7 +39,12 @@ function randomFrame(tick: number, count: number, random: () => number): Quantiz
 }
 
 /** `base` moved a few quanta per particle (wrapping), plus `spawned` new particles. */
-function moved(base: QuantizedFrame, tick: number, random: () => number, spawned = 0): QuantizedFrame {
+function moved(
+  base: QuantizedFrame,
+  tick: number,
+  random: () => number,
+  spawned = 0,
+): QuantizedFrame {
   const count = base.count + spawned;
   const positions = new Uint16Array(2 * count);
   for (let j = 0; j < 2 * base.count; j++) {
