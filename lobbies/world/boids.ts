@@ -43,7 +43,7 @@ export const BOID_DEFAULTS = {
    * maxCandidates)) and separation is scaled by s, so the sample stays
    * spatially unbiased while cost stays flat at high density.
    */
-  maxCandidates: 96,
+  maxCandidates: 32,
   /**
    * A particle recomputes its neighbour steering every this many steps
    * (particle i on steps where step % steerInterval === i % steerInterval),
