@@ -38,6 +38,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     logger: options.logger === false ? false : { level: config.logLevel },
     // Lobby ids are short; anything long is not ours.
     routerOptions: { maxParamLength: 128 },
+    // A bad request body is refused, never quietly repaired: no stripping of
+    // unknown fields, no turning "5" or true into numbers.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
   });
   const metrics = new Metrics({ version: SERVER_VERSION, protocol: PROTOCOL_VERSION, instance: config.instanceId });
   const host =
@@ -55,6 +58,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     setTimeout(() => {
       for (const socket of fastify.websocketServer?.clients ?? []) socket.terminate();
     }, 1000).unref();
+  });
+  // Every error answers in one shape: {error: code, message}.
+  fastify.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.code(status).send({
+      error: status >= 500 ? 'internal_error' : (error.code ?? 'bad_request').toLowerCase(),
+      message: status >= 500 ? 'internal server error' : error.message,
+    });
   });
   await fastify.register(websocket, { options: { maxPayload: config.maxMessageBytes } });
   registerHttpRoutes(app);

@@ -44,6 +44,8 @@ export class ClientSession {
   #lastSentTick = -1;
   #framesSkipped = 0;
   #closed = false;
+  /** The code we closed with; a peer that never answers would report 1006. */
+  #closeCode: number | undefined;
 
   constructor(socket: WebSocket, lobbyId: string, ctx: SessionContext) {
     this.#socket = socket;
@@ -60,7 +62,11 @@ export class ClientSession {
     this.#machine.start();
     socket.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
     socket.on('close', (code) => this.#onClose(code));
-    socket.on('error', (error) => ctx.log.debug({ err: error, lobby: lobbyId }, 'socket error'));
+    socket.on('error', (error) => {
+      // ws closes by itself on protocol errors (1009 too big, 1007 bad UTF-8, 1002).
+      this.#closeCode ??= WS_ERROR_CLOSE_CODES[(error as { code?: string }).code ?? ''] ?? 1002;
+      ctx.log.debug({ err: error, lobby: lobbyId }, 'socket error');
+    });
   }
 
   /** Frames this client did not get because its socket was full. */
@@ -75,6 +81,7 @@ export class ClientSession {
 
   close(code: number, reason: string): void {
     if (this.#closed) return;
+    this.#closeCode ??= code;
     // The socket's own close event does the bookkeeping; this only starts it.
     this.#socket.close(code, reason.slice(0, 120));
   }
@@ -116,7 +123,10 @@ export class ClientSession {
     }
     switch (message.t) {
       case 'hello':
-        if (joined) return this.#replyError(ErrorCode.alreadyJoined, 'this connection has already joined');
+        if (joined) {
+          this.#ctx.metrics.inputs.inc({ result: 'invalid' });
+          return this.#replyError(ErrorCode.alreadyJoined, 'this connection has already joined');
+        }
         return this.#onHello(message.v);
       case 'ping':
         return this.#send({ t: 'pong', id: message.id, serverTime: Date.now() }, 'other');
@@ -247,14 +257,20 @@ export class ClientSession {
   #onClose(code: number): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#ctx.metrics.wsCloses.inc({ code: String(code) });
-    this.#machine.send({ type: 'CLOSED' });
+    this.#ctx.metrics.wsCloses.inc({ code: String(this.#closeCode ?? code) });
+    if (this.#machine.getSnapshot().status === 'active') this.#machine.send({ type: 'CLOSED' });
     this.#machine.stop();
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.#unsubscribe.length = 0;
     if (this.#lobby) this.#ctx.directory.leave(this.lobbyId, this);
   }
 }
+
+/** Close codes ws uses when it fails a connection itself, by its error code. */
+const WS_ERROR_CLOSE_CODES: Record<string, number> = {
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: CloseCode.tooBig,
+  WS_ERR_INVALID_UTF8: CloseCode.invalidPayload,
+};
 
 function toBytes(data: RawData): Uint8Array {
   if (Array.isArray(data)) return Buffer.concat(data);

@@ -90,7 +90,7 @@ export class Metrics {
   });
   readonly inputs = new Counter({
     name: 'swarmhost_inputs_total',
-    help: 'Client messages by result (accepted, inbox_full, rate_limited, invalid, out_of_range, particle_cap, lobby_closed).',
+    help: 'Client messages by result (accepted into the inbox, inbox_full, rate_limited, invalid, out_of_range, lobby_closed; particle_cap counts accepted spawns the lobby then refused).',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });

@@ -48,6 +48,10 @@ export function registerHttpRoutes(app: App): void {
       },
       // Answer schema failures in the same shape as every other error.
       attachValidation: true,
+      // No body at all means "all defaults".
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
     },
     async (request, reply) => {
       if (request.validationError) {
