@@ -9,8 +9,15 @@ import type { RawData, WebSocket } from 'ws';
 import { createActor } from 'xstate';
 import { CloseCode } from '../protocol/close-codes.js';
 import { decodeMessage, encodeMessage } from '../protocol/envelope.js';
+import { encodeFrameMessage } from '../protocol/frame-envelope.js';
 import { ErrorCode, type ErrorCodeValue } from '../protocol/error-codes.js';
-import { type ClientMessage, type LobbyInput, parseClientMessage, type ServerMessage } from '../protocol/messages.js';
+import {
+  type ClientMessage,
+  type FrameMessage,
+  type LobbyInput,
+  parseClientMessage,
+  type ServerMessage,
+} from '../protocol/messages.js';
 import { quantBitsFor } from '../protocol/quantize.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import type { LobbyNotice } from '../lobbies/lobby-handle.js';
@@ -171,12 +178,11 @@ export class ClientSession {
     );
     this.#sendStatus();
     this.#unsubscribe.push(
-      handle.frames.onSend(() => this.#pump()),
       handle.status.subscribe(() => this.#onStatus()),
       handle.onNotice((notice) => this.#onNotice(notice)),
     );
     // The first frame is a keyframe of the newest tick, without waiting a tick.
-    this.#pump();
+    this.sendNewestFrame();
   }
 
   #forward(input: LobbyInput): void {
@@ -191,8 +197,11 @@ export class ClientSession {
     this.#replyError(ErrorCode.lobbyClosed, 'lobby is closing: input not accepted', input.seq);
   }
 
-  /** The net task: send the newest frame if the socket has room, else skip it. */
-  #pump(): void {
+  /**
+   * The net task, run by the lobby's fan-out on every new frame: send the
+   * newest frame if the socket has room, else skip it (counted).
+   */
+  sendNewestFrame(): void {
     const lobby = this.#lobby;
     if (!lobby || this.#closed || this.#socket.readyState !== this.#socket.OPEN) return;
     const frames = lobby.handle.frames;
@@ -208,16 +217,16 @@ export class ClientSession {
     // A base that has left the ring (undefined here) means a keyframe.
     const base = this.#lastSentSeq >= 0 ? frames.get(this.#lastSentSeq) : undefined;
     const encoded = lobby.encoder.encode(frame, base);
-    const message: ServerMessage = {
+    const header: Omit<FrameMessage, 'data'> = {
       t: 'frame',
       tick: frame.tick,
       kind: encoded.kind,
       n: frame.count,
       ack: lobby.handle.lastAck(this.clientId),
-      data: encoded.data,
     };
-    if (encoded.base !== undefined) message.base = encoded.base;
-    this.#send(message, encoded.kind);
+    if (encoded.base !== undefined) header.base = encoded.base;
+    // Only the header is packed per client; the payload tail is shared.
+    this.#sendBytes(encodeFrameMessage(header, encoded.tail), encoded.kind);
     metrics.framesSent.inc({ kind: encoded.kind });
     this.#lastSentSeq = seq;
     this.#lastSentTick = frame.tick;
@@ -248,8 +257,11 @@ export class ClientSession {
   }
 
   #send(message: ServerMessage, kind: 'key' | 'delta' | 'other'): void {
+    this.#sendBytes(encodeMessage(message), kind);
+  }
+
+  #sendBytes(bytes: Uint8Array, kind: 'key' | 'delta' | 'other'): void {
     if (this.#closed || this.#socket.readyState !== this.#socket.OPEN) return;
-    const bytes = encodeMessage(message);
     this.#socket.send(bytes);
     this.#ctx.metrics.bytesSent.inc({ kind }, bytes.byteLength);
   }

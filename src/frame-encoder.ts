@@ -5,6 +5,7 @@
  * distinct base), so it never outgrows the frame ring.
  */
 import { encodeDelta, encodeKeyframe, type QuantizedFrame } from '../protocol/frame-codec.js';
+import { frameDataTail } from '../protocol/frame-envelope.js';
 import type { FrameKind } from '../protocol/messages.js';
 
 export interface EncodedFrame {
@@ -12,6 +13,8 @@ export interface EncodedFrame {
   /** Tick of the base the delta applies to; undefined for a keyframe. */
   base: number | undefined;
   data: Uint8Array;
+  /** `data` as the msgpack tail of a frame message (frame-envelope.ts). */
+  tail: Uint8Array;
 }
 
 const KEYFRAME = -1;
@@ -41,9 +44,13 @@ export class FrameEncoder {
     const cached = this.#cache.get(key);
     if (cached) return cached;
     const started = performance.now();
-    const encoded: EncodedFrame = usable
-      ? { kind: 'delta', base: base.tick, data: encodeDelta(base, frame, this.#bits) }
-      : { kind: 'key', base: undefined, data: encodeKeyframe(frame) };
+    const data = usable ? encodeDelta(base, frame, this.#bits) : encodeKeyframe(frame);
+    const encoded: EncodedFrame = {
+      kind: usable ? 'delta' : 'key',
+      base: usable ? base.tick : undefined,
+      data,
+      tail: frameDataTail(data),
+    };
     this.#onEncode(encoded.kind, (performance.now() - started) / 1000);
     this.#cache.set(key, encoded);
     return encoded;

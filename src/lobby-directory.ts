@@ -156,12 +156,18 @@ export class LobbyDirectory {
     const tickDuration = metrics.tickDuration.labels({ lobby: id });
     const tickLateness = metrics.tickLateness.labels({ lobby: id });
     const overruns = metrics.tickOverruns.labels({ lobby: id });
+    const fanout = metrics.fanoutDuration.labels({ lobby: id });
     const stepSeconds = 1 / handle.settings.tickRate;
+    // The lobby's fan-out: each new frame goes to every session's net task,
+    // which sends or skips it. Timed as a whole: the main thread's cost per frame.
     handle.frames.onSend((_seq, frame) => {
       const seconds = frame.stats.durationMs / 1000;
       tickDuration.observe(seconds);
       tickLateness.observe(frame.stats.lateMs / 1000);
       if (seconds > stepSeconds) overruns.inc();
+      const started = performance.now();
+      for (const session of lobby.sessions) session.sendNewestFrame();
+      fanout.observe((performance.now() - started) / 1000);
     });
     let phase: LobbyPhase = handle.status.get().phase;
     this.#countPhase(phase, +1);

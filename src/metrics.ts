@@ -88,6 +88,13 @@ export class Metrics {
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01],
     registers: [this.registry],
   });
+  readonly fanoutDuration = new Histogram({
+    name: 'swarmhost_fanout_duration_seconds',
+    help: "Time to hand one frame to all of a lobby's clients (encode once, envelope and send each), seconds.",
+    labelNames: ['lobby'] as const,
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032],
+    registers: [this.registry],
+  });
   readonly inputs = new Counter({
     name: 'swarmhost_inputs_total',
     help: 'Client messages by result (accepted into the inbox, inbox_full, rate_limited, invalid, out_of_range, lobby_closed; particle_cap counts accepted spawns the lobby then refused).',
@@ -126,7 +133,7 @@ export class Metrics {
 
   /** Drops a closed lobby's labelled series so ids that come and go do not pile up. */
   forgetLobby(lobby: string): void {
-    for (const metric of [this.tickDuration, this.tickLateness, this.tickOverruns, this.ticksDropped]) {
+    for (const metric of [this.tickDuration, this.tickLateness, this.fanoutDuration, this.tickOverruns, this.ticksDropped]) {
       metric.remove({ lobby });
     }
     this.lobbyParticles.remove({ lobby });

@@ -10,9 +10,11 @@
  * exactly specified by IEEE 754), so the same inputs give bit-identical
  * output in any JS engine.
  *
- * Performance: no allocation, no closures, no per-pair wrap branch (the grid
- * hands out ranges with constant wrap shifts), typed arrays hoisted into
- * locals. Isomorphic: imports only the grid.
+ * Performance: no allocation, no closures, no per-pair wrap branch in the
+ * candidate loop (the grid hands out ranges with constant wrap shifts) and
+ * no data-dependent branch either (see pass 1), typed arrays hoisted into
+ * locals, candidates bounded by maxCandidates, neighbour steering on one
+ * particle in steerInterval per step. Isomorphic: imports only the grid.
  */
 
 import type { SpatialGrid } from './spatial-grid.js';
@@ -22,9 +24,12 @@ import type { SpatialGrid } from './spatial-grid.js';
  * accelerations in units/s^2.
  */
 export const BOID_DEFAULTS = {
-  /** Neighbours closer than this steer each other; also the grid's min cell size. */
+  /**
+   * Neighbours closer than this steer each other (half of it in crowded
+   * cells, see maxCandidates). The grid's cells are at least half of it wide.
+   */
   neighbourRadius: 16,
-  /** Neighbours closer than this push apart. */
+  /** Neighbours closer than this push apart (at most half the neighbour radius in crowded cells). */
   separationRadius: 7,
   /** Per-second gain pulling a velocity toward the neighbours' mean velocity. */
   alignment: 1.5,
@@ -38,12 +43,17 @@ export const BOID_DEFAULTS = {
   minSpeed: 15,
   maxSpeed: 50,
   /**
-   * Bound on neighbour candidates examined per particle (0 = no bound). When
-   * the 3x3 cells hold more, every s-th candidate is taken (s = ceil(total /
-   * maxCandidates)) and separation is scaled by s, so the sample stays
-   * spatially unbiased while cost stays flat at high density.
+   * Bound on neighbour candidates examined per particle (0 = no bound), which
+   * keeps a step's cost flat as density grows. Candidates are the particles
+   * of the 5x5 cells around a particle's cell. Where they number more than
+   * this, the cell's particles use half the neighbour radius and the 3x3
+   * cells instead: an exact, deterministic answer to crowding that keeps
+   * the count of real neighbours about the same. Where even the 3x3 cells
+   * hold more, every s-th candidate is taken (s = ceil(total /
+   * maxCandidates)) and separation is scaled by s: unbiased but noisy, a
+   * last resort for pathological clumps such as a large spawn.
    */
-  maxCandidates: 32,
+  maxCandidates: 64,
   /**
    * A particle recomputes its neighbour steering every this many steps
    * (particle i on steps where step % steerInterval === i % steerInterval),
@@ -158,8 +168,11 @@ export function neighbourBufferLength(p: Readonly<BoidParams>, capacity: number)
   return Math.max(1, p.maxCandidates > 0 ? Math.min(p.maxCandidates, capacity) : capacity);
 }
 
-/** Below this squared distance separation uses this value: avoids 1/0 blow-ups. */
-const MIN_SEPARATION_D2 = 0.01;
+/**
+ * Added to the squared distance in the separation push (units^2): bounds the
+ * push of two particles at the same spot instead of dividing by zero.
+ */
+const SEPARATION_SOFTENING = 0.01;
 
 /**
  * Advances particles [0, count) by dt. The grid must have been rebuilt from
@@ -203,6 +216,7 @@ export function stepBoids(
   const size = k.size;
   const half = size * 0.5;
   const r2 = p.neighbourRadius * p.neighbourRadius;
+  const crowdedR2 = r2 * 0.25;
   const sep2 = p.separationRadius * p.separationRadius;
   const interval = p.steerInterval;
   const phase = tick % interval;
@@ -229,12 +243,11 @@ export function stepBoids(
     const cs = cellStart[c];
     const ce = cellStart[c + 1];
     if (cs === ce) continue;
-    const nr = grid.neighbourRanges(c, ranges, shifts);
-    let total = 0;
-    for (let r = 0; r < nr; r++) total += ranges[2 * r + 1] - ranges[2 * r];
-    const stride = cap > 0 && total > cap ? ((total + cap - 1) / cap) | 0 : 1;
-    // Each sampled close neighbour stands for `stride` of them.
-    const sepScale = sepW * stride;
+    // The 3x3 ranges are found on the first particle that steers: with
+    // steerInterval 2 and about one particle per cell at 10k, half the cells
+    // have none this step.
+    let nr = -1;
+    let crowded = false;
 
     for (let a = cs; a < ce; a++) {
       const i = sortedIndex[a];
@@ -246,6 +259,25 @@ export function stepBoids(
       let ay = 0;
 
       if (i % interval === phase) {
+        if (nr < 0) {
+          nr = grid.neighbourRanges(c, ranges, shifts);
+          let total = 0;
+          for (let r = 0; r < nr; r++) total += ranges[2 * r + 1] - ranges[2 * r];
+          crowded = cap > 0 && total > cap;
+        }
+        // Full radius over the 3x3 block; in a crowded cell, half the radius
+        // over the particle's quadrant block (4 cells, not 9); where even
+        // that holds too many, every stride-th candidate.
+        let nq = nr;
+        let radius2 = r2;
+        let stride = 1;
+        if (crowded) {
+          nq = grid.quadrantRanges(c, px, py, ranges, shifts);
+          let total = 0;
+          for (let r = 0; r < nq; r++) total += ranges[2 * r + 1] - ranges[2 * r];
+          radius2 = crowdedR2;
+          if (total > cap) stride = ((total + cap - 1) / cap) | 0;
+        }
         // Pass 1 tests every candidate without a branch: the index is always
         // written and the cursor advances only for a neighbour. About two
         // thirds of the 3x3 candidates fall outside the radius at random, so
@@ -254,7 +286,7 @@ export function stepBoids(
         // Offset the sampling phase per particle so particles of one cell do
         // not all sample the same subset.
         let skip = stride === 1 ? 0 : a % stride;
-        for (let r = 0; r < nr; r++) {
+        for (let r = 0; r < nq; r++) {
           const end = ranges[2 * r + 1];
           const ox = shifts[2 * r] - px;
           const oy = shifts[2 * r + 1] - py;
@@ -264,7 +296,7 @@ export function stepBoids(
             const dy = sy[j] + oy;
             nbIndex[m] = j;
             // Number(bool) compiles to a flag-to-integer move, not a branch.
-            m += Number(dx * dx + dy * dy < r2);
+            m += Number(dx * dx + dy * dy < radius2);
           }
           skip = j - end;
         }
@@ -295,14 +327,16 @@ export function stepBoids(
           sumDx += dx;
           sumDy += dy;
           const d2 = dx * dx + dy * dy;
-          if (d2 < sep2) {
-            const inv = 1 / (d2 > MIN_SEPARATION_D2 ? d2 : MIN_SEPARATION_D2);
-            sepX -= dx * inv;
-            sepY -= dy * inv;
-          }
+          // Branch-free: in crowded cells most neighbours are this close, so
+          // a branch would mispredict; the softening keeps d = 0 finite.
+          const inv = Number(d2 < sep2) / (d2 + SEPARATION_SOFTENING);
+          sepX -= dx * inv;
+          sepY -= dy * inv;
         }
         if (n > 0) {
           const invN = 1 / n;
+          // Each sampled close neighbour stands for `stride` of them.
+          const sepScale = sepW;
           ax = (sumVx * invN - pvx) * alignW + sumDx * invN * cohW + sepX * sepScale;
           ay = (sumVy * invN - pvy) * alignW + sumDy * invN * cohW + sepY * sepScale;
         }

@@ -1,38 +1,46 @@
 /**
  * Uniform-grid spatial hash on a square torus. Owns the cell layout, the
  * per-step counting sort of particles into cells, and the description of a
- * cell's 3x3 neighbourhood as contiguous index ranges with wrap shifts.
+ * neighbourhood as contiguous index ranges with wrap shifts.
  *
  * Layout: `cols * cols` square cells of side `cellSize >= minCellSize`, cell
  * index = row * cols + col. After `rebuild`, the particles of cell c are
  * `sortedIndex[cellStart[c] .. cellStart[c + 1])`, in increasing particle
  * index (the sort is stable, which keeps the world deterministic).
  *
- * Why ranges: cells of one row are adjacent in the sorted order, so the three
- * cells (col-1, col, col+1) of a row are one contiguous range unless the row
- * wraps around the seam, in which case it is two. A 3x3 neighbourhood is
- * therefore 3 to 6 ranges, each with a constant (shiftX, shiftY) that moves
- * the particles of that range to their image next to the query cell. The
- * inner loop of the boids kernel then needs no per-pair wrap branch.
+ * Neighbourhoods:
+ * - the 3x3 block around a cell holds every point within cellSize of any
+ *   point of the cell (`neighbourRanges`);
+ * - the 2x2 "quadrant" block made of a point's cell and the neighbours on
+ *   the sides the point is nearest to holds every point within cellSize / 2
+ *   of it (`quadrantRanges`): 4/9 of the candidates, for a crowded cell that
+ *   can make do with half the radius.
+ *
+ * Why ranges: cells of one row are adjacent in the sorted order, so a
+ * block's cells in one row form one contiguous range unless the row wraps
+ * around the seam, in which case they form two. Each range carries a
+ * constant (shiftX, shiftY), 0 or +-size, that moves its particles to their
+ * image next to the cell, so the kernel's candidate loop needs no per-pair
+ * wrap branch.
  *
  * Everything is preallocated for `maxParticles`; rebuild allocates nothing.
  * Isomorphic: no imports.
  */
 
 /**
- * A 3x3 neighbourhood needs 3 distinct columns and rows; fewer would visit a
- * cell twice (and see two images of one particle).
+ * A 3x3 block needs 3 distinct columns and rows; fewer would visit a cell
+ * twice (and see two images of one particle).
  */
 const MIN_COLS = 3;
 
 /**
  * The cell side is kept strictly above minCellSize by this relative margin so
  * that float rounding of `x * invCellSize` can never put a particle within
- * the radius two cells away.
+ * the radius one cell too far.
  */
 const CELL_MARGIN = 1e-6;
 
-/** Most ranges a 3x3 neighbourhood can produce (3 rows, each split by the seam). */
+/** Most ranges a block can produce: 3 rows, each split in two by the seam. */
 export const MAX_NEIGHBOUR_RANGES = 6;
 
 export class SpatialGrid {
@@ -154,73 +162,110 @@ export class SpatialGrid {
   }
 
   /**
-   * Describes the 3x3 neighbourhood of `cell` as ranges over the sorted
-   * order: range r is [ranges[2r], ranges[2r+1]) and its particles must be
-   * moved by (shifts[2r], shifts[2r+1]) (0 or +-size) to be the image nearest
-   * the cell. Returns the number of ranges (3..6). Both arrays need room for
-   * 2 * MAX_NEIGHBOUR_RANGES entries.
+   * Describes the 3x3 block around `cell` as ranges over the sorted order:
+   * range r is [ranges[2r], ranges[2r+1]) and its particles must be moved by
+   * (shifts[2r], shifts[2r+1]) to be the image nearest the cell. Returns the
+   * number of ranges (3 to 6). Both arrays need 2 * MAX_NEIGHBOUR_RANGES
+   * entries.
    */
   neighbourRanges(cell: number, ranges: Int32Array, shifts: Float64Array): number {
     const cols = this.cols;
-    const size = this.size;
-    const cellStart = this.cellStart;
     const row = (cell / cols) | 0;
     const col = cell - row * cols;
     let n = 0;
     for (let dr = -1; dr <= 1; dr++) {
-      let r = row + dr;
-      let shiftY = 0;
-      if (r < 0) {
-        r += cols;
-        shiftY = -size;
-      } else if (r >= cols) {
-        r -= cols;
-        shiftY = size;
-      }
-      const base = r * cols;
-      if (col > 0 && col < cols - 1) {
-        ranges[2 * n] = cellStart[base + col - 1];
-        ranges[2 * n + 1] = cellStart[base + col + 2];
-        shifts[2 * n] = 0;
-        shifts[2 * n + 1] = shiftY;
-        n++;
-      } else if (col === 0) {
-        ranges[2 * n] = cellStart[base];
-        ranges[2 * n + 1] = cellStart[base + 2];
-        shifts[2 * n] = 0;
-        shifts[2 * n + 1] = shiftY;
-        n++;
-        // The last column sits left of column 0 across the seam.
-        ranges[2 * n] = cellStart[base + cols - 1];
-        ranges[2 * n + 1] = cellStart[base + cols];
-        shifts[2 * n] = -size;
-        shifts[2 * n + 1] = shiftY;
-        n++;
-      } else {
-        ranges[2 * n] = cellStart[base + cols - 2];
-        ranges[2 * n + 1] = cellStart[base + cols];
-        shifts[2 * n] = 0;
-        shifts[2 * n + 1] = shiftY;
-        n++;
-        // Column 0 sits right of the last column across the seam.
-        ranges[2 * n] = cellStart[base];
-        ranges[2 * n + 1] = cellStart[base + 1];
-        shifts[2 * n] = size;
-        shifts[2 * n + 1] = shiftY;
-        n++;
-      }
+      n = this.#rowRanges(row + dr, col - 1, col + 1, n, ranges, shifts);
     }
     return n;
   }
 
   /**
+   * Like neighbourRanges, for the 2x2 block of `cell` (which must hold the
+   * point) and its neighbours on the sides nearest to (px, py): every point
+   * within cellSize / 2 of (px, py) is in it. Returns 2 to 4 ranges.
+   */
+  quadrantRanges(
+    cell: number,
+    px: number,
+    py: number,
+    ranges: Int32Array,
+    shifts: Float64Array,
+  ): number {
+    const cols = this.cols;
+    const row = (cell / cols) | 0;
+    const col = cell - row * cols;
+    const halfCell = this.cellSize * 0.5;
+    // Nearer the low side of the cell: the block extends to the low side.
+    const lo = px - col * this.cellSize < halfCell ? col - 1 : col;
+    const top = py - row * this.cellSize < halfCell ? row - 1 : row;
+    let n = this.#rowRanges(top, lo, lo + 1, 0, ranges, shifts);
+    n = this.#rowRanges(top + 1, lo, lo + 1, n, ranges, shifts);
+    return n;
+  }
+
+  /**
+   * Appends the ranges for columns [lo, hi] (each may be one past the edge)
+   * of row r (likewise) at index n; returns the new count.
+   */
+  #rowRanges(
+    r: number,
+    lo: number,
+    hi: number,
+    n: number,
+    ranges: Int32Array,
+    shifts: Float64Array,
+  ): number {
+    const cols = this.cols;
+    const size = this.size;
+    const cellStart = this.cellStart;
+    let shiftY = 0;
+    if (r < 0) {
+      r += cols;
+      shiftY = -size;
+    } else if (r >= cols) {
+      r -= cols;
+      shiftY = size;
+    }
+    const base = r * cols;
+    if (lo >= 0 && hi < cols) {
+      ranges[2 * n] = cellStart[base + lo];
+      ranges[2 * n + 1] = cellStart[base + hi + 1];
+      shifts[2 * n] = 0;
+      shifts[2 * n + 1] = shiftY;
+      return n + 1;
+    }
+    if (lo < 0) {
+      ranges[2 * n] = cellStart[base];
+      ranges[2 * n + 1] = cellStart[base + hi + 1];
+      shifts[2 * n] = 0;
+      shifts[2 * n + 1] = shiftY;
+      // The last column sits left of column 0 across the seam.
+      ranges[2 * n + 2] = cellStart[base + cols + lo];
+      ranges[2 * n + 3] = cellStart[base + cols];
+      shifts[2 * n + 2] = -size;
+      shifts[2 * n + 3] = shiftY;
+      return n + 2;
+    }
+    ranges[2 * n] = cellStart[base + lo];
+    ranges[2 * n + 1] = cellStart[base + cols];
+    shifts[2 * n] = 0;
+    shifts[2 * n + 1] = shiftY;
+    // Column 0 sits right of the last column across the seam.
+    ranges[2 * n + 2] = cellStart[base];
+    ranges[2 * n + 3] = cellStart[base + hi - cols + 1];
+    shifts[2 * n + 2] = size;
+    shifts[2 * n + 3] = shiftY;
+    return n + 2;
+  }
+
+  /**
    * Particle indices strictly within `radius` (toroidal distance) of a point,
-   * written to `out`; returns how many. Uses the same ranges as the boids
-   * kernel, so it is what tests compare against brute force. Not for the hot
-   * path (it wraps the point and checks its arguments).
+   * written to `out`; returns how many. Uses the same blocks as the boids
+   * kernel (the quadrant block up to cellSize / 2, else the 3x3 block), so
+   * it is what tests compare against brute force. Not for the hot path: it
+   * allocates scratch, wraps the point and checks its arguments.
    *
-   * @throws RangeError when radius exceeds cellSize (3x3 cells would miss
-   *   neighbours) or out is too short for the result.
+   * @throws RangeError when radius exceeds cellSize or out is too short.
    */
   query(
     px: number,
@@ -238,7 +283,11 @@ export class SpatialGrid {
     py -= Math.floor(py / size) * size;
     const ranges = new Int32Array(2 * MAX_NEIGHBOUR_RANGES);
     const shifts = new Float64Array(2 * MAX_NEIGHBOUR_RANGES);
-    const nr = this.neighbourRanges(this.cellOf(px, py), ranges, shifts);
+    const cell = this.cellOf(px, py);
+    const nr =
+      radius <= this.cellSize * 0.5
+        ? this.quadrantRanges(cell, px, py, ranges, shifts)
+        : this.neighbourRanges(cell, ranges, shifts);
     const r2 = radius * radius;
     const sortedIndex = this.sortedIndex;
     let found = 0;

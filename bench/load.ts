@@ -1,0 +1,113 @@
+/**
+ * `npm run bench:load`: one real server process, one lobby, N real
+ * WebSocket clients on loopback, some of which stop reading.
+ *
+ * Reports what a player and an operator care about: frames per second each
+ * reading client gets, bytes per particle on the wire, the server's fan-out
+ * time per frame (encode once + an envelope and a send per client), tick
+ * time, CPU, and resident memory over the run (flat = slow clients cost
+ * bounded memory).
+ *
+ * Options: --clients 10 --slow 0 --particles 10000 --seconds 10
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
+import { LobbyClient, type SocketLike } from '../protocol/lobby-client.js';
+import { histogramQuantile, parseSamples, sum } from './prometheus-text.js';
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '10' },
+    slow: { type: 'string', default: '0' },
+    particles: { type: 'string', default: '10000' },
+    seconds: { type: 'string', default: '10' },
+  },
+});
+const CLIENTS = Number(values.clients);
+const SLOW = Number(values.slow);
+const PARTICLES = Number(values.particles);
+const SECONDS = Number(values.seconds);
+
+async function startServer(): Promise<{ child: ChildProcess; base: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--host', '127.0.0.1', '--port', '0'], {
+    env: { ...process.env, SWARMHOST_LOG_LEVEL: 'info', SWARMHOST_MAX_PARTICLES: String(Math.max(PARTICLES, 100_000)) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const base = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('server did not start in 20 s')), 20_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      const match = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(chunk.toString());
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  child.stdout!.resume();
+  return { child, base };
+}
+
+const scrape = async (base: string) => parseSamples(await (await fetch(`${base}/metrics`)).text());
+
+async function main(): Promise<void> {
+  const { child, base } = await startServer();
+  try {
+    const created = await fetch(`${base}/lobbies`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'bench', particles: PARTICLES }),
+    });
+    if (created.status !== 201) throw new Error(`create lobby: ${created.status} ${await created.text()}`);
+    const ws = base.replace('http', 'ws') + '/lobby/bench/ws';
+    const clients: LobbyClient[] = [];
+    for (let i = 0; i < CLIENTS; i++) {
+      clients.push(new LobbyClient(new WebSocket(ws) as unknown as SocketLike));
+    }
+    const deadline = Date.now() + 10_000;
+    while (clients.some((c) => c.frames === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const slow = clients.slice(0, SLOW);
+    for (const c of slow) (c.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+    const fast = clients.slice(SLOW);
+
+    const before = await scrape(base);
+    const start = Date.now();
+    const frames0 = fast.map((c) => c.frames);
+    const bytes0 = fast.map((c) => c.bytesReceived);
+    const rss: number[] = [];
+    for (let s = 0; s < SECONDS; s++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      rss.push(sum(await scrape(base), 'process_resident_memory_bytes') / 2 ** 20);
+    }
+    const elapsed = (Date.now() - start) / 1000;
+    const after = await scrape(base);
+    const delta = (name: string, filter: Record<string, string> = {}) => sum(after, name, filter) - sum(before, name, filter);
+    const fps = fast.map((c, i) => (c.frames - frames0[i]) / elapsed);
+    const wireBytesPerParticle =
+      fast.reduce((t, c, i) => t + (c.bytesReceived - bytes0[i]), 0) /
+      fast.reduce((t, c, i) => t + (c.frames - frames0[i]), 0) /
+      PARTICLES;
+    const ticks = delta('swarmhost_tick_duration_seconds_count');
+    const fanoutMean = (delta('swarmhost_fanout_duration_seconds_sum') / delta('swarmhost_fanout_duration_seconds_count')) * 1000;
+
+    console.log(`# bench:load  ${CLIENTS} clients (${SLOW} not reading), ${PARTICLES} particles, ${SECONDS} s`);
+    console.log(`server ticks/s:                 ${(ticks / elapsed).toFixed(1)}`);
+    console.log(`reading client frames/s:        min ${Math.min(...fps).toFixed(1)}, mean ${(fps.reduce((a, b) => a + b, 0) / fps.length).toFixed(1)}`);
+    console.log(`wire bytes/particle/frame:      ${wireBytesPerParticle.toFixed(3)} (envelope included)`);
+    const fanoutQ = (q: number) => (histogramQuantile(after, 'swarmhost_fanout_duration_seconds', q) * 1000).toFixed(3);
+    console.log(`fan-out per frame, ms:          mean ${fanoutMean.toFixed(3)}, p50 ≈ ${fanoutQ(0.5)}, p99 ≈ ${fanoutQ(0.99)}`);
+    console.log(`tick duration, ms:              p50 ≈ ${(histogramQuantile(after, 'swarmhost_tick_duration_seconds', 0.5) * 1000).toFixed(2)}, p99 ≈ ${(histogramQuantile(after, 'swarmhost_tick_duration_seconds', 0.99) * 1000).toFixed(2)} (whole run)`);
+    console.log(`frames sent/s: ${(delta('swarmhost_frames_sent_total') / elapsed).toFixed(1)}, skipped/s: ${(delta('swarmhost_frames_skipped_total') / elapsed).toFixed(1)}, encodes/tick: ${(delta('swarmhost_frame_encodes_total') / ticks).toFixed(2)}`);
+    console.log(`server CPU:                     ${((delta('process_cpu_seconds_total') / elapsed) * 100).toFixed(0)}% of one core`);
+    console.log(`server RSS MiB per second:      ${rss.map((r) => r.toFixed(0)).join(' ')}`);
+    for (const c of clients) c.close();
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

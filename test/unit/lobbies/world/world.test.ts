@@ -1,0 +1,323 @@
+import { describe, expect, it } from 'vitest';
+import { BOID_DEFAULTS } from '../../../../lobbies/world/boids.js';
+import { World, type WorldOptions } from '../../../../lobbies/world/world.js';
+
+const DT = 1 / 60;
+
+function torusDelta(a: number, b: number, size: number): number {
+  let d = Math.abs(a - b);
+  if (d > size / 2) d = size - d;
+  return d;
+}
+
+function torusDistance(w: World, i: number, px: number, py: number): number {
+  return Math.hypot(torusDelta(w.x[i], px, w.size), torusDelta(w.y[i], py, w.size));
+}
+
+/** Bit patterns of the live state, so -0 vs 0 and NaN count as differences. */
+function bits(w: World): Uint32Array[] {
+  return [w.x, w.y, w.vx, w.vy].map((a) => new Uint32Array(a.buffer.slice(0, w.count * 4)));
+}
+
+/** |mean of unit velocities|: 0 for random headings, 1 when all fly one way. */
+function order(w: World): number {
+  let ox = 0;
+  let oy = 0;
+  for (let i = 0; i < w.count; i++) {
+    const s = Math.hypot(w.vx[i], w.vy[i]);
+    ox += w.vx[i] / s;
+    oy += w.vy[i] / s;
+  }
+  return Math.hypot(ox, oy) / w.count;
+}
+
+function expectInBounds(w: World): void {
+  let bad = 0;
+  for (let i = 0; i < w.count; i++) {
+    if (!(w.x[i] >= 0 && w.x[i] < w.size && w.y[i] >= 0 && w.y[i] < w.size)) bad++;
+  }
+  expect(bad).toBe(0);
+}
+
+function expectSpeedsWithinLimits(w: World): void {
+  const { minSpeed, maxSpeed } = w.params;
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = 0;
+  for (let i = 0; i < w.count; i++) {
+    const s = Math.hypot(w.vx[i], w.vy[i]);
+    lo = Math.min(lo, s);
+    hi = Math.max(hi, s);
+  }
+  // Float32 storage rounds each component by about 6e-8 relative.
+  expect(lo).toBeGreaterThanOrEqual(minSpeed * (1 - 1e-6));
+  expect(hi).toBeLessThanOrEqual(maxSpeed * (1 + 1e-6));
+}
+
+/** A scripted session touching every input: forces, spawns near seams, removal. */
+function script(options: WorldOptions): World {
+  const w = new World(options);
+  w.setForce(2, 100, 100, 'attract');
+  w.setForce(1, 990, 20, 'repel');
+  for (let s = 0; s < 50; s++) w.step(DT);
+  expect(w.spawn(500, 999.5, 200)).toBe(true);
+  w.setForce(7, 0, 0, 'attract');
+  for (let s = 0; s < 50; s++) w.step(DT);
+  w.setForce(2, 600, 400, 'repel');
+  w.setForce(7, 0, 0, 'none');
+  w.removeForce(1);
+  expect(w.spawn(0.2, 0.3, 300)).toBe(true);
+  for (let s = 0; s < 100; s++) w.step(DT);
+  return w;
+}
+
+describe('World', () => {
+  it('starts with the requested particles, in bounds and within speed limits', () => {
+    const w = new World({ size: 1000, particles: 5000, maxParticles: 6000, seed: 1 });
+    expect(w.count).toBe(5000);
+    expect(w.maxParticles).toBe(6000);
+    expect(w.x.length).toBe(6000);
+    expect(w.forceCount).toBe(0);
+    expectInBounds(w);
+    expectSpeedsWithinLimits(w);
+    // Uniform start: each quadrant holds about a quarter.
+    let q = 0;
+    for (let i = 0; i < w.count; i++) if (w.x[i] < 500 && w.y[i] < 500) q++;
+    expect(Math.abs(q - 1250)).toBeLessThan(150);
+    expect(order(w)).toBeLessThan(0.05);
+  });
+
+  it('uses the documented defaults', () => {
+    const w = new World({ seed: 3 });
+    expect(w.size).toBe(1000);
+    expect(w.count).toBe(10_000);
+    expect(w.maxParticles).toBeGreaterThanOrEqual(10_000);
+    expect(w.params).toEqual(BOID_DEFAULTS);
+  });
+
+  it('is bit-identical for the same seed and calls, over 200 steps', () => {
+    const options = { size: 1000, particles: 3000, maxParticles: 4000, seed: 77 };
+    const a = script(options);
+    const b = script(options);
+    expect(a.count).toBe(3500);
+    expect(bits(a)).toEqual(bits(b));
+  });
+
+  it('differs for a different seed', () => {
+    const a = script({ size: 1000, particles: 3000, maxParticles: 4000, seed: 77 });
+    const b = script({ size: 1000, particles: 3000, maxParticles: 4000, seed: 78 });
+    const [ax] = bits(a);
+    const [bx] = bits(b);
+    let same = 0;
+    for (let i = 0; i < ax.length; i++) if (ax[i] === bx[i]) same++;
+    expect(same).toBeLessThan(ax.length / 100);
+  });
+
+  it('applies forces in ownerId order whatever order they were set in', () => {
+    const run = (order: number[]): World => {
+      const w = new World({ size: 1000, particles: 2000, maxParticles: 2000, seed: 5 });
+      for (const id of order) w.setForce(id, 480 + id * 10, 500, id % 2 === 0 ? 'attract' : 'repel');
+      for (let s = 0; s < 60; s++) w.step(DT);
+      return w;
+    };
+    const a = run([3, 1, 2, 9]);
+    const b = run([9, 2, 1, 3]);
+    expect(a.forceCount).toBe(4);
+    expect(bits(a)).toEqual(bits(b));
+  });
+
+  it('counts, replaces and removes forces per owner', () => {
+    const w = new World({ size: 1000, particles: 10, seed: 1 });
+    for (let id = 0; id < 20; id++) w.setForce(id, id, id, 'attract');
+    expect(w.forceCount).toBe(20);
+    w.setForce(5, 1, 1, 'repel');
+    expect(w.forceCount).toBe(20);
+    w.setForce(5, 1, 1, 'none');
+    w.removeForce(6);
+    w.removeForce(999);
+    expect(w.forceCount).toBe(18);
+    expect(() => w.setForce(1, Number.NaN, 0, 'attract')).toThrow(RangeError);
+    expect(() => w.setForce(1, 0, 0, 'pull' as never)).toThrow(RangeError);
+  });
+
+  it('keeps every position in [0, size) through many steps at the seams', () => {
+    const w = new World({ size: 500, particles: 1000, maxParticles: 3000, seed: 9 });
+    // Crowds on the seams and corners, pushed across them by forces.
+    expect(w.spawn(0, 0, 500)).toBe(true);
+    expect(w.spawn(499.999, 250, 500)).toBe(true);
+    expect(w.spawn(250, 499.999, 500)).toBe(true);
+    w.setForce(1, 0, 0, 'repel');
+    w.setForce(2, 499, 250, 'attract');
+    w.setForce(3, 250, 1, 'repel');
+    for (let s = 0; s < 600; s++) {
+      w.step(DT);
+      expectInBounds(w);
+    }
+    expectSpeedsWithinLimits(w);
+  });
+
+  it('never stores size when a step lands a hair below 0', () => {
+    const w = new World({ size: 1000, particles: 2, maxParticles: 2, seed: 1 });
+    w.x[0] = 0;
+    w.y[0] = 500;
+    w.vx[0] = -20;
+    w.vy[0] = 0;
+    w.x[1] = 500;
+    w.y[1] = 0;
+    w.vx[1] = 0;
+    w.vy[1] = -20;
+    // -2e-8 + 1000 rounds to exactly 1000 in float32: must become 0.
+    w.step(1e-9);
+    expect(Math.fround(1000 - 2e-8)).toBe(1000);
+    expect(w.x[0]).toBe(0);
+    expect(w.y[1]).toBe(0);
+    expectInBounds(w);
+  });
+
+  it('wraps even a step longer than a world crossing', () => {
+    const w = new World({ size: 400, particles: 500, maxParticles: 500, seed: 4 });
+    w.step(100);
+    w.step(37.3);
+    expectInBounds(w);
+    expectSpeedsWithinLimits(w);
+  });
+
+  it('keeps speeds within [minSpeed, maxSpeed] under strong forces', () => {
+    const w = new World({
+      size: 1000,
+      particles: 4000,
+      maxParticles: 4000,
+      seed: 12,
+      params: { forceStrength: 5000 },
+    });
+    w.setForce(1, 500, 500, 'attract');
+    w.setForce(2, 600, 500, 'repel');
+    for (let s = 0; s < 300; s++) {
+      w.step(DT);
+      if (s % 30 === 0) expectSpeedsWithinLimits(w);
+    }
+    expectSpeedsWithinLimits(w);
+  });
+
+  it('spawns near the point, appending without touching existing particles', () => {
+    const w = new World({ size: 1000, particles: 100, maxParticles: 400, seed: 2 });
+    w.step(DT);
+    const before = bits(w);
+    expect(w.spawn(995, 3, 250)).toBe(true);
+    expect(w.count).toBe(350);
+    const after = bits(w).map((a) => a.subarray(0, 100));
+    expect(after).toEqual(before);
+    for (let i = 100; i < 350; i++) {
+      expect(torusDistance(w, i, 995, 3)).toBeLessThanOrEqual(BOID_DEFAULTS.spawnRadius + 1e-3);
+    }
+    expectInBounds(w);
+    expectSpeedsWithinLimits(w);
+    expect(w.spawn(0, 0, 0)).toBe(true);
+    expect(w.count).toBe(350);
+  });
+
+  it('refuses a spawn past maxParticles and changes nothing, not even the PRNG', () => {
+    const make = (): World => new World({ size: 1000, particles: 90, maxParticles: 100, seed: 8 });
+    const a = make();
+    const b = make();
+    const before = bits(a);
+    expect(a.spawn(10, 10, 11)).toBe(false);
+    expect(a.count).toBe(90);
+    expect(bits(a)).toEqual(before);
+    // Both now take the same path; a refused spawn must not have drawn numbers.
+    expect(a.spawn(10, 10, 10)).toBe(true);
+    expect(b.spawn(10, 10, 10)).toBe(true);
+    expect(a.count).toBe(100);
+    expect(bits(a)).toEqual(bits(b));
+    expect(a.spawn(10, 10, 1)).toBe(false);
+    expect(() => a.spawn(0, 0, -1)).toThrow(RangeError);
+    expect(() => a.spawn(0, 0, 1.5)).toThrow(RangeError);
+    expect(() => a.spawn(Number.NaN, 0, 1)).toThrow(RangeError);
+  });
+
+  it('refuses inconsistent options', () => {
+    expect(() => new World({ particles: 10, maxParticles: 5, seed: 1 })).toThrow(RangeError);
+    expect(() => new World({ size: 200, seed: 1 })).toThrow(/forceRadius/);
+    expect(() => new World({ size: 40, particles: 1, seed: 1, params: { forceRadius: 10 } })).toThrow(
+      RangeError,
+    );
+    expect(() => new World({ seed: 1, params: { maxSpeed: 100 } })).toThrow(/maxSpeed/);
+    const w = new World({ size: 1000, particles: 1, seed: 1 });
+    expect(() => w.step(Number.NaN)).toThrow(RangeError);
+    expect(() => w.step(-1)).toThrow(RangeError);
+  });
+
+  describe('player forces', () => {
+    // The point sits on a corner so the pull and push cross both seams.
+    const PX = 990;
+    const PY = 10;
+
+    function meanDistanceAfter(mode: 'attract' | 'repel' | 'none', seconds: number): [number, number] {
+      const w = new World({ size: 1000, particles: 3000, maxParticles: 3000, seed: 11 });
+      const tracked: number[] = [];
+      for (let i = 0; i < w.count; i++) {
+        if (torusDistance(w, i, PX, PY) < w.params.forceRadius) tracked.push(i);
+      }
+      const mean = (): number =>
+        tracked.reduce((sum, i) => sum + torusDistance(w, i, PX, PY), 0) / tracked.length;
+      const start = mean();
+      w.setForce(1, PX, PY, mode);
+      for (let s = 0; s < seconds * 60; s++) w.step(DT);
+      return [start, mean()];
+    }
+
+    it('attract gathers particles toward the point within 2 s', () => {
+      const [start, end] = meanDistanceAfter('attract', 2);
+      expect(start).toBeGreaterThan(80);
+      expect(end).toBeLessThan(start * 0.7);
+    });
+
+    it('repel drives particles away from the point within 2 s', () => {
+      const [start, end] = meanDistanceAfter('repel', 2);
+      expect(end).toBeGreaterThan(start * 1.3);
+    });
+
+    it('no force leaves the spread roughly as it was', () => {
+      const [start, end] = meanDistanceAfter('none', 2);
+      expect(end / start).toBeGreaterThan(0.85);
+      expect(end / start).toBeLessThan(1.15);
+    });
+  });
+
+  it('flocks: the velocity order parameter grows from a random start', () => {
+    const w = new World({ size: 300, particles: 1500, maxParticles: 1500, seed: 5 });
+    const start = order(w);
+    for (let s = 0; s < 300; s++) w.step(DT);
+    const end = order(w);
+    expect(start).toBeLessThan(0.1);
+    expect(end).toBeGreaterThan(0.25);
+    expect(end).toBeGreaterThan(start * 3);
+  });
+
+  it('the candidate cap changes nothing where it does not bind', () => {
+    // 500 particles in 1000 x 1000: a 3x3 block holds ~1, far under any cap.
+    const run = (maxCandidates: number): World => {
+      const w = new World({ size: 1000, particles: 500, maxParticles: 500, seed: 6, params: { maxCandidates } });
+      for (let s = 0; s < 120; s++) w.step(DT);
+      return w;
+    };
+    expect(bits(run(0))).toEqual(bits(run(32)));
+  });
+
+  it('the candidate cap samples where it binds and still flocks', () => {
+    const run = (maxCandidates: number): World => {
+      const w = new World({ size: 300, particles: 4000, maxParticles: 4000, seed: 6, params: { maxCandidates } });
+      for (let s = 0; s < 240; s++) w.step(DT);
+      return w;
+    };
+    const capped = run(12);
+    expect(bits(capped)).not.toEqual(bits(run(0)));
+    expect(order(capped)).toBeGreaterThan(0.2);
+    expectSpeedsWithinLimits(capped);
+  });
+
+  it('steers every particle every step with steerInterval 1 and still flocks', () => {
+    const w = new World({ size: 300, particles: 1500, maxParticles: 1500, seed: 5, params: { steerInterval: 1 } });
+    for (let s = 0; s < 300; s++) w.step(DT);
+    expect(order(w)).toBeGreaterThan(0.25);
+  });
+});
