@@ -30,10 +30,18 @@ const PARTICLES = Number(values.particles);
 const SECONDS = Number(values.seconds);
 
 async function startServer(): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--host', '127.0.0.1', '--port', '0'], {
-    env: { ...process.env, SWARMHOST_LOG_LEVEL: 'info', SWARMHOST_MAX_PARTICLES: String(Math.max(PARTICLES, 100_000)) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/main.ts', '--host', '127.0.0.1', '--port', '0'],
+    {
+      env: {
+        ...process.env,
+        SWARMHOST_LOG_LEVEL: 'info',
+        SWARMHOST_MAX_PARTICLES: String(Math.max(PARTICLES, 100_000)),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const base = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('server did not start in 20 s')), 20_000);
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -59,14 +67,16 @@ async function main(): Promise<void> {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ id: 'bench', particles: PARTICLES }),
     });
-    if (created.status !== 201) throw new Error(`create lobby: ${created.status} ${await created.text()}`);
+    if (created.status !== 201)
+      throw new Error(`create lobby: ${created.status} ${await created.text()}`);
     const ws = base.replace('http', 'ws') + '/lobby/bench/ws';
     const clients: LobbyClient[] = [];
     for (let i = 0; i < CLIENTS; i++) {
       clients.push(new LobbyClient(new WebSocket(ws) as unknown as SocketLike));
     }
     const deadline = Date.now() + 10_000;
-    while (clients.some((c) => c.frames === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (clients.some((c) => c.frames === 0) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     const slow = clients.slice(0, SLOW);
     for (const c of slow) (c.socket as unknown as { _socket: { pause(): void } })._socket.pause();
     const fast = clients.slice(SLOW);
@@ -82,24 +92,43 @@ async function main(): Promise<void> {
     }
     const elapsed = (Date.now() - start) / 1000;
     const after = await scrape(base);
-    const delta = (name: string, filter: Record<string, string> = {}) => sum(after, name, filter) - sum(before, name, filter);
+    const delta = (name: string, filter: Record<string, string> = {}) =>
+      sum(after, name, filter) - sum(before, name, filter);
     const fps = fast.map((c, i) => (c.frames - frames0[i]) / elapsed);
     const wireBytesPerParticle =
       fast.reduce((t, c, i) => t + (c.bytesReceived - bytes0[i]), 0) /
       fast.reduce((t, c, i) => t + (c.frames - frames0[i]), 0) /
       PARTICLES;
     const ticks = delta('swarmhost_tick_duration_seconds_count');
-    const fanoutMean = (delta('swarmhost_fanout_duration_seconds_sum') / delta('swarmhost_fanout_duration_seconds_count')) * 1000;
+    const fanoutMean =
+      (delta('swarmhost_fanout_duration_seconds_sum') /
+        delta('swarmhost_fanout_duration_seconds_count')) *
+      1000;
 
-    console.log(`# bench:load  ${CLIENTS} clients (${SLOW} not reading), ${PARTICLES} particles, ${SECONDS} s`);
+    console.log(
+      `# bench:load  ${CLIENTS} clients (${SLOW} not reading), ${PARTICLES} particles, ${SECONDS} s`,
+    );
     console.log(`server ticks/s:                 ${(ticks / elapsed).toFixed(1)}`);
-    console.log(`reading client frames/s:        min ${Math.min(...fps).toFixed(1)}, mean ${(fps.reduce((a, b) => a + b, 0) / fps.length).toFixed(1)}`);
-    console.log(`wire bytes/particle/frame:      ${wireBytesPerParticle.toFixed(3)} (envelope included)`);
-    const fanoutQ = (q: number) => (histogramQuantile(after, 'swarmhost_fanout_duration_seconds', q) * 1000).toFixed(3);
-    console.log(`fan-out per frame, ms:          mean ${fanoutMean.toFixed(3)}, p50 ≈ ${fanoutQ(0.5)}, p99 ≈ ${fanoutQ(0.99)}`);
-    console.log(`tick duration, ms:              p50 ≈ ${(histogramQuantile(after, 'swarmhost_tick_duration_seconds', 0.5) * 1000).toFixed(2)}, p99 ≈ ${(histogramQuantile(after, 'swarmhost_tick_duration_seconds', 0.99) * 1000).toFixed(2)} (whole run)`);
-    console.log(`frames sent/s: ${(delta('swarmhost_frames_sent_total') / elapsed).toFixed(1)}, skipped/s: ${(delta('swarmhost_frames_skipped_total') / elapsed).toFixed(1)}, encodes/tick: ${(delta('swarmhost_frame_encodes_total') / ticks).toFixed(2)}`);
-    console.log(`server CPU:                     ${((delta('process_cpu_seconds_total') / elapsed) * 100).toFixed(0)}% of one core`);
+    console.log(
+      `reading client frames/s:        min ${Math.min(...fps).toFixed(1)}, mean ${(fps.reduce((a, b) => a + b, 0) / fps.length).toFixed(1)}`,
+    );
+    console.log(
+      `wire bytes/particle/frame:      ${wireBytesPerParticle.toFixed(3)} (envelope included)`,
+    );
+    const fanoutQ = (q: number) =>
+      (histogramQuantile(after, 'swarmhost_fanout_duration_seconds', q) * 1000).toFixed(3);
+    console.log(
+      `fan-out per frame, ms:          mean ${fanoutMean.toFixed(3)}, p50 ≈ ${fanoutQ(0.5)}, p99 ≈ ${fanoutQ(0.99)}`,
+    );
+    console.log(
+      `tick duration, ms:              p50 ≈ ${(histogramQuantile(after, 'swarmhost_tick_duration_seconds', 0.5) * 1000).toFixed(2)}, p99 ≈ ${(histogramQuantile(after, 'swarmhost_tick_duration_seconds', 0.99) * 1000).toFixed(2)} (whole run)`,
+    );
+    console.log(
+      `frames sent/s: ${(delta('swarmhost_frames_sent_total') / elapsed).toFixed(1)}, skipped/s: ${(delta('swarmhost_frames_skipped_total') / elapsed).toFixed(1)}, encodes/tick: ${(delta('swarmhost_frame_encodes_total') / ticks).toFixed(2)}`,
+    );
+    console.log(
+      `server CPU:                     ${((delta('process_cpu_seconds_total') / elapsed) * 100).toFixed(0)}% of one core`,
+    );
     console.log(`server RSS MiB per second:      ${rss.map((r) => r.toFixed(0)).join(' ')}`);
     for (const c of clients) c.close();
   } finally {

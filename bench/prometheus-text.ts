@@ -16,7 +16,8 @@ export function parseSamples(text: string): Sample[] {
     const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
     if (!match) continue;
     const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1]] = pair[2];
+    for (const pair of (match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g))
+      labels[pair[1]] = pair[2];
     samples.push({ name: match[1], labels, value: Number(match[3]) });
   }
   return samples;
@@ -29,7 +30,12 @@ export function sum(samples: Sample[], name: string, filter: Record<string, stri
 }
 
 /** q in [0,1] of a histogram, from its cumulative `_bucket` samples. */
-export function histogramQuantile(samples: Sample[], name: string, q: number, filter: Record<string, string> = {}): number {
+export function histogramQuantile(
+  samples: Sample[],
+  name: string,
+  q: number,
+  filter: Record<string, string> = {},
+): number {
   const buckets = new Map<number, number>();
   for (const s of samples) {
     if (s.name !== `${name}_bucket`) continue;

@@ -13,7 +13,12 @@
  */
 import { parseArgs } from 'node:util';
 import { encodeMessage } from '../protocol/envelope.js';
-import { encodeDelta, encodeKeyframe, FrameDecoder, type QuantizedFrame } from '../protocol/frame-codec.js';
+import {
+  encodeDelta,
+  encodeKeyframe,
+  FrameDecoder,
+  type QuantizedFrame,
+} from '../protocol/frame-codec.js';
 import { quantBitsFor, quantizePositions } from '../protocol/quantize.js';
 import { World } from '../lobbies/world/world.js';
 import { ms, summarize } from './stats.js';
@@ -43,8 +48,12 @@ function time<T>(fn: () => T): [T, number] {
   return [result, performance.now() - start];
 }
 
-console.log(`# bench:sim  node ${process.version}, ${TICKS} measured ticks after ${WARMUP} warm-up, world ${WORLD}, ${BITS}-bit coordinates\n`);
-console.log('| particles | tick p50 ms | tick p99 ms | tick max ms | key encode ms | delta encode p50 ms | delta decode p50 ms | key B/particle | delta B/particle (60 Hz) | delta B/particle (10 ticks behind) | broadcast to 10 clients p50 ms |');
+console.log(
+  `# bench:sim  node ${process.version}, ${TICKS} measured ticks after ${WARMUP} warm-up, world ${WORLD}, ${BITS}-bit coordinates\n`,
+);
+console.log(
+  '| particles | tick p50 ms | tick p99 ms | tick max ms | key encode ms | delta encode p50 ms | delta decode p50 ms | key B/particle | delta B/particle (60 Hz) | delta B/particle (10 ticks behind) | broadcast to 10 clients p50 ms |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 
 for (const particles of SIZES) {
@@ -67,7 +76,14 @@ for (const particles of SIZES) {
   for (let t = 0; t < 50; t++) {
     const [data, elapsed] = time(() => encodeKeyframe(frames[t]));
     keyMs.push(elapsed);
-    keyBytes = encodeMessage({ t: 'frame', tick: t, kind: 'key', n: particles, ack: -1, data }).byteLength;
+    keyBytes = encodeMessage({
+      t: 'frame',
+      tick: t,
+      kind: 'key',
+      n: particles,
+      ack: -1,
+      data,
+    }).byteLength;
   }
 
   const deltaMs: number[] = [];
@@ -80,15 +96,34 @@ for (const particles of SIZES) {
   for (let t = 1; t < frames.length; t++) {
     const [data, elapsed] = time(() => encodeDelta(frames[t - 1], frames[t], BITS));
     deltaMs.push(elapsed);
-    deltaBytes += encodeMessage({ t: 'frame', tick: t, kind: 'delta', base: t - 1, n: particles, ack: 0, data }).byteLength;
-    decodeMs.push(time(() => decoder.applyDelta(frames[t].tick, frames[t - 1].tick, particles, data))[1]);
+    deltaBytes += encodeMessage({
+      t: 'frame',
+      tick: t,
+      kind: 'delta',
+      base: t - 1,
+      n: particles,
+      ack: 0,
+      data,
+    }).byteLength;
+    decodeMs.push(
+      time(() => decoder.applyDelta(frames[t].tick, frames[t - 1].tick, particles, data))[1],
+    );
     if (t >= 10) behindBytes += encodeDelta(frames[t - 10], frames[t], BITS).byteLength;
     // What the server does per tick for 10 clients in step: one shared
     // payload, then one small envelope each (the ack differs per client).
     broadcastMs.push(
       time(() => {
         const shared = encodeDelta(frames[t - 1], frames[t], BITS);
-        for (let c = 0; c < 10; c++) encodeMessage({ t: 'frame', tick: t, kind: 'delta', base: t - 1, n: particles, ack: c, data: shared });
+        for (let c = 0; c < 10; c++)
+          encodeMessage({
+            t: 'frame',
+            tick: t,
+            kind: 'delta',
+            base: t - 1,
+            n: particles,
+            ack: c,
+            data: shared,
+          });
       })[1],
     );
   }

@@ -5,10 +5,20 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[index];
 }
 
-export function summarize(samples: number[]): { p50: number; p99: number; max: number; mean: number } {
+export function summarize(samples: number[]): {
+  p50: number;
+  p99: number;
+  max: number;
+  mean: number;
+} {
   const sorted = [...samples].sort((a, b) => a - b);
   const mean = samples.reduce((sum, v) => sum + v, 0) / Math.max(1, samples.length);
-  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? Number.NaN, mean };
+  return {
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1) ?? Number.NaN,
+    mean,
+  };
 }
 
 export const ms = (value: number): string => value.toFixed(3);

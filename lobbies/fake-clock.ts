@@ -55,7 +55,8 @@ export class FakeClock implements Clock {
 
   #earliest(): Timer | undefined {
     let best: Timer | undefined;
-    for (const t of this.#timers) if (!best || t.due < best.due || (t.due === best.due && t.id < best.id)) best = t;
+    for (const t of this.#timers)
+      if (!best || t.due < best.due || (t.due === best.due && t.id < best.id)) best = t;
     return best;
   }
 }

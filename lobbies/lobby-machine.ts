@@ -39,7 +39,10 @@ interface LobbyMachineContext extends LobbyMachineInput {
   error: string;
 }
 
-type TickLoopInput = Pick<LobbyMachineInput, 'clock' | 'tickRate' | 'maxCatchUpSteps' | 'tick' | 'onTicksDropped'>;
+type TickLoopInput = Pick<
+  LobbyMachineInput,
+  'clock' | 'tickRate' | 'maxCatchUpSteps' | 'tick' | 'onTicksDropped'
+>;
 
 /** Runs the fixed-step loop while invoked; a throwing tick is reported, never rethrown. */
 const tickLoopActor = fromCallback<EventObject, TickLoopInput>(({ input, sendBack }) => {

@@ -196,7 +196,15 @@ export class Lobby {
   }
 }
 
-const PHASES: readonly LobbyPhase[] = ['starting', 'running', 'idle', 'draining', 'closing', 'closed', 'failed'];
+const PHASES: readonly LobbyPhase[] = [
+  'starting',
+  'running',
+  'idle',
+  'draining',
+  'closing',
+  'closed',
+  'failed',
+];
 
 function phaseOf(tags: ReadonlySet<string>): LobbyPhase {
   for (const phase of PHASES) if (tags.has(phase)) return phase;

@@ -14,7 +14,12 @@ const DATA_KEY = [0xa4, 0x64, 0x61, 0x74, 0x61]; // fixstr(4) "data"
 /** The `data` entry of a frame map: its key, then the payload as msgpack bin. */
 export function frameDataTail(data: Uint8Array): Uint8Array {
   const n = data.byteLength;
-  const lengthBytes = n < 0x100 ? [0xc4, n] : n < 0x10000 ? [0xc5, n >>> 8, n & 0xff] : [0xc6, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
+  const lengthBytes =
+    n < 0x100
+      ? [0xc4, n]
+      : n < 0x10000
+        ? [0xc5, n >>> 8, n & 0xff]
+        : [0xc6, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
   const tail = new Uint8Array(DATA_KEY.length + lengthBytes.length + n);
   tail.set(DATA_KEY, 0);
   tail.set(lengthBytes, DATA_KEY.length);
@@ -23,7 +28,10 @@ export function frameDataTail(data: Uint8Array): Uint8Array {
 }
 
 /** One client's frame message: its own header fields plus the shared tail. */
-export function encodeFrameMessage(header: Omit<FrameMessage, 'data'>, tail: Uint8Array): Uint8Array {
+export function encodeFrameMessage(
+  header: Omit<FrameMessage, 'data'>,
+  tail: Uint8Array,
+): Uint8Array {
   const head = encodeMessage(header);
   const message = new Uint8Array(head.byteLength + tail.byteLength);
   message.set(head, 0);

@@ -24,7 +24,10 @@ export interface SocketLike {
   readonly readyState: number;
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
-  addEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (event: never) => void): void;
+  addEventListener(
+    type: 'open' | 'message' | 'close' | 'error',
+    listener: (event: never) => void,
+  ): void;
 }
 
 export interface LobbyClientEvents {
@@ -53,11 +56,16 @@ export class LobbyClient {
   #pings = new Map<number, (rttMs: number) => void>();
   #pingId = 0;
 
-  constructor(socket: SocketLike, events: LobbyClientEvents = {}, options: { protocolVersion?: number } = {}) {
+  constructor(
+    socket: SocketLike,
+    events: LobbyClientEvents = {},
+    options: { protocolVersion?: number } = {},
+  ) {
     this.#socket = socket;
     this.#events = events;
     socket.binaryType = 'arraybuffer';
-    const hello = () => this.sendRaw({ t: 'hello', v: options.protocolVersion ?? PROTOCOL_VERSION });
+    const hello = () =>
+      this.sendRaw({ t: 'hello', v: options.protocolVersion ?? PROTOCOL_VERSION });
     if (socket.readyState === 1) hello();
     else socket.addEventListener('open', hello);
     socket.addEventListener('message', (event: { data: unknown }) => this.#onData(event.data));

@@ -13,10 +13,28 @@ export type InputMode = (typeof INPUT_MODES)[number];
 export const MAX_SEQ = 0xffff_ffff;
 
 // ── client → server ──────────────────────────────────────────────────────
-export interface HelloMessage { t: 'hello'; v: number }
-export interface InputMessage { t: 'input'; seq: number; x: number; y: number; mode: InputMode }
-export interface SpawnMessage { t: 'spawn'; seq: number; x: number; y: number; count: number }
-export interface PingMessage { t: 'ping'; id: number }
+export interface HelloMessage {
+  t: 'hello';
+  v: number;
+}
+export interface InputMessage {
+  t: 'input';
+  seq: number;
+  x: number;
+  y: number;
+  mode: InputMode;
+}
+export interface SpawnMessage {
+  t: 'spawn';
+  seq: number;
+  x: number;
+  y: number;
+  count: number;
+}
+export interface PingMessage {
+  t: 'ping';
+  id: number;
+}
 export type ClientMessage = HelloMessage | InputMessage | SpawnMessage | PingMessage;
 /** Messages that travel to the lobby through its inbox. */
 export type LobbyInput = InputMessage | SpawnMessage;
@@ -49,7 +67,14 @@ export interface FrameMessage {
   ack: number;
   data: Uint8Array;
 }
-export type LobbyPhase = 'starting' | 'running' | 'idle' | 'closing' | 'draining' | 'closed' | 'failed';
+export type LobbyPhase =
+  | 'starting'
+  | 'running'
+  | 'idle'
+  | 'closing'
+  | 'draining'
+  | 'closed'
+  | 'failed';
 export interface LobbyStatus {
   id: string;
   phase: LobbyPhase;
@@ -58,17 +83,36 @@ export interface LobbyStatus {
   particles: number;
   maxParticles: number;
 }
-export interface StatusMessage extends Omit<LobbyStatus, 'id'> { t: 'status'; lobbyId: string }
-export interface ErrorMessage { t: 'error'; code: ErrorCodeValue; message: string; seq?: number }
-export interface PongMessage { t: 'pong'; id: number; serverTime: number }
-export type ServerMessage = WelcomeMessage | FrameMessage | StatusMessage | ErrorMessage | PongMessage;
+export interface StatusMessage extends Omit<LobbyStatus, 'id'> {
+  t: 'status';
+  lobbyId: string;
+}
+export interface ErrorMessage {
+  t: 'error';
+  code: ErrorCodeValue;
+  message: string;
+  seq?: number;
+}
+export interface PongMessage {
+  t: 'pong';
+  id: number;
+  serverTime: number;
+}
+export type ServerMessage =
+  | WelcomeMessage
+  | FrameMessage
+  | StatusMessage
+  | ErrorMessage
+  | PongMessage;
 
 // ── validation ───────────────────────────────────────────────────────────
 export interface ValidationLimits {
   worldSize: number;
   maxSpawn: number;
 }
-export type Parsed<T> = { ok: true; message: T } | { ok: false; code: ErrorCodeValue; reason: string; seq?: number };
+export type Parsed<T> =
+  | { ok: true; message: T }
+  | { ok: false; code: ErrorCodeValue; reason: string; seq?: number };
 
 const fail = (code: ErrorCodeValue, reason: string, seq?: number): Parsed<never> =>
   seq === undefined ? { ok: false, code, reason } : { ok: false, code, reason, seq };
@@ -76,14 +120,18 @@ const fail = (code: ErrorCodeValue, reason: string, seq?: number): Parsed<never>
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
 
-const isSeq = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_SEQ;
+const isSeq = (v: unknown): v is number =>
+  Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_SEQ;
 
 /**
  * Checks a decoded value against the client message shapes. Type errors give
  * `invalid_message`, values outside their range `out_of_range`; the seq is
  * echoed when it could be read so the client can tell which input failed.
  */
-export function parseClientMessage(value: unknown, limits: ValidationLimits): Parsed<ClientMessage> {
+export function parseClientMessage(
+  value: unknown,
+  limits: ValidationLimits,
+): Parsed<ClientMessage> {
   if (!isRecord(value)) return fail(ErrorCode.invalidMessage, 'message must be a msgpack map');
   const t = value.t;
   if (typeof t !== 'string') return fail(ErrorCode.invalidMessage, "field 't' must be a string");
@@ -149,7 +197,11 @@ export function isServerMessage(value: unknown): value is ServerMessage {
   if (!isRecord(value) || typeof value.t !== 'string') return false;
   switch (value.t) {
     case 'frame':
-      return typeof value.tick === 'number' && typeof value.n === 'number' && value.data instanceof Uint8Array;
+      return (
+        typeof value.tick === 'number' &&
+        typeof value.n === 'number' &&
+        value.data instanceof Uint8Array
+      );
     case 'welcome':
     case 'status':
     case 'error':

@@ -42,10 +42,18 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // unknown fields, no turning "5" or true into numbers.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
   });
-  const metrics = new Metrics({ version: SERVER_VERSION, protocol: PROTOCOL_VERSION, instance: config.instanceId });
+  const metrics = new Metrics({
+    version: SERVER_VERSION,
+    protocol: PROTOCOL_VERSION,
+    instance: config.instanceId,
+  });
   const host =
     options.host ??
-    new InlineLobbyHost({ clock: options.clock, frameRing: config.frameRing, cloneMessages: options.cloneLobbyMessages });
+    new InlineLobbyHost({
+      clock: options.clock,
+      frameRing: config.frameRing,
+      cloneMessages: options.cloneLobbyMessages,
+    });
   const directory = new LobbyDirectory(config, host, metrics, fastify.log);
   const app: App = { fastify, directory, metrics, config, ready: true };
 
@@ -54,20 +62,23 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // A peer that never answers our close frame must not hold shutdown for
   // ws's 30 s close timeout: close everyone, then cut whoever is left.
   fastify.addHook('preClose', async () => {
-    for (const socket of fastify.websocketServer?.clients ?? []) socket.close(1001, 'server stopping');
+    for (const socket of fastify.websocketServer?.clients ?? [])
+      socket.close(1001, 'server stopping');
     setTimeout(() => {
       for (const socket of fastify.websocketServer?.clients ?? []) socket.terminate();
     }, 1000).unref();
   });
   // Every error answers in one shape: {error: code, message}.
-  fastify.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
-    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    return reply.code(status).send({
-      error: status >= 500 ? 'internal_error' : (error.code ?? 'bad_request').toLowerCase(),
-      message: status >= 500 ? 'internal server error' : error.message,
-    });
-  });
+  fastify.setErrorHandler(
+    (error: { statusCode?: number; code?: string; message: string }, request, reply) => {
+      const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+      if (status >= 500) request.log.error({ err: error }, 'request failed');
+      return reply.code(status).send({
+        error: status >= 500 ? 'internal_error' : (error.code ?? 'bad_request').toLowerCase(),
+        message: status >= 500 ? 'internal server error' : error.message,
+      });
+    },
+  );
   await fastify.register(websocket, { options: { maxPayload: config.maxMessageBytes } });
   registerHttpRoutes(app);
   registerLobbySocketRoute(app);

@@ -59,10 +59,13 @@ export class ClientSession {
     this.lobbyId = lobbyId;
     this.#ctx = ctx;
     this.#limiter = new RateLimiter(ctx.config.rateLimitPerSec, ctx.config.rateLimitBurst);
-    this.#machine = createActor(sessionMachine, { input: { helloTimeoutMs: ctx.config.helloTimeoutMs } });
+    this.#machine = createActor(sessionMachine, {
+      input: { helloTimeoutMs: ctx.config.helloTimeoutMs },
+    });
     this.#machine.subscribe({
       next: (snapshot) => {
-        if (snapshot.value === 'timedOut') this.close(CloseCode.helloTimeout, 'no hello received in time');
+        if (snapshot.value === 'timedOut')
+          this.close(CloseCode.helloTimeout, 'no hello received in time');
       },
       error: (error) => ctx.log.error({ err: error, lobby: lobbyId }, 'session machine failed'),
     });
@@ -97,7 +100,10 @@ export class ClientSession {
     const { metrics, config } = this.#ctx;
     if (!isBinary) {
       metrics.inputs.inc({ result: 'invalid' });
-      return this.close(CloseCode.unsupportedData, 'text messages are not supported: send binary msgpack');
+      return this.close(
+        CloseCode.unsupportedData,
+        'text messages are not supported: send binary msgpack',
+      );
     }
     if (!this.#limiter.tryTake()) {
       metrics.inputs.inc({ result: 'rate_limited' });
@@ -105,7 +111,8 @@ export class ClientSession {
         return this.close(CloseCode.policy, 'message rate limit exceeded');
       }
       // One reply per burst, not per message, so a flood cannot make us flood back.
-      if (this.#limiter.refusedInARow === 1) this.#replyError(ErrorCode.rateLimited, 'too many messages: slow down');
+      if (this.#limiter.refusedInARow === 1)
+        this.#replyError(ErrorCode.rateLimited, 'too many messages: slow down');
       return;
     }
     const decoded = decodeMessage(toBytes(data));
@@ -113,10 +120,15 @@ export class ClientSession {
       metrics.inputs.inc({ result: 'invalid' });
       return this.close(CloseCode.invalidPayload, decoded.reason);
     }
-    const parsed = parseClientMessage(decoded.value, { worldSize: config.worldSize, maxSpawn: config.maxSpawn });
+    const parsed = parseClientMessage(decoded.value, {
+      worldSize: config.worldSize,
+      maxSpawn: config.maxSpawn,
+    });
     const joined = this.#machine.getSnapshot().value === 'joined';
     if (!parsed.ok) {
-      metrics.inputs.inc({ result: parsed.code === ErrorCode.outOfRange ? 'out_of_range' : 'invalid' });
+      metrics.inputs.inc({
+        result: parsed.code === ErrorCode.outOfRange ? 'out_of_range' : 'invalid',
+      });
       if (!joined) return this.close(CloseCode.expectedHello, `expected hello: ${parsed.reason}`);
       return this.#replyError(parsed.code, parsed.reason, parsed.seq);
     }
@@ -126,7 +138,10 @@ export class ClientSession {
   #dispatch(message: ClientMessage, joined: boolean): void {
     if (!joined && message.t !== 'hello') {
       this.#ctx.metrics.inputs.inc({ result: 'invalid' });
-      return this.close(CloseCode.expectedHello, `the first message must be hello, got ${message.t}`);
+      return this.close(
+        CloseCode.expectedHello,
+        `the first message must be hello, got ${message.t}`,
+      );
     }
     switch (message.t) {
       case 'hello':
@@ -191,7 +206,11 @@ export class ClientSession {
     if (result === 'ok') return void metrics.inputs.inc({ result: 'accepted' });
     if (result === 'full') {
       metrics.inputs.inc({ result: 'inbox_full' });
-      return this.#replyError(ErrorCode.inboxFull, 'lobby inbox is full: input not accepted, retry', input.seq);
+      return this.#replyError(
+        ErrorCode.inboxFull,
+        'lobby inbox is full: input not accepted, retry',
+        input.seq,
+      );
     }
     metrics.inputs.inc({ result: 'lobby_closed' });
     this.#replyError(ErrorCode.lobbyClosed, 'lobby is closing: input not accepted', input.seq);
@@ -236,7 +255,8 @@ export class ClientSession {
     const { phase } = this.#lobby!.handle.status.get();
     this.#sendStatus();
     if (phase === 'draining') this.close(CloseCode.draining, 'server is draining: reconnect');
-    else if (phase === 'closing' || phase === 'closed') this.close(CloseCode.lobbyClosed, 'lobby closed');
+    else if (phase === 'closing' || phase === 'closed')
+      this.close(CloseCode.lobbyClosed, 'lobby closed');
     else if (phase === 'failed') this.close(CloseCode.internalError, 'lobby failed');
   }
 
@@ -253,7 +273,10 @@ export class ClientSession {
   }
 
   #replyError(code: ErrorCodeValue, message: string, seq?: number): void {
-    this.#send(seq === undefined ? { t: 'error', code, message } : { t: 'error', code, message, seq }, 'other');
+    this.#send(
+      seq === undefined ? { t: 'error', code, message } : { t: 'error', code, message, seq },
+      'other',
+    );
   }
 
   #send(message: ServerMessage, kind: 'key' | 'delta' | 'other'): void {

@@ -27,8 +27,20 @@ const s = <const S extends Setting>(setting: S): S => setting;
 const MAX_WORLD_SIZE = Math.floor(2 ** 16 * 2 * MAX_QUANT_ERROR);
 
 export const SETTINGS = {
-  host: s({ env: 'HOST', kind: 'string', default: '0.0.0.0', doc: 'Interface to listen on (also `--host`).' }),
-  port: s({ env: 'PORT', kind: 'int', default: 8080, min: 0, max: 65535, doc: 'TCP port; 0 picks a free one (also `--port`).' }),
+  host: s({
+    env: 'HOST',
+    kind: 'string',
+    default: '0.0.0.0',
+    doc: 'Interface to listen on (also `--host`).',
+  }),
+  port: s({
+    env: 'PORT',
+    kind: 'int',
+    default: 8080,
+    min: 0,
+    max: 65535,
+    doc: 'TCP port; 0 picks a free one (also `--port`).',
+  }),
   logLevel: s({
     env: 'SWARMHOST_LOG_LEVEL',
     kind: 'string',
@@ -43,26 +55,164 @@ export const SETTINGS = {
     pattern: /^[A-Za-z0-9_.:-]{0,64}$/,
     doc: 'Name of this instance in welcome messages and metrics; empty means `<hostname>-<random>`.',
   }),
-  maxLobbies: s({ env: 'SWARMHOST_MAX_LOBBIES', kind: 'int', default: 64, min: 1, max: 10_000, doc: 'Lobbies this instance hosts at once; joining a new id beyond it is refused (close 4003).' }),
-  maxClientsPerLobby: s({ env: 'SWARMHOST_MAX_CLIENTS_PER_LOBBY', kind: 'int', default: 100, min: 1, max: 10_000, doc: 'Clients in one lobby; one more is refused (close 4002).' }),
-  defaultParticles: s({ env: 'SWARMHOST_DEFAULT_PARTICLES', kind: 'int', default: 10_000, min: 0, max: 1_000_000, doc: 'Particles in a lobby created by joining (POST /lobbies may choose).' }),
-  maxParticles: s({ env: 'SWARMHOST_MAX_PARTICLES', kind: 'int', default: 100_000, min: 1, max: 1_000_000, doc: 'Per-lobby particle cap: the most a lobby may be created with or grow to by spawns.' }),
-  maxSpawn: s({ env: 'SWARMHOST_MAX_SPAWN', kind: 'int', default: 500, min: 1, max: 100_000, doc: 'Most particles one spawn message may ask for.' }),
-  worldSize: s({ env: 'SWARMHOST_WORLD_SIZE', kind: 'number', default: 1000, min: 400, max: MAX_WORLD_SIZE, doc: `Side of the square toroidal world, world units (at most ${MAX_WORLD_SIZE}, so 16-bit coordinates stay within ${MAX_QUANT_ERROR}).` }),
-  tickRate: s({ env: 'SWARMHOST_TICK_RATE', kind: 'int', default: 60, min: 1, max: 240, doc: 'Simulation steps per second (fixed step).' }),
-  maxCatchUpSteps: s({ env: 'SWARMHOST_MAX_CATCH_UP_STEPS', kind: 'int', default: 4, min: 1, max: 60, doc: 'Most steps run back to back after a stall; the rest are dropped and counted.' }),
-  idleTimeoutMs: s({ env: 'SWARMHOST_IDLE_TIMEOUT_MS', kind: 'int', default: 60_000, min: 0, max: 86_400_000, doc: 'A lobby with no clients for this long closes.' }),
-  closeGraceMs: s({ env: 'SWARMHOST_CLOSE_GRACE_MS', kind: 'int', default: 2_000, min: 0, max: 600_000, doc: 'How long a closing or draining lobby waits for its clients to leave.' }),
-  inboxCapacity: s({ env: 'SWARMHOST_INBOX_CAPACITY', kind: 'int', default: 1024, min: 1, max: 1_000_000, doc: "Inputs queued for a lobby's next tick; beyond it inputs are refused with `inbox_full`." }),
-  frameRing: s({ env: 'SWARMHOST_FRAME_RING', kind: 'int', default: 64, min: 2, max: 1024, doc: 'Frames kept per lobby as delta bases; a client further behind gets a keyframe.' }),
-  sendHighWaterBytes: s({ env: 'SWARMHOST_SEND_HIGH_WATER_BYTES', kind: 'int', default: 256 * 1024, min: 1024, max: 64 * 1024 * 1024, doc: "A client's unsent bytes above which its frames are skipped (bounds memory per slow client)." }),
-  maxMessageBytes: s({ env: 'SWARMHOST_MAX_MESSAGE_BYTES', kind: 'int', default: 4096, min: 64, max: 1024 * 1024, doc: 'Largest client message; larger closes with 1009.' }),
-  helloTimeoutMs: s({ env: 'SWARMHOST_HELLO_TIMEOUT_MS', kind: 'int', default: 5_000, min: 100, max: 600_000, doc: 'Time a new socket has to send its hello (else close 4001).' }),
-  rateLimitPerSec: s({ env: 'SWARMHOST_RATE_LIMIT_PER_SEC', kind: 'number', default: 120, min: 1, max: 100_000, doc: 'Messages per second a client may send (token bucket refill).' }),
-  rateLimitBurst: s({ env: 'SWARMHOST_RATE_LIMIT_BURST', kind: 'int', default: 240, min: 1, max: 1_000_000, doc: 'Token bucket size: messages a client may send at once.' }),
-  rateLimitCloseAfter: s({ env: 'SWARMHOST_RATE_LIMIT_CLOSE_AFTER', kind: 'int', default: 200, min: 1, max: 1_000_000, doc: 'Rate-limited messages in a row after which the socket is closed with 1008.' }),
-  allowedOrigins: s({ env: 'SWARMHOST_ALLOWED_ORIGINS', kind: 'list', default: Object.freeze([]) as readonly string[], doc: 'Comma-separated Origin values allowed to open sockets; empty allows any (close 1008 otherwise).' }),
-  drainTimeoutMs: s({ env: 'SWARMHOST_DRAIN_TIMEOUT_MS', kind: 'int', default: 10_000, min: 0, max: 600_000, doc: 'On SIGTERM, the longest the server waits for lobbies to drain before exiting.' }),
+  maxLobbies: s({
+    env: 'SWARMHOST_MAX_LOBBIES',
+    kind: 'int',
+    default: 64,
+    min: 1,
+    max: 10_000,
+    doc: 'Lobbies this instance hosts at once; joining a new id beyond it is refused (close 4003).',
+  }),
+  maxClientsPerLobby: s({
+    env: 'SWARMHOST_MAX_CLIENTS_PER_LOBBY',
+    kind: 'int',
+    default: 100,
+    min: 1,
+    max: 10_000,
+    doc: 'Clients in one lobby; one more is refused (close 4002).',
+  }),
+  defaultParticles: s({
+    env: 'SWARMHOST_DEFAULT_PARTICLES',
+    kind: 'int',
+    default: 10_000,
+    min: 0,
+    max: 1_000_000,
+    doc: 'Particles in a lobby created by joining (POST /lobbies may choose).',
+  }),
+  maxParticles: s({
+    env: 'SWARMHOST_MAX_PARTICLES',
+    kind: 'int',
+    default: 100_000,
+    min: 1,
+    max: 1_000_000,
+    doc: 'Per-lobby particle cap: the most a lobby may be created with or grow to by spawns.',
+  }),
+  maxSpawn: s({
+    env: 'SWARMHOST_MAX_SPAWN',
+    kind: 'int',
+    default: 500,
+    min: 1,
+    max: 100_000,
+    doc: 'Most particles one spawn message may ask for.',
+  }),
+  worldSize: s({
+    env: 'SWARMHOST_WORLD_SIZE',
+    kind: 'number',
+    default: 1000,
+    min: 400,
+    max: MAX_WORLD_SIZE,
+    doc: `Side of the square toroidal world, world units (at most ${MAX_WORLD_SIZE}, so 16-bit coordinates stay within ${MAX_QUANT_ERROR}).`,
+  }),
+  tickRate: s({
+    env: 'SWARMHOST_TICK_RATE',
+    kind: 'int',
+    default: 60,
+    min: 1,
+    max: 240,
+    doc: 'Simulation steps per second (fixed step).',
+  }),
+  maxCatchUpSteps: s({
+    env: 'SWARMHOST_MAX_CATCH_UP_STEPS',
+    kind: 'int',
+    default: 4,
+    min: 1,
+    max: 60,
+    doc: 'Most steps run back to back after a stall; the rest are dropped and counted.',
+  }),
+  idleTimeoutMs: s({
+    env: 'SWARMHOST_IDLE_TIMEOUT_MS',
+    kind: 'int',
+    default: 60_000,
+    min: 0,
+    max: 86_400_000,
+    doc: 'A lobby with no clients for this long closes.',
+  }),
+  closeGraceMs: s({
+    env: 'SWARMHOST_CLOSE_GRACE_MS',
+    kind: 'int',
+    default: 2_000,
+    min: 0,
+    max: 600_000,
+    doc: 'How long a closing or draining lobby waits for its clients to leave.',
+  }),
+  inboxCapacity: s({
+    env: 'SWARMHOST_INBOX_CAPACITY',
+    kind: 'int',
+    default: 1024,
+    min: 1,
+    max: 1_000_000,
+    doc: "Inputs queued for a lobby's next tick; beyond it inputs are refused with `inbox_full`.",
+  }),
+  frameRing: s({
+    env: 'SWARMHOST_FRAME_RING',
+    kind: 'int',
+    default: 64,
+    min: 2,
+    max: 1024,
+    doc: 'Frames kept per lobby as delta bases; a client further behind gets a keyframe.',
+  }),
+  sendHighWaterBytes: s({
+    env: 'SWARMHOST_SEND_HIGH_WATER_BYTES',
+    kind: 'int',
+    default: 256 * 1024,
+    min: 1024,
+    max: 64 * 1024 * 1024,
+    doc: "A client's unsent bytes above which its frames are skipped (bounds memory per slow client).",
+  }),
+  maxMessageBytes: s({
+    env: 'SWARMHOST_MAX_MESSAGE_BYTES',
+    kind: 'int',
+    default: 4096,
+    min: 64,
+    max: 1024 * 1024,
+    doc: 'Largest client message; larger closes with 1009.',
+  }),
+  helloTimeoutMs: s({
+    env: 'SWARMHOST_HELLO_TIMEOUT_MS',
+    kind: 'int',
+    default: 5_000,
+    min: 100,
+    max: 600_000,
+    doc: 'Time a new socket has to send its hello (else close 4001).',
+  }),
+  rateLimitPerSec: s({
+    env: 'SWARMHOST_RATE_LIMIT_PER_SEC',
+    kind: 'number',
+    default: 120,
+    min: 1,
+    max: 100_000,
+    doc: 'Messages per second a client may send (token bucket refill).',
+  }),
+  rateLimitBurst: s({
+    env: 'SWARMHOST_RATE_LIMIT_BURST',
+    kind: 'int',
+    default: 240,
+    min: 1,
+    max: 1_000_000,
+    doc: 'Token bucket size: messages a client may send at once.',
+  }),
+  rateLimitCloseAfter: s({
+    env: 'SWARMHOST_RATE_LIMIT_CLOSE_AFTER',
+    kind: 'int',
+    default: 200,
+    min: 1,
+    max: 1_000_000,
+    doc: 'Rate-limited messages in a row after which the socket is closed with 1008.',
+  }),
+  allowedOrigins: s({
+    env: 'SWARMHOST_ALLOWED_ORIGINS',
+    kind: 'list',
+    default: Object.freeze([]) as readonly string[],
+    doc: 'Comma-separated Origin values allowed to open sockets; empty allows any (close 1008 otherwise).',
+  }),
+  drainTimeoutMs: s({
+    env: 'SWARMHOST_DRAIN_TIMEOUT_MS',
+    kind: 'int',
+    default: 10_000,
+    min: 0,
+    max: 600_000,
+    doc: 'On SIGTERM, the longest the server waits for lobbies to drain before exiting.',
+  }),
 } as const satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -87,14 +237,22 @@ export class ConfigError extends Error {
   }
 }
 
-function parseValue(name: string, setting: Setting, raw: string): number | string | boolean | readonly string[] {
+function parseValue(
+  name: string,
+  setting: Setting,
+  raw: string,
+): number | string | boolean | readonly string[] {
   const { kind } = setting;
   if (kind === 'int' || kind === 'number') {
     const value = Number(raw.trim());
-    if (raw.trim() === '' || !Number.isFinite(value)) throw new ConfigError(name, `'${raw}' is not a number`);
-    if (kind === 'int' && !Number.isInteger(value)) throw new ConfigError(name, `'${raw}' is not an integer`);
-    if (setting.min !== undefined && value < setting.min) throw new ConfigError(name, `${value} is below the minimum ${setting.min}`);
-    if (setting.max !== undefined && value > setting.max) throw new ConfigError(name, `${value} is above the maximum ${setting.max}`);
+    if (raw.trim() === '' || !Number.isFinite(value))
+      throw new ConfigError(name, `'${raw}' is not a number`);
+    if (kind === 'int' && !Number.isInteger(value))
+      throw new ConfigError(name, `'${raw}' is not an integer`);
+    if (setting.min !== undefined && value < setting.min)
+      throw new ConfigError(name, `${value} is below the minimum ${setting.min}`);
+    if (setting.max !== undefined && value > setting.max)
+      throw new ConfigError(name, `${value} is above the maximum ${setting.max}`);
     return value;
   }
   if (kind === 'bool') {
@@ -103,7 +261,12 @@ function parseValue(name: string, setting: Setting, raw: string): number | strin
     throw new ConfigError(name, `'${raw}' is not a boolean (true/false)`);
   }
   if (kind === 'list') {
-    return Object.freeze(raw.split(',').map((item) => item.trim()).filter((item) => item !== ''));
+    return Object.freeze(
+      raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== ''),
+    );
   }
   if (setting.oneOf && !setting.oneOf.includes(raw)) {
     throw new ConfigError(name, `'${raw}' is not one of ${setting.oneOf.join(', ')}`);
@@ -129,7 +292,8 @@ export function loadConfig(
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
     const name = FLAGS[flag];
-    if (!name) throw new ConfigError(argv[i], `unknown argument (known: ${Object.keys(FLAGS).join(', ')})`);
+    if (!name)
+      throw new ConfigError(argv[i], `unknown argument (known: ${Object.keys(FLAGS).join(', ')})`);
     const value = inline ?? argv[++i];
     if (value === undefined) throw new ConfigError(flag, 'needs a value');
     raw.set(name, value);
@@ -141,9 +305,13 @@ export function loadConfig(
     config[name] = value === undefined ? setting.default : parseValue(setting.env, setting, value);
   }
   if ((config.defaultParticles as number) > (config.maxParticles as number)) {
-    throw new ConfigError(SETTINGS.defaultParticles.env, `must not exceed ${SETTINGS.maxParticles.env}`);
+    throw new ConfigError(
+      SETTINGS.defaultParticles.env,
+      `must not exceed ${SETTINGS.maxParticles.env}`,
+    );
   }
-  if (config.instanceId === '') config.instanceId = `${hostname()}-${randomBytes(3).toString('hex')}`;
+  if (config.instanceId === '')
+    config.instanceId = `${hostname()}-${randomBytes(3).toString('hex')}`;
   return Object.freeze(config) as Config;
 }
 

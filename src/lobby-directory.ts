@@ -25,7 +25,12 @@ export interface JoinedLobby {
 
 export type JoinResult =
   | { ok: true; lobby: JoinedLobby }
-  | { ok: false; reason: 'lobby_full' | 'too_many_lobbies' | 'lobby_closed'; closeCode: number; message: string };
+  | {
+      ok: false;
+      reason: 'lobby_full' | 'too_many_lobbies' | 'lobby_closed';
+      closeCode: number;
+      message: string;
+    };
 
 export type CreateResult =
   | { ok: true; lobby: JoinedLobby }
@@ -65,7 +70,8 @@ export class LobbyDirectory {
   }
 
   create(options: CreateOptions): CreateResult {
-    if (this.#lobbies.has(options.id)) return { ok: false, reason: 'exists', message: `lobby '${options.id}' exists` };
+    if (this.#lobbies.has(options.id))
+      return { ok: false, reason: 'exists', message: `lobby '${options.id}' exists` };
     if (this.#lobbies.size >= this.#config.maxLobbies) {
       return {
         ok: false,
@@ -103,12 +109,23 @@ export class LobbyDirectory {
     let lobby = this.#lobbies.get(id);
     if (!lobby) {
       const created = this.create({ id });
-      if (!created.ok) return { ok: false, reason: 'too_many_lobbies', closeCode: CloseCode.tooManyLobbies, message: created.message };
+      if (!created.ok)
+        return {
+          ok: false,
+          reason: 'too_many_lobbies',
+          closeCode: CloseCode.tooManyLobbies,
+          message: created.message,
+        };
       lobby = created.lobby;
     }
     const phase = lobby.handle.status.get().phase;
     if (phase === 'closing' || phase === 'closed' || phase === 'failed' || phase === 'draining') {
-      return { ok: false, reason: 'lobby_closed', closeCode: CloseCode.lobbyClosed, message: `lobby '${id}' is ${phase}` };
+      return {
+        ok: false,
+        reason: 'lobby_closed',
+        closeCode: CloseCode.lobbyClosed,
+        message: `lobby '${id}' is ${phase}`,
+      };
     }
     if (lobby.sessions.size >= this.#config.maxClientsPerLobby) {
       return {
@@ -146,7 +163,8 @@ export class LobbyDirectory {
   async drainAll(timeoutMs: number): Promise<void> {
     for (const lobby of this.#lobbies.values()) lobby.handle.drain();
     const deadline = Date.now() + timeoutMs;
-    while (this.#lobbies.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (this.#lobbies.size > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
   }
 
   #watch(lobby: JoinedLobby): void {

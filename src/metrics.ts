@@ -8,7 +8,15 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LobbyPhase } from '../protocol/messages.js';
 
-const PHASES: readonly LobbyPhase[] = ['starting', 'running', 'idle', 'draining', 'closing', 'closed', 'failed'];
+const PHASES: readonly LobbyPhase[] = [
+  'starting',
+  'running',
+  'idle',
+  'draining',
+  'closing',
+  'closed',
+  'failed',
+];
 
 export class Metrics {
   readonly registry = new Registry();
@@ -17,7 +25,10 @@ export class Metrics {
     name: 'swarmhost_tick_duration_seconds',
     help: 'Time one lobby tick took (inbox drain, world step, quantize), seconds.',
     labelNames: ['lobby'] as const,
-    buckets: [0.0005, 0.001, 0.002, 0.003, 0.004, 0.006, 0.008, 0.01, 0.0125, 0.015, 0.0167, 0.02, 0.025, 0.05, 0.1],
+    buckets: [
+      0.0005, 0.001, 0.002, 0.003, 0.004, 0.006, 0.008, 0.01, 0.0125, 0.015, 0.0167, 0.02, 0.025,
+      0.05, 0.1,
+    ],
     registers: [this.registry],
   });
   readonly tickLateness = new Histogram({
@@ -127,13 +138,22 @@ export class Metrics {
 
   constructor(info: { version: string; protocol: number; instance: string }) {
     collectDefaultMetrics({ register: this.registry });
-    this.info.set({ version: info.version, protocol: String(info.protocol), instance: info.instance }, 1);
+    this.info.set(
+      { version: info.version, protocol: String(info.protocol), instance: info.instance },
+      1,
+    );
     for (const phase of PHASES) this.lobbies.set({ phase }, 0);
   }
 
   /** Drops a closed lobby's labelled series so ids that come and go do not pile up. */
   forgetLobby(lobby: string): void {
-    for (const metric of [this.tickDuration, this.tickLateness, this.fanoutDuration, this.tickOverruns, this.ticksDropped]) {
+    for (const metric of [
+      this.tickDuration,
+      this.tickLateness,
+      this.fanoutDuration,
+      this.tickOverruns,
+      this.ticksDropped,
+    ]) {
       metric.remove({ lobby });
     }
     this.lobbyParticles.remove({ lobby });

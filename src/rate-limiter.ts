@@ -20,7 +20,10 @@ export class RateLimiter {
   /** Takes a token if there is one. */
   tryTake(): boolean {
     const now = this.now();
-    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#last) / 1000) * this.perSecond);
+    this.#tokens = Math.min(
+      this.burst,
+      this.#tokens + ((now - this.#last) / 1000) * this.perSecond,
+    );
     this.#last = now;
     if (this.#tokens >= 1) {
       this.#tokens -= 1;

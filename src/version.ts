@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 function readPackageVersion(): string {
   for (const relative of ['../package.json', '../../package.json']) {
     const path = fileURLToPath(new URL(relative, import.meta.url));
-    if (existsSync(path)) return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+    if (existsSync(path))
+      return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
   }
   return '0.0.0';
 }

@@ -55,13 +55,24 @@ export function registerHttpRoutes(app: App): void {
     },
     async (request, reply) => {
       if (request.validationError) {
-        return reply.code(400).send({ error: 'invalid_body', message: request.validationError.message });
+        return reply
+          .code(400)
+          .send({ error: 'invalid_body', message: request.validationError.message });
       }
-      if (!app.ready) return reply.code(503).send({ error: 'draining', message: 'this instance is shutting down' });
+      if (!app.ready)
+        return reply
+          .code(503)
+          .send({ error: 'draining', message: 'this instance is shutting down' });
       const body = request.body ?? {};
-      const created = directory.create({ id: body.id ?? randomBytes(6).toString('base64url'), particles: body.particles, seed: body.seed });
+      const created = directory.create({
+        id: body.id ?? randomBytes(6).toString('base64url'),
+        particles: body.particles,
+        seed: body.seed,
+      });
       if (!created.ok) {
-        return reply.code(created.reason === 'exists' ? 409 : 503).send({ error: created.reason, message: created.message });
+        return reply
+          .code(created.reason === 'exists' ? 409 : 503)
+          .send({ error: created.reason, message: created.message });
       }
       return reply.code(201).send(created.lobby.handle.currentStatus());
     },
@@ -69,13 +80,18 @@ export function registerHttpRoutes(app: App): void {
 
   fastify.get<{ Params: { id: string } }>('/lobbies/:id', async (request, reply) => {
     const lobby = directory.get(request.params.id);
-    if (!lobby) return reply.code(404).send({ error: 'not_found', message: `no lobby '${request.params.id}'` });
+    if (!lobby)
+      return reply
+        .code(404)
+        .send({ error: 'not_found', message: `no lobby '${request.params.id}'` });
     return lobby.handle.currentStatus();
   });
 
   fastify.delete<{ Params: { id: string } }>('/lobbies/:id', async (request, reply) => {
     if (!directory.close(request.params.id, 'closed by API')) {
-      return reply.code(404).send({ error: 'not_found', message: `no lobby '${request.params.id}'` });
+      return reply
+        .code(404)
+        .send({ error: 'not_found', message: `no lobby '${request.params.id}'` });
     }
     return reply.code(202).send({ status: 'closing' });
   });
@@ -87,7 +103,9 @@ export function registerHttpRoutes(app: App): void {
 
   fastify.get<{ Params: { id: string } }>('/lobby/:id', async (request, reply) => {
     if (!LOBBY_ID_PATTERN.test(request.params.id)) {
-      return reply.code(400).send({ error: 'bad_lobby_id', message: 'lobby ids match [A-Za-z0-9_-]{1,64}' });
+      return reply
+        .code(400)
+        .send({ error: 'bad_lobby_id', message: 'lobby ids match [A-Za-z0-9_-]{1,64}' });
     }
     return reply.type('text/html; charset=utf-8').send(lobbyPage(request.params.id));
   });

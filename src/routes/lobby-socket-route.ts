@@ -20,11 +20,15 @@ export function registerLobbySocketRoute(app: App): void {
       preValidation: async (request, reply) => {
         if (!LOBBY_ID_PATTERN.test(request.params.id)) {
           metrics.handshakesRefused.inc({ reason: 'bad_lobby_id' });
-          return reply.code(400).send({ error: 'bad_lobby_id', message: 'lobby ids match [A-Za-z0-9_-]{1,64}' });
+          return reply
+            .code(400)
+            .send({ error: 'bad_lobby_id', message: 'lobby ids match [A-Za-z0-9_-]{1,64}' });
         }
         if (!app.ready) {
           metrics.handshakesRefused.inc({ reason: 'draining' });
-          return reply.code(503).send({ error: 'draining', message: 'this instance is shutting down' });
+          return reply
+            .code(503)
+            .send({ error: 'draining', message: 'this instance is shutting down' });
         }
       },
     },

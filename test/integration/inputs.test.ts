@@ -58,7 +58,11 @@ describe('inputs', () => {
     await waitFor(() => a.frames > 0 && b.frames > 0, 5000, 'frames');
     const seq = a.spawn(100, 900, 250);
     await waitFor(() => a.ack >= seq, 5000, 'ack');
-    await waitFor(() => b.decoder!.count === 3250 && a.decoder!.count === 3250, 5000, 'spawned particles');
+    await waitFor(
+      () => b.decoder!.count === 3250 && a.decoder!.count === 3250,
+      5000,
+      'spawned particles',
+    );
     await waitFor(() => b.status?.particles === 3250, 5000, 'status update');
     // The spawned tail is near the point where it was spawned.
     expect(near(a, 100, 900, 60)).toBeGreaterThanOrEqual(200);

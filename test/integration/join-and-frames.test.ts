@@ -5,7 +5,9 @@ import { PROTOCOL_VERSION } from '../../protocol/version.js';
 import { joinLobby, startServer, type TestServer, waitFor } from '../support/server.js';
 
 const digest = (positions: Uint16Array) =>
-  createHash('sha1').update(new Uint8Array(positions.buffer, positions.byteOffset, positions.byteLength)).digest('hex');
+  createHash('sha1')
+    .update(new Uint8Array(positions.buffer, positions.byteOffset, positions.byteLength))
+    .digest('hex');
 
 describe('joining by URL and receiving frames', () => {
   let server: TestServer;
@@ -29,7 +31,12 @@ describe('joining by URL and receiving frames', () => {
     await waitFor(() => client.frames >= 1, 5000, 'first frame');
     expect(client.keyframes).toBe(1);
     expect(client.decoder!.count).toBe(2000);
-    expect(client.status).toMatchObject({ t: 'status', lobbyId: 'welcome-test', phase: 'running', clients: 1 });
+    expect(client.status).toMatchObject({
+      t: 'status',
+      lobbyId: 'welcome-test',
+      phase: 'running',
+      clients: 1,
+    });
     client.close();
   });
 

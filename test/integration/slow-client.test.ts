@@ -48,21 +48,31 @@ describe('a client that stops reading', () => {
     const keyframeBytes = 20_000 * 4 + 64;
     expect(maxBuffered).toBeLessThanOrEqual(HIGH_WATER + keyframeBytes);
     const skipped = await server.app.metrics.framesSkipped.get();
-    expect(skipped.values.find((v) => v.labels.reason === 'backpressure')!.value).toBeGreaterThan(60);
+    expect(skipped.values.find((v) => v.labels.reason === 'backpressure')!.value).toBeGreaterThan(
+      60,
+    );
 
     const keyframesBefore = slow.keyframes;
     tcp(slow).resume();
     // Its base left the 16-frame ring long ago: the next frame must be a keyframe.
     await waitFor(() => slow.keyframes > keyframesBefore, 10_000, 'resync keyframe');
-    await waitFor(() => slow.frames > 0 && slow.decoder!.tick >= lobby.handle.tick - 5, 10_000, 'caught up');
+    await waitFor(
+      () => slow.frames > 0 && slow.decoder!.tick >= lobby.handle.tick - 5,
+      10_000,
+      'caught up',
+    );
     let compared = 0;
     for (let seq = lobby.handle.frames.newestSeq; seq >= lobby.handle.frames.oldestSeq; seq--) {
       const f = lobby.handle.frames.get(seq)!;
       if (f.tick !== slow.decoder!.tick) continue;
       compared++;
-      expect(Buffer.from(slow.decoder!.positions.buffer, slow.decoder!.positions.byteOffset, f.count * 4)).toEqual(
-        Buffer.from(f.positions.buffer, 0, f.count * 4),
-      );
+      expect(
+        Buffer.from(
+          slow.decoder!.positions.buffer,
+          slow.decoder!.positions.byteOffset,
+          f.count * 4,
+        ),
+      ).toEqual(Buffer.from(f.positions.buffer, 0, f.count * 4));
     }
     expect(compared).toBe(1);
     fast.close();

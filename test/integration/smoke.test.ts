@@ -13,7 +13,16 @@ describe('smoke', () => {
     expect(a.welcome?.lobbyId).toBe('demo');
     await waitFor(() => a.frames > 30, 5000, '30 frames');
     expect(a.decoder!.count).toBe(10_000);
-    console.log('frames', a.frames, 'keyframes', a.keyframes, 'bytes', a.bytesReceived, 'bpp', a.bytesReceived / a.frames / 10000);
+    console.log(
+      'frames',
+      a.frames,
+      'keyframes',
+      a.keyframes,
+      'bytes',
+      a.bytesReceived,
+      'bpp',
+      a.bytesReceived / a.frames / 10000,
+    );
     a.close();
   });
 });

@@ -5,7 +5,11 @@
  */
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
-import { type LobbyClientEvents, LobbyClient, type SocketLike } from '../../protocol/lobby-client.js';
+import {
+  type LobbyClientEvents,
+  LobbyClient,
+  type SocketLike,
+} from '../../protocol/lobby-client.js';
 import { type AppOptions, buildApp, type App } from '../../src/app.js';
 import { type Config, defaultConfig } from '../../src/config.js';
 
@@ -17,7 +21,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(overrides: Partial<Config> = {}, options: AppOptions = {}): Promise<TestServer> {
+export async function startServer(
+  overrides: Partial<Config> = {},
+  options: AppOptions = {},
+): Promise<TestServer> {
   const config = defaultConfig({ host: '127.0.0.1', port: 0, logLevel: 'silent', ...overrides });
   const app = await buildApp(config, { logger: false, ...options });
   await app.fastify.listen({ host: '127.0.0.1', port: 0 });
@@ -44,14 +51,23 @@ export async function joinLobby(
 ): Promise<LobbyClient> {
   const socket = openSocket(server.wsUrl(lobbyId));
   const client = new LobbyClient(socket as unknown as SocketLike, events, options);
-  await waitFor(() => client.welcome !== undefined || client.closeCode !== undefined, 5000, 'welcome or close');
+  await waitFor(
+    () => client.welcome !== undefined || client.closeCode !== undefined,
+    5000,
+    'welcome or close',
+  );
   return client;
 }
 
-export async function waitFor(predicate: () => boolean, timeoutMs = 5000, label = 'condition'): Promise<void> {
+export async function waitFor(
+  predicate: () => boolean,
+  timeoutMs = 5000,
+  label = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
@@ -59,7 +75,8 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 5000, label 
 /** Resolves with the close code and reason of a raw socket. */
 export function closed(socket: WebSocket): Promise<{ code: number; reason: string }> {
   return new Promise((resolve) => {
-    if (socket.readyState === WebSocket.CLOSED) return resolve({ code: -1, reason: 'already closed' });
+    if (socket.readyState === WebSocket.CLOSED)
+      return resolve({ code: -1, reason: 'already closed' });
     socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
   });
 }

@@ -92,7 +92,9 @@ describe('lobby actor on a fake clock', () => {
   it('refuses sends beyond the inbox capacity and accepts again after a tick', () => {
     const { handle, frames, ticks } = spawnLobby({ inboxCapacity: 3 });
     handle.join(1);
-    const results = [0, 1, 2, 3, 4].map((seq) => handle.trySend(1, { t: 'input', seq, x: 1, y: 1, mode: 'repel' }));
+    const results = [0, 1, 2, 3, 4].map((seq) =>
+      handle.trySend(1, { t: 'input', seq, x: 1, y: 1, mode: 'repel' }),
+    );
     expect(results).toEqual(['ok', 'ok', 'ok', 'full', 'full']);
     ticks(1);
     // Every accepted input was applied: nothing accepted is lost.
@@ -106,7 +108,9 @@ describe('lobby actor on a fake clock', () => {
     handle.trySend(2, { t: 'spawn', seq: 1, x: 10, y: 10, count: 101 });
     ticks(1);
     expect(frames.at(-1)!.count).toBe(900);
-    expect(notices).toContainEqual(expect.objectContaining({ type: 'rejected', clientId: 2, seq: 1, code: 'particle_cap' }));
+    expect(notices).toContainEqual(
+      expect.objectContaining({ type: 'rejected', clientId: 2, seq: 1, code: 'particle_cap' }),
+    );
   });
 
   it('same seed and same inputs give bit-identical frames', () => {
@@ -129,9 +133,13 @@ describe('lobby actor on a fake clock', () => {
     expect(a.length).toBe(120);
     for (let i = 0; i < a.length; i++) {
       expect(b[i].tick).toBe(a[i].tick);
-      expect(Buffer.from(b[i].positions.buffer).equals(Buffer.from(a[i].positions.buffer))).toBe(true);
+      expect(Buffer.from(b[i].positions.buffer).equals(Buffer.from(a[i].positions.buffer))).toBe(
+        true,
+      );
     }
-    expect(Buffer.from(c.at(-1)!.positions.buffer).equals(Buffer.from(a.at(-1)!.positions.buffer))).toBe(false);
+    expect(
+      Buffer.from(c.at(-1)!.positions.buffer).equals(Buffer.from(a.at(-1)!.positions.buffer)),
+    ).toBe(false);
   });
 
   it('caps catch-up after a stall and reports the dropped steps', () => {
@@ -141,7 +149,9 @@ describe('lobby actor on a fake clock', () => {
     // One timer wake that finds 10 steps owed: runs 4, drops the rest.
     const wakeAt = clock.now();
     clock.advance(STEP_MS * 10 - (clock.now() - wakeAt));
-    const dropped = notices.filter((n) => n.type === 'ticksDropped').reduce((sum, n) => sum + (n.type === 'ticksDropped' ? n.steps : 0), 0);
+    const dropped = notices
+      .filter((n) => n.type === 'ticksDropped')
+      .reduce((sum, n) => sum + (n.type === 'ticksDropped' ? n.steps : 0), 0);
     expect(frames.length + dropped).toBeGreaterThanOrEqual(10);
   });
 

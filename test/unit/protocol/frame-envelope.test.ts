@@ -9,7 +9,14 @@ describe('frame envelope with a shared tail', () => {
     it(`is the same msgpack as packing the whole map (${size} payload bytes)`, () => {
       const data = new Uint8Array(size);
       for (let i = 0; i < size; i++) data[i] = (i * 31) & 0xff;
-      const header: Omit<FrameMessage, 'data'> = { t: 'frame', tick: 123_456, kind: 'delta', base: 123_455, n: 10_000, ack: -1 };
+      const header: Omit<FrameMessage, 'data'> = {
+        t: 'frame',
+        tick: 123_456,
+        kind: 'delta',
+        base: 123_455,
+        n: 10_000,
+        ack: -1,
+      };
       const ours = encodeFrameMessage(header, frameDataTail(data));
       const whole = encodeMessage({ ...header, data });
       expect(Buffer.from(ours).equals(Buffer.from(whole))).toBe(true);
@@ -23,7 +30,10 @@ describe('frame envelope with a shared tail', () => {
 
   it('works for a keyframe header without base', () => {
     const data = new Uint8Array([1, 2, 3, 4]);
-    const bytes = encodeFrameMessage({ t: 'frame', tick: 1, kind: 'key', n: 1, ack: 7 }, frameDataTail(data));
+    const bytes = encodeFrameMessage(
+      { t: 'frame', tick: 1, kind: 'key', n: 1, ack: 7 },
+      frameDataTail(data),
+    );
     const decoded = decodeMessage(bytes) as { ok: true; value: FrameMessage };
     expect(decoded.value).toMatchObject({ t: 'frame', tick: 1, kind: 'key', n: 1, ack: 7 });
     expect([...decoded.value.data]).toEqual([1, 2, 3, 4]);
