@@ -13,6 +13,7 @@ import { LobbyDirectory } from './lobby-directory.js';
 import { Metrics } from './metrics.js';
 import { registerHttpRoutes } from './routes/http-routes.js';
 import { registerLobbySocketRoute } from './routes/lobby-socket-route.js';
+import { RuntimeSettings } from './runtime-settings.js';
 import { SERVER_VERSION } from './version.js';
 
 export interface AppOptions {
@@ -29,6 +30,8 @@ export interface App {
   directory: LobbyDirectory;
   metrics: Metrics;
   config: Config;
+  /** The settings PATCH /config may change while running. */
+  settings: RuntimeSettings;
   /** Whether /readyz answers 200: false once draining starts. */
   ready: boolean;
 }
@@ -54,8 +57,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       frameRing: config.frameRing,
       cloneMessages: options.cloneLobbyMessages,
     });
-  const directory = new LobbyDirectory(config, host, metrics, fastify.log);
-  const app: App = { fastify, directory, metrics, config, ready: true };
+  const settings = new RuntimeSettings(config);
+  const directory = new LobbyDirectory(config, settings, host, metrics, fastify.log);
+  const app: App = { fastify, directory, metrics, config, settings, ready: true };
 
   // Stopping the server stops every lobby's tick loop with it.
   fastify.addHook('onClose', async () => directory.closeAll('server stopped'));

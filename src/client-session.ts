@@ -26,11 +26,13 @@ import type { JoinedLobby, LobbyDirectory } from './lobby-directory.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { RateLimiter } from './rate-limiter.js';
+import type { RuntimeSettings } from './runtime-settings.js';
 import { sessionMachine } from './session-machine.js';
 import { SERVER_VERSION } from './version.js';
 
 export interface SessionContext {
   config: Config;
+  settings: RuntimeSettings;
   metrics: Metrics;
   directory: LobbyDirectory;
   log: Logger;
@@ -227,8 +229,16 @@ export class ClientSession {
     const seq = frames.newestSeq;
     const frame = frames.get(seq);
     if (!frame || frame.tick === this.#lastSentTick) return;
-    const { metrics, config } = this.#ctx;
-    if (this.#socket.bufferedAmount > config.sendHighWaterBytes) {
+    const { metrics, settings } = this.#ctx;
+    const { sendRate, sendHighWaterBytes } = settings.get();
+    // Below the tick rate, send on the ticks where tick*rate/tickRate steps
+    // up: the same ticks for every client, so their (base, tick) pairs stay
+    // shared and one encode still serves them all.
+    const perTick = sendRate / lobby.handle.settings.tickRate;
+    if (perTick < 1 && this.#lastSentTick >= 0 && Math.floor(frame.tick * perTick) === Math.floor(this.#lastSentTick * perTick)) {
+      return;
+    }
+    if (this.#socket.bufferedAmount > sendHighWaterBytes) {
       this.#framesSkipped++;
       metrics.framesSkipped.inc({ reason: 'backpressure' });
       return;

@@ -5,7 +5,7 @@
  * first bad setting. docs/CONFIG.md lists this table (a test keeps it true).
  */
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { MAX_QUANT_ERROR } from '../protocol/quantize.js';
 
 type Kind = 'int' | 'number' | 'string' | 'bool' | 'list';
@@ -18,6 +18,12 @@ interface Setting {
   max?: number;
   pattern?: RegExp;
   oneOf?: readonly string[];
+  /** May be changed at run time with PATCH /config (runtime-settings.ts). */
+  tunable?: boolean;
+  /** Never shown by GET /config. */
+  secret?: boolean;
+  /** How docs show a default computed from the machine. */
+  defaultDoc?: string;
   doc: string;
 }
 
@@ -77,6 +83,7 @@ export const SETTINGS = {
     default: 10_000,
     min: 0,
     max: 1_000_000,
+    tunable: true,
     doc: 'Particles in a lobby created by joining (POST /lobbies may choose).',
   }),
   maxParticles: s({
@@ -157,7 +164,17 @@ export const SETTINGS = {
     default: 256 * 1024,
     min: 1024,
     max: 64 * 1024 * 1024,
+    tunable: true,
     doc: "A client's unsent bytes above which its frames are skipped (bounds memory per slow client).",
+  }),
+  sendRate: s({
+    env: 'SWARMHOST_SEND_RATE',
+    kind: 'number',
+    default: 60,
+    min: 1,
+    max: 240,
+    tunable: true,
+    doc: 'Frames per second sent to each client (at most the tick rate); fewer saves bandwidth, the client interpolates.',
   }),
   maxMessageBytes: s({
     env: 'SWARMHOST_MAX_MESSAGE_BYTES',
@@ -212,6 +229,52 @@ export const SETTINGS = {
     min: 0,
     max: 600_000,
     doc: 'On SIGTERM, the longest the server waits for lobbies to drain before exiting.',
+  }),
+  adminToken: s({
+    env: 'SWARMHOST_ADMIN_TOKEN',
+    kind: 'string',
+    default: '',
+    secret: true,
+    doc: 'Bearer token that PATCH /config requires; empty disables PATCH /config.',
+  }),
+  workers: s({
+    env: 'SWARMHOST_WORKERS',
+    kind: 'int',
+    default: Math.max(1, availableParallelism() - 1),
+    defaultDoc: 'cores - 1',
+    min: 0,
+    max: 256,
+    doc: 'Worker threads that run lobbies (default: cores - 1, at least 1); 0 runs lobbies on the main thread, for debugging.',
+  }),
+  maxRestarts: s({
+    env: 'SWARMHOST_MAX_RESTARTS',
+    kind: 'int',
+    default: 3,
+    min: 0,
+    max: 1000,
+    doc: 'Restarts of one lobby allowed within SWARMHOST_RESTART_WINDOW_MS; one more marks it failed (clients closed with 1011).',
+  }),
+  restartWindowMs: s({
+    env: 'SWARMHOST_RESTART_WINDOW_MS',
+    kind: 'int',
+    default: 60_000,
+    min: 1000,
+    max: 86_400_000,
+    doc: 'Window over which lobby restarts are counted.',
+  }),
+  restartBackoffMs: s({
+    env: 'SWARMHOST_RESTART_BACKOFF_MS',
+    kind: 'int',
+    default: 250,
+    min: 0,
+    max: 60_000,
+    doc: 'Delay before the first restart of a crashed lobby; doubles with each further restart in the window.',
+  }),
+  faultInjection: s({
+    env: 'SWARMHOST_FAULT_INJECTION',
+    kind: 'bool',
+    default: false,
+    doc: 'Tests only: enables POST /lobbies/:id/fault to make a lobby throw or its worker exit. Refused when NODE_ENV=production.',
   }),
 } as const satisfies Record<string, Setting>;
 
@@ -277,6 +340,12 @@ function parseValue(
   return raw;
 }
 
+/** Parses one setting's raw text with its rules (used by PATCH /config too). */
+export function parseSetting(name: SettingName, raw: string): number | string | boolean | readonly string[] {
+  const setting: Setting = SETTINGS[name];
+  return parseValue(setting.env, setting, raw);
+}
+
 /** Command-line flags that override their environment variables. */
 const FLAGS: Record<string, SettingName> = { '--port': 'port', '--host': 'host' };
 
@@ -309,6 +378,9 @@ export function loadConfig(
       SETTINGS.defaultParticles.env,
       `must not exceed ${SETTINGS.maxParticles.env}`,
     );
+  }
+  if (config.faultInjection === true && env.NODE_ENV === 'production') {
+    throw new ConfigError(SETTINGS.faultInjection.env, 'fault injection is refused when NODE_ENV=production');
   }
   if (config.instanceId === '')
     config.instanceId = `${hostname()}-${randomBytes(3).toString('hex')}`;

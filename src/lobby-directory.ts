@@ -14,6 +14,7 @@ import type { Config } from './config.js';
 import { FrameEncoder } from './frame-encoder.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import type { RuntimeSettings } from './runtime-settings.js';
 
 export const LOBBY_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -45,13 +46,15 @@ export interface CreateOptions {
 export class LobbyDirectory {
   #lobbies = new Map<string, JoinedLobby>();
   #config: Config;
+  #settings: RuntimeSettings;
   #host: LobbyHost;
   #metrics: Metrics;
   #log: Logger;
   #phaseCounts = new Map<LobbyPhase, number>();
 
-  constructor(config: Config, host: LobbyHost, metrics: Metrics, log: Logger) {
+  constructor(config: Config, settings: RuntimeSettings, host: LobbyHost, metrics: Metrics, log: Logger) {
     this.#config = config;
+    this.#settings = settings;
     this.#host = host;
     this.#metrics = metrics;
     this.#log = log;
@@ -83,7 +86,7 @@ export class LobbyDirectory {
     const handle = this.#host.spawn({
       id: options.id,
       seed: options.seed ?? seedFromId(options.id),
-      particles: options.particles ?? config.defaultParticles,
+      particles: options.particles ?? this.#settings.get().defaultParticles,
       maxParticles: config.maxParticles,
       worldSize: config.worldSize,
       tickRate: config.tickRate,
@@ -175,6 +178,7 @@ export class LobbyDirectory {
     const tickLateness = metrics.tickLateness.labels({ lobby: id });
     const overruns = metrics.tickOverruns.labels({ lobby: id });
     const fanout = metrics.fanoutDuration.labels({ lobby: id });
+    const inboxDepth = metrics.inboxDepth.labels({ lobby: id });
     const stepSeconds = 1 / handle.settings.tickRate;
     // The lobby's fan-out: each new frame goes to every session's net task,
     // which sends or skips it. Timed as a whole: the main thread's cost per frame.
@@ -183,6 +187,7 @@ export class LobbyDirectory {
       tickDuration.observe(seconds);
       tickLateness.observe(frame.stats.lateMs / 1000);
       if (seconds > stepSeconds) overruns.inc();
+      inboxDepth.set(handle.inboxDepth);
       const started = performance.now();
       for (const session of lobby.sessions) session.sendNewestFrame();
       fanout.observe((performance.now() - started) / 1000);
@@ -199,6 +204,7 @@ export class LobbyDirectory {
     });
     handle.onNotice((notice) => {
       if (notice.type === 'failed') {
+        metrics.lobbyCrashes.inc({ lobby: id });
         metrics.lobbyFailures.inc();
         this.#log.error({ lobby: id, error: notice.error }, 'lobby failed');
       } else if (notice.type === 'ticksDropped') {

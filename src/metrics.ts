@@ -124,9 +124,27 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly inboxDepth = new Gauge({
+    name: 'swarmhost_inbox_depth',
+    help: "Inputs waiting in a lobby's bounded inbox for its next tick (sampled each tick).",
+    labelNames: ['lobby'] as const,
+    registers: [this.registry],
+  });
+  readonly lobbyCrashes = new Counter({
+    name: 'swarmhost_lobby_crashes_total',
+    help: 'Lobby crashes: an exception in a tick, or the loss of the worker it ran on.',
+    labelNames: ['lobby'] as const,
+    registers: [this.registry],
+  });
+  readonly lobbyRestarts = new Counter({
+    name: 'swarmhost_lobby_restarts_total',
+    help: 'Lobbies restarted from their seed by the supervisor after a crash.',
+    labelNames: ['lobby'] as const,
+    registers: [this.registry],
+  });
   readonly lobbyFailures = new Counter({
     name: 'swarmhost_lobby_failures_total',
-    help: 'Lobbies that failed (an exception in a tick) and were closed.',
+    help: 'Lobbies given up on (crashed too often, or could not be restarted) and closed.',
     registers: [this.registry],
   });
   readonly info = new Gauge({
@@ -158,5 +176,6 @@ export class Metrics {
     }
     this.lobbyParticles.remove({ lobby });
     this.clients.remove({ lobby });
+    this.inboxDepth.remove({ lobby });
   }
 }

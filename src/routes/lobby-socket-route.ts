@@ -9,8 +9,8 @@ import { ClientSession } from '../client-session.js';
 import { LOBBY_ID_PATTERN } from '../lobby-directory.js';
 
 export function registerLobbySocketRoute(app: App): void {
-  const { fastify, config, metrics, directory } = app;
-  const context = { config, metrics, directory, log: fastify.log };
+  const { fastify, config, metrics, directory, settings } = app;
+  const context = { config, settings, metrics, directory, log: fastify.log };
   const allowed = new Set(config.allowedOrigins);
 
   fastify.get<{ Params: { id: string } }>(

@@ -9,7 +9,10 @@ describe('docs/CONFIG.md', () => {
     for (const setting of Object.values(SETTINGS)) {
       const row = doc.split('\n').find((line) => line.startsWith(`| \`${setting.env}\` |`));
       expect(row, setting.env).toBeDefined();
-      const shown = Array.isArray(setting.default)
+      const documented = (setting as { defaultDoc?: string }).defaultDoc;
+      const shown = documented
+        ? documented
+        : Array.isArray(setting.default)
         ? setting.default.length === 0
           ? '(empty)'
           : setting.default.join(',')
