@@ -14,6 +14,7 @@ export interface Clock {
 
 export const realClock: Clock = {
   now: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  // Node timers have whole-ms resolution: round up so a timer is never early.
+  setTimeout: (fn, ms) => setTimeout(fn, Math.ceil(ms)),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };

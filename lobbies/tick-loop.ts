@@ -8,6 +8,9 @@
  */
 import type { Clock, TimerHandle } from './clock.js';
 
+/** Shortest wait between wakes, ms. */
+const MIN_WAIT_MS = 0.01;
+
 export interface TickLoopOptions {
   clock: Clock;
   tickRate: number;
@@ -48,7 +51,7 @@ export class TickLoop {
     this.#running = true;
     this.#accumulator = 0;
     this.#last = this.#options.clock.now();
-    this.#schedule(this.#due);
+    this.#schedule(this.stepMs);
   }
 
   stop(): void {
@@ -58,9 +61,11 @@ export class TickLoop {
   }
 
   #schedule(ms: number): void {
-    // Timers fire no earlier than asked and in whole ms: round up so a wake
-    // is never early, which would cost a wasted wake-up.
-    this.#timer = this.#options.clock.setTimeout(this.#wake, Math.max(0, Math.ceil(ms)));
+    // The clock decides the resolution (whole ms for Node timers, exact for
+    // the precise worker clock); an early wake just schedules again.
+    // A floor on the wait keeps a rounding-sized remainder from waking us at
+    // the same instant again and again without time moving on.
+    this.#timer = this.#options.clock.setTimeout(this.#wake, Math.max(MIN_WAIT_MS, ms));
   }
 
   #onWake(): void {
@@ -83,6 +88,6 @@ export class TickLoop {
       this.#accumulator -= dropped * this.stepMs;
       this.#options.onDropped?.(dropped);
     }
-    if (this.#running) this.#schedule(this.#due - this.#accumulator);
+    if (this.#running) this.#schedule(this.stepMs - this.#accumulator);
   }
 }
