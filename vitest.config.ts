@@ -8,5 +8,7 @@ export default defineConfig({
     // Real sockets and a real tick loop share two cores: keep files from
     // starving each other's timers.
     fileParallelism: false,
+    // The browser tests load the client from dist/client: build it once first.
+    globalSetup: ['test/system/global-setup.ts'],
   },
 });

@@ -15,7 +15,13 @@ import type { LobbyInput, LobbyStatus } from '../protocol/messages.js';
 import { Broadcast } from './channels/broadcast.js';
 import type { SendResult } from './channels/mpsc.js';
 import { Watch } from './channels/watch.js';
-import type { FrameEvent, LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.js';
+import type {
+  FaultKind,
+  FrameEvent,
+  LobbyCommand,
+  LobbyEvent,
+  LobbySettings,
+} from './lobby-messages.js';
 
 export type LobbyNotice = Exclude<LobbyEvent, FrameEvent | { type: 'status' }>;
 
@@ -69,7 +75,7 @@ export class LobbyHandle {
   /** Non-blocking send to the lobby's bounded inbox. */
   trySend(clientId: number, input: LobbyInput): SendResult {
     const phase = this.status.get().phase;
-    if (this.ended || phase === 'closing') return 'closed';
+    if (this.ended || phase === 'closing' || phase === 'restarting') return 'closed';
     if (this.#inFlight >= this.settings.inboxCapacity) return 'full';
     this.#inFlight++;
     this.#post({ type: 'input', clientId, input });
@@ -92,6 +98,25 @@ export class LobbyHandle {
 
   drain(): void {
     if (!this.ended) this.#post({ type: 'drain' });
+  }
+
+  /** Test-only (SWARMHOST_FAULT_INJECTION): make the lobby's tick throw, or its worker exit. */
+  injectFault(kind: FaultKind): void {
+    if (!this.ended) this.#post({ type: 'fault', kind });
+  }
+
+  /** Clients that have joined and not left, in join order. */
+  joinedClients(): number[] {
+    return [...this.#acks.keys()];
+  }
+
+  /**
+   * After the lobby behind this handle was replaced (a restart), the old
+   * inbox is gone: its credits come back. Inputs that were in it are lost
+   * with the crash; clients see their acks stop short of them.
+   */
+  resetInbox(): void {
+    this.#inFlight = 0;
   }
 
   /** Last input seq of this client the lobby has processed; -1 if none. */

@@ -1,19 +1,23 @@
 /**
- * Where lobbies run. A host turns LobbySettings into a LobbyHandle; the
- * server never learns more than that. The inline host runs each lobby on the
- * calling thread and passes messages by direct call (optionally through
- * structuredClone, which tests use to prove the messages would survive a
- * thread boundary).
+ * Where lobbies run. A host turns LobbySettings into a supervised
+ * LobbyHandle; the server never learns more than that. The inline host runs
+ * lobbies on the calling thread; the worker host (worker-pool.ts) on a pool
+ * of worker threads.
  */
-import { type Clock, realClock } from './clock.js';
-import { Lobby } from './lobby.js';
-import { LobbyHandle } from './lobby-handle.js';
-import type { LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.js';
-import { describeError } from './lobby-machine.js';
+import type { Clock } from './clock.js';
+import type { LobbyHandle } from './lobby-handle.js';
+import type { LobbySettings } from './lobby-messages.js';
+import { inlinePlacer } from './lobby-runner.js';
+import { type RestartPolicy, superviseLobby } from './supervisor.js';
 
 export interface LobbyHost {
   spawn(settings: LobbySettings): LobbyHandle;
+  /** Stops whatever the host runs lobbies on (worker threads); resolves when they are gone. */
+  shutdown(): Promise<void>;
 }
+
+/** Never restart: what tests and callers get unless they ask for supervision. */
+export const NO_RESTARTS: RestartPolicy = { maxRestarts: 0, windowMs: 1000, backoffMs: 0 };
 
 export interface InlineHostOptions {
   clock?: Clock;
@@ -21,34 +25,24 @@ export interface InlineHostOptions {
   frameRing: number;
   /** Pass every message through structuredClone, as a thread boundary would. */
   cloneMessages?: boolean;
+  restartPolicy?: RestartPolicy;
 }
 
 export class InlineLobbyHost implements LobbyHost {
-  #clock: Clock;
-  #frameRing: number;
-  #clone: boolean;
+  #options: InlineHostOptions;
 
   constructor(options: InlineHostOptions) {
-    this.#clock = options.clock ?? realClock;
-    this.#frameRing = options.frameRing;
-    this.#clone = options.cloneMessages ?? false;
+    this.#options = options;
   }
 
   spawn(settings: LobbySettings): LobbyHandle {
-    const pass = <T>(message: T): T => (this.#clone ? structuredClone(message) : message);
-    let lobby: Lobby | undefined;
-    const handle = new LobbyHandle(settings, this.#frameRing, (command: LobbyCommand) => {
-      try {
-        lobby?.receive(pass(command));
-      } catch (error) {
-        // A lobby's failure is reported as its own event, never thrown into
-        // the client session that happened to post the command.
-        handle.deliver({ type: 'failed', error: describeError(error) });
-        lobby?.receive({ type: 'close', reason: 'internal error' });
-      }
+    const { clock, cloneMessages, frameRing, restartPolicy } = this.#options;
+    return superviseLobby(settings, inlinePlacer({ clock, cloneMessages }), {
+      frameRing,
+      clock,
+      policy: restartPolicy ?? NO_RESTARTS,
     });
-    lobby = new Lobby(settings, (event: LobbyEvent) => handle.deliver(pass(event)), this.#clock);
-    lobby.start();
-    return handle;
   }
+
+  async shutdown(): Promise<void> {}
 }

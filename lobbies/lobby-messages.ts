@@ -19,7 +19,14 @@ export interface LobbySettings {
   inboxCapacity: number;
   /** How long closing/draining waits for clients to leave before closing anyway. */
   closeGraceMs: number;
+  /** Tick to continue from: 0 for a new lobby, the last tick for a restart. */
+  startTick?: number;
+  /** Incarnation of this lobby: 0, then +1 per restart (frames of one epoch never delta against another). */
+  epoch?: number;
 }
+
+/** Test-only faults (SWARMHOST_FAULT_INJECTION): a tick that throws, or the worker exiting. */
+export type FaultKind = 'throw' | 'exit';
 
 // ── server → lobby ───────────────────────────────────────────────────────
 export type LobbyCommand =
@@ -27,7 +34,8 @@ export type LobbyCommand =
   | { type: 'leave'; clientId: number }
   | { type: 'input'; clientId: number; input: LobbyInput }
   | { type: 'close'; reason: string }
-  | { type: 'drain' };
+  | { type: 'drain' }
+  | { type: 'fault'; kind: FaultKind };
 
 // ── lobby → server ───────────────────────────────────────────────────────
 export interface TickStats {
@@ -38,6 +46,7 @@ export interface TickStats {
 export interface FrameEvent {
   type: 'frame';
   tick: number;
+  epoch: number;
   count: number;
   /** Quantized positions, interleaved x,y, length 2*count. Owned by the receiver. */
   positions: Uint16Array;
@@ -53,4 +62,7 @@ export type LobbyEvent =
   | { type: 'status'; status: LobbyStatus }
   | { type: 'rejected'; clientId: number; seq: number; code: ErrorCodeValue; message: string }
   | { type: 'ticksDropped'; steps: number }
-  | { type: 'failed'; error: string };
+  | { type: 'failed'; error: string }
+  // From the supervisor, not the actor: a crash, and whether a restart follows.
+  | { type: 'crashed'; error: string; restarting: boolean }
+  | { type: 'restarted'; epoch: number };

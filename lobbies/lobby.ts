@@ -34,7 +34,10 @@ export class Lobby {
   #pendingLeaves: number[] = [];
   /** Seqs applied during the current tick, flattened [clientId, seq, ...]. */
   #tickAcks: number[] = [];
-  #tick = 0;
+  #tick: number;
+  #epoch: number;
+  /** Set by a test-only fault command: the next tick throws. */
+  #faultPending = false;
   #dt: number;
   #actor: Actor<typeof lobbyMachine>;
   #applyInput = (queued: QueuedInput) => this.#apply(queued);
@@ -44,6 +47,8 @@ export class Lobby {
     this.#emit = emit;
     this.#clock = clock;
     this.#dt = 1 / settings.tickRate;
+    this.#tick = settings.startTick ?? 0;
+    this.#epoch = settings.epoch ?? 0;
     this.#quantBits = quantBitsFor(settings.worldSize);
     this.#inbox = new Mpsc(settings.inboxCapacity);
     this.#world = new World({
@@ -114,7 +119,17 @@ export class Lobby {
         return void this.#actor.send({ type: 'CLOSE', reason: command.reason });
       case 'drain':
         return void this.#actor.send({ type: 'DRAIN' });
+      case 'fault':
+        // 'exit' only means something to a worker host, which handles it
+        // before it gets here; on this thread both faults are a throwing tick.
+        this.#faultPending = true;
+        return;
     }
+  }
+
+  /** Stops the actor and its tick loop without a goodbye (the host is discarding it). */
+  stop(): void {
+    this.#actor.stop();
   }
 
   #clientsChanged(): void {
@@ -124,6 +139,7 @@ export class Lobby {
 
   #runTick(lateMs: number): void {
     const started = this.#clock.now();
+    if (this.#faultPending) throw new Error('injected fault (SWARMHOST_FAULT_INJECTION)');
     const world = this.#world;
     const countBefore = world.count;
     const drained = this.#inbox.drain(this.#applyInput);
@@ -141,6 +157,7 @@ export class Lobby {
     this.#emit({
       type: 'frame',
       tick: this.#tick,
+      epoch: this.#epoch,
       count: world.count,
       positions,
       acks,

@@ -63,9 +63,13 @@ export class TickLoop {
   #schedule(ms: number): void {
     // The clock decides the resolution (whole ms for Node timers, exact for
     // the precise worker clock); an early wake just schedules again.
-    // A floor on the wait keeps a rounding-sized remainder from waking us at
-    // the same instant again and again without time moving on.
-    this.#timer = this.#options.clock.setTimeout(this.#wake, Math.max(MIN_WAIT_MS, ms));
+    // Overdue: wake at once. Otherwise a floor on the wait keeps a
+    // rounding-sized remainder from waking us at the same instant again and
+    // again without time moving on.
+    this.#timer = this.#options.clock.setTimeout(
+      this.#wake,
+      ms <= 0 ? 0 : Math.max(MIN_WAIT_MS, ms),
+    );
   }
 
   #onWake(): void {
@@ -88,6 +92,8 @@ export class TickLoop {
       this.#accumulator -= dropped * this.stepMs;
       this.#options.onDropped?.(dropped);
     }
-    if (this.#running) this.#schedule(this.stepMs - this.#accumulator);
+    // The next boundary is stepMs - accumulator after this wake began, and
+    // the steps just run have used part of that already.
+    if (this.#running) this.#schedule(this.stepMs - this.#accumulator - (clock.now() - now));
   }
 }

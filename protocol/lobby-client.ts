@@ -72,6 +72,9 @@ export class LobbyClient {
     socket.addEventListener('close', (event: { code: number; reason: string }) => {
       this.closeCode = event.code;
       this.closeReason = String(event.reason);
+      // No pong will come now: settle the waiting pings rather than leak them.
+      for (const settle of this.#pings.values()) settle(Number.NaN);
+      this.#pings.clear();
       this.#events.close?.(event.code, this.closeReason);
     });
   }
@@ -93,12 +96,12 @@ export class LobbyClient {
     return seq;
   }
 
-  /** Round trip time in ms, measured with the pong that echoes this ping. */
+  /** Round trip time in ms, measured with the pong that echoes this ping; NaN if the socket closes first. */
   ping(): Promise<number> {
     const id = ++this.#pingId;
     const sent = performance.now();
     return new Promise((resolve) => {
-      this.#pings.set(id, () => resolve(performance.now() - sent));
+      this.#pings.set(id, (rtt) => resolve(Number.isNaN(rtt) ? rtt : performance.now() - sent));
       this.sendRaw({ t: 'ping', id });
     });
   }

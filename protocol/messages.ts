@@ -71,6 +71,8 @@ export type LobbyPhase =
   | 'starting'
   | 'running'
   | 'idle'
+  /** Crashed; the supervisor restarts it from its seed after a backoff. */
+  | 'restarting'
   | 'closing'
   | 'draining'
   | 'closed'

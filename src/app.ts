@@ -8,11 +8,15 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import type { Clock } from '../lobbies/clock.js';
 import { InlineLobbyHost, type LobbyHost } from '../lobbies/lobby-host.js';
+import { WorkerLobbyHost } from '../lobbies/worker-pool.js';
 import type { Config } from './config.js';
 import { LobbyDirectory } from './lobby-directory.js';
 import { Metrics } from './metrics.js';
+import { registerFaultRoutes } from './routes/fault-routes.js';
 import { registerHttpRoutes } from './routes/http-routes.js';
+import { registerStatusRoutes } from './routes/status-routes.js';
 import { registerLobbySocketRoute } from './routes/lobby-socket-route.js';
+import { registerPageRoutes } from './routes/page-routes.js';
 import { RuntimeSettings } from './runtime-settings.js';
 import { SERVER_VERSION } from './version.js';
 
@@ -32,6 +36,8 @@ export interface App {
   config: Config;
   /** The settings PATCH /config may change while running. */
   settings: RuntimeSettings;
+  /** Where lobbies run (worker threads, or inline). */
+  host: LobbyHost;
   /** Whether /readyz answers 200: false once draining starts. */
   ready: boolean;
 }
@@ -50,19 +56,41 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     protocol: PROTOCOL_VERSION,
     instance: config.instanceId,
   });
+  const restartPolicy = {
+    maxRestarts: config.maxRestarts,
+    windowMs: config.restartWindowMs,
+    backoffMs: config.restartBackoffMs,
+  };
+  // Lobbies run on worker threads unless SWARMHOST_WORKERS=0 (or a test
+  // brings a fake clock, which only an inline lobby can run on).
   const host =
     options.host ??
-    new InlineLobbyHost({
-      clock: options.clock,
-      frameRing: config.frameRing,
-      cloneMessages: options.cloneLobbyMessages,
-    });
+    (config.workers === 0 || options.clock
+      ? new InlineLobbyHost({
+          clock: options.clock,
+          frameRing: config.frameRing,
+          cloneMessages: options.cloneLobbyMessages,
+          restartPolicy,
+        })
+      : new WorkerLobbyHost({
+          size: config.workers,
+          frameRing: config.frameRing,
+          restartPolicy,
+          onWorkerExit: (worker, reason) =>
+            fastify.log.error(
+              { worker, reason },
+              'lobby worker died; replaced, its lobbies restart',
+            ),
+        }));
   const settings = new RuntimeSettings(config);
   const directory = new LobbyDirectory(config, settings, host, metrics, fastify.log);
-  const app: App = { fastify, directory, metrics, config, settings, ready: true };
+  const app: App = { fastify, directory, metrics, config, settings, host, ready: true };
 
-  // Stopping the server stops every lobby's tick loop with it.
-  fastify.addHook('onClose', async () => directory.closeAll('server stopped'));
+  // Stopping the server stops every lobby and the threads they run on.
+  fastify.addHook('onClose', async () => {
+    directory.closeAll('server stopped');
+    await host.shutdown();
+  });
   // A peer that never answers our close frame must not hold shutdown for
   // ws's 30 s close timeout: close everyone, then cut whoever is left.
   fastify.addHook('preClose', async () => {
@@ -85,6 +113,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   );
   await fastify.register(websocket, { options: { maxPayload: config.maxMessageBytes } });
   registerHttpRoutes(app);
+  registerStatusRoutes(app);
   registerLobbySocketRoute(app);
+  registerPageRoutes(app);
+  if (config.faultInjection) registerFaultRoutes(app);
   return app;
 }

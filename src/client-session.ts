@@ -235,7 +235,11 @@ export class ClientSession {
     // up: the same ticks for every client, so their (base, tick) pairs stay
     // shared and one encode still serves them all.
     const perTick = sendRate / lobby.handle.settings.tickRate;
-    if (perTick < 1 && this.#lastSentTick >= 0 && Math.floor(frame.tick * perTick) === Math.floor(this.#lastSentTick * perTick)) {
+    if (
+      perTick < 1 &&
+      this.#lastSentTick >= 0 &&
+      Math.floor(frame.tick * perTick) === Math.floor(this.#lastSentTick * perTick)
+    ) {
       return;
     }
     if (this.#socket.bufferedAmount > sendHighWaterBytes) {

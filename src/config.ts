@@ -341,7 +341,10 @@ function parseValue(
 }
 
 /** Parses one setting's raw text with its rules (used by PATCH /config too). */
-export function parseSetting(name: SettingName, raw: string): number | string | boolean | readonly string[] {
+export function parseSetting(
+  name: SettingName,
+  raw: string,
+): number | string | boolean | readonly string[] {
   const setting: Setting = SETTINGS[name];
   return parseValue(setting.env, setting, raw);
 }
@@ -380,7 +383,10 @@ export function loadConfig(
     );
   }
   if (config.faultInjection === true && env.NODE_ENV === 'production') {
-    throw new ConfigError(SETTINGS.faultInjection.env, 'fault injection is refused when NODE_ENV=production');
+    throw new ConfigError(
+      SETTINGS.faultInjection.env,
+      'fault injection is refused when NODE_ENV=production',
+    );
   }
   if (config.instanceId === '')
     config.instanceId = `${hostname()}-${randomBytes(3).toString('hex')}`;

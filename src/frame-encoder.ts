@@ -19,6 +19,9 @@ export interface EncodedFrame {
 
 const KEYFRAME = -1;
 
+/** A quantized frame, tagged with the lobby incarnation that made it. */
+export type EpochFrame = QuantizedFrame & { epoch?: number };
+
 export class FrameEncoder {
   #bits: number;
   #onEncode: (kind: FrameKind, seconds: number) => void;
@@ -34,12 +37,17 @@ export class FrameEncoder {
    * The payload for `frame` as a client holding `base` needs it: a delta when
    * the base is an earlier frame of this lobby, else a keyframe.
    */
-  encode(frame: QuantizedFrame, base: QuantizedFrame | undefined): EncodedFrame {
+  encode(frame: EpochFrame, base: EpochFrame | undefined): EncodedFrame {
     if (frame.tick !== this.#tick) {
       this.#cache.clear();
       this.#tick = frame.tick;
     }
-    const usable = base !== undefined && base.tick < frame.tick && base.count <= frame.count;
+    // A restarted lobby (new epoch) has a new world: never delta across it.
+    const usable =
+      base !== undefined &&
+      (base.epoch ?? 0) === (frame.epoch ?? 0) &&
+      base.tick < frame.tick &&
+      base.count <= frame.count;
     const key = usable ? base.tick : KEYFRAME;
     const cached = this.#cache.get(key);
     if (cached) return cached;

@@ -52,7 +52,13 @@ export class LobbyDirectory {
   #log: Logger;
   #phaseCounts = new Map<LobbyPhase, number>();
 
-  constructor(config: Config, settings: RuntimeSettings, host: LobbyHost, metrics: Metrics, log: Logger) {
+  constructor(
+    config: Config,
+    settings: RuntimeSettings,
+    host: LobbyHost,
+    metrics: Metrics,
+    log: Logger,
+  ) {
     this.#config = config;
     this.#settings = settings;
     this.#host = host;
@@ -177,6 +183,15 @@ export class LobbyDirectory {
     const tickDuration = metrics.tickDuration.labels({ lobby: id });
     const tickLateness = metrics.tickLateness.labels({ lobby: id });
     const overruns = metrics.tickOverruns.labels({ lobby: id });
+    // Counters that may never fire still get a series, so dashboards show 0.
+    for (const counter of [
+      metrics.tickOverruns,
+      metrics.ticksDropped,
+      metrics.lobbyCrashes,
+      metrics.lobbyRestarts,
+    ]) {
+      counter.labels({ lobby: id }).inc(0);
+    }
     const fanout = metrics.fanoutDuration.labels({ lobby: id });
     const inboxDepth = metrics.inboxDepth.labels({ lobby: id });
     const stepSeconds = 1 / handle.settings.tickRate;
@@ -203,12 +218,25 @@ export class LobbyDirectory {
       if (handle.ended) this.#remove(lobby);
     });
     handle.onNotice((notice) => {
-      if (notice.type === 'failed') {
-        metrics.lobbyCrashes.inc({ lobby: id });
-        metrics.lobbyFailures.inc();
-        this.#log.error({ lobby: id, error: notice.error }, 'lobby failed');
-      } else if (notice.type === 'ticksDropped') {
-        metrics.ticksDropped.inc({ lobby: id }, notice.steps);
+      switch (notice.type) {
+        case 'crashed':
+          metrics.lobbyCrashes.inc({ lobby: id });
+          this.#log.error(
+            { lobby: id, error: notice.error, restarting: notice.restarting },
+            'lobby crashed',
+          );
+          return;
+        case 'restarted':
+          metrics.lobbyRestarts.inc({ lobby: id });
+          this.#log.warn({ lobby: id, epoch: notice.epoch }, 'lobby restarted from its seed');
+          return;
+        case 'failed':
+          metrics.lobbyFailures.inc();
+          this.#log.error({ lobby: id, error: notice.error }, 'lobby failed: closing it');
+          return;
+        case 'ticksDropped':
+          metrics.ticksDropped.inc({ lobby: id }, notice.steps);
+          return;
       }
     });
   }

@@ -25,7 +25,9 @@ export class RuntimeSettings {
 
   constructor(config: Config) {
     this.#config = config;
-    const initial = Object.fromEntries(TUNABLE_NAMES.map((name) => [name, config[name]])) as Tunables;
+    const initial = Object.fromEntries(
+      TUNABLE_NAMES.map((name) => [name, config[name]]),
+    ) as Tunables;
     this.watch = new Watch<Tunables>(Object.freeze(initial));
   }
 
@@ -46,7 +48,10 @@ export class RuntimeSettings {
     const next: Record<string, unknown> = { ...this.watch.get() };
     for (const [name, raw] of Object.entries(body)) {
       if (!(TUNABLE_NAMES as string[]).includes(name)) {
-        return { ok: false, reason: `'${name}' is not a runtime-tunable setting (tunable: ${TUNABLE_NAMES.join(', ')})` };
+        return {
+          ok: false,
+          reason: `'${name}' is not a runtime-tunable setting (tunable: ${TUNABLE_NAMES.join(', ')})`,
+        };
       }
       if (typeof raw !== 'number' && typeof raw !== 'string') {
         return { ok: false, reason: `${name} must be a number` };
@@ -60,7 +65,10 @@ export class RuntimeSettings {
     }
     const merged = { ...this.#config, ...next } as Config;
     if (merged.defaultParticles > merged.maxParticles) {
-      return { ok: false, reason: `defaultParticles must not exceed maxParticles (${merged.maxParticles})` };
+      return {
+        ok: false,
+        reason: `defaultParticles must not exceed maxParticles (${merged.maxParticles})`,
+      };
     }
     const value = Object.freeze(next) as Tunables;
     this.watch.set(value);

@@ -6,9 +6,9 @@
  *
  * Determinism: the kernel reads only the cell-ordered snapshot of the
  * previous step (sx, sy, svx, svy), visits cells, particles, ranges and
- * forces in a fixed order, and uses only +, -, *, / and Math.sqrt (all
- * exactly specified by IEEE 754), so the same inputs give bit-identical
- * output in any JS engine.
+ * forces in a fixed order, and uses only +, -, *, /, Math.sqrt, Math.floor
+ * and Math.fround (all exactly specified), so the same inputs give
+ * bit-identical output in any JS engine.
  *
  * Performance: no allocation, no closures, no per-pair wrap branch in the
  * candidate loop (the grid hands out ranges with constant wrap shifts) and
@@ -26,10 +26,10 @@ import type { SpatialGrid } from './spatial-grid.js';
 export const BOID_DEFAULTS = {
   /**
    * Neighbours closer than this steer each other (half of it in crowded
-   * cells, see maxCandidates). The grid's cells are at least half of it wide.
+   * cells, see maxCandidates). Also the grid's minimum cell size.
    */
   neighbourRadius: 16,
-  /** Neighbours closer than this push apart (at most half the neighbour radius in crowded cells). */
+  /** Neighbours closer than this push apart (capped at half the neighbour radius in crowded cells). */
   separationRadius: 7,
   /** Per-second gain pulling a velocity toward the neighbours' mean velocity. */
   alignment: 1.5,
@@ -45,13 +45,14 @@ export const BOID_DEFAULTS = {
   /**
    * Bound on neighbour candidates examined per particle (0 = no bound), which
    * keeps a step's cost flat as density grows. Candidates are the particles
-   * of the 5x5 cells around a particle's cell. Where they number more than
-   * this, the cell's particles use half the neighbour radius and the 3x3
-   * cells instead: an exact, deterministic answer to crowding that keeps
-   * the count of real neighbours about the same. Where even the 3x3 cells
-   * hold more, every s-th candidate is taken (s = ceil(total /
-   * maxCandidates)) and separation is scaled by s: unbiased but noisy, a
-   * last resort for pathological clumps such as a large spawn.
+   * of the 3x3 cells around a particle's cell. Where they number more than
+   * this, the cell's particles use half the neighbour radius, whose disc
+   * fits in the 2x2 cells on the particle's side (4/9 of the candidates): an
+   * exact, deterministic answer to crowding that keeps about as many real
+   * neighbours. Where even those hold more, every s-th candidate is taken
+   * (s = ceil(total / maxCandidates)), a last resort for pathological
+   * clumps such as a large spawn. Separation is not scaled up by s there:
+   * the scaled estimate is unbiased but so noisy that it stops flocking.
    */
   maxCandidates: 64,
   /**
@@ -76,9 +77,7 @@ export type BoidParams = { -readonly [K in keyof typeof BOID_DEFAULTS]: number }
  * Hard ceilings, not tunables. The wire encodes per-tick movement in a small
  * delta, so a speed above 60 units/s (1 unit per 60 Hz tick) would not fit.
  */
-export const BOID_LIMITS = {
-  maxSpeedCeiling: 60,
-} as const;
+export const BOID_LIMITS = { maxSpeedCeiling: 60 } as const;
 
 /**
  * Defaults merged with overrides, validated and frozen.
@@ -145,19 +144,18 @@ export interface BoidKernel {
   readonly sy: Float32Array;
   readonly svx: Float32Array;
   readonly svy: Float32Array;
-  /** Scratch for grid.neighbourRanges. */
+  /** Scratch for grid.neighbourRanges / quadrantRanges. */
   readonly ranges: Int32Array;
   readonly shifts: Float64Array;
-  /**
-   * Scratch for the candidates of one particle; length at least
-   * neighbourBufferLength(params, capacity).
-   */
+  /** Scratch for one particle's candidates, neighbourBufferLength(params, capacity) long. */
   readonly nbIndex: Int32Array;
   /** Active forces [0, forceCount): point and sign (+1 attract, -1 repel). */
   forceX: Float64Array;
   forceY: Float64Array;
   forceSign: Float64Array;
   forceCount: number;
+  /** Scratch: the forces that reach one cell; as long as forceX. */
+  forceList: Int32Array;
 }
 
 /**
@@ -167,6 +165,9 @@ export interface BoidKernel {
 export function neighbourBufferLength(p: Readonly<BoidParams>, capacity: number): number {
   return Math.max(1, p.maxCandidates > 0 ? Math.min(p.maxCandidates, capacity) : capacity);
 }
+
+/** Half the diagonal of a unit square, rounded up. */
+const HALF_DIAGONAL = 0.7072;
 
 /**
  * Added to the squared distance in the separation push (units^2): bounds the
@@ -189,6 +190,8 @@ export function stepBoids(
   const grid = k.grid;
   const cells = grid.cells;
   const cellStart = grid.cellStart;
+  const cols = grid.cols;
+  const cellSize = grid.cellSize;
   const sortedIndex = grid.sortedIndex;
   const x = k.x;
   const y = k.y;
@@ -238,16 +241,35 @@ export function stepBoids(
   const fr2 = fr * fr;
   const invFr = 1 / fr;
   const fStrength = p.forceStrength;
+  const forceList = k.forceList;
+  // A cell's points lie within half a diagonal of its centre (plus rounding).
+  const forceReach = fr + cellSize * HALF_DIAGONAL;
+  const forceReach2 = forceReach * forceReach;
 
   for (let c = 0; c < cells; c++) {
     const cs = cellStart[c];
     const ce = cellStart[c + 1];
     if (cs === ce) continue;
     // The 3x3 ranges are found on the first particle that steers: with
-    // steerInterval 2 and about one particle per cell at 10k, half the cells
-    // have none this step.
+    // steerInterval 2, a sparse cell often has none this step.
     let nr = -1;
     let crowded = false;
+    const row = (c / cols) | 0;
+    const midX = (c - row * cols + 0.5) * cellSize;
+    const midY = (row + 0.5) * cellSize;
+    // Forces that can reach some point of this cell, in ascending order (so
+    // sums are unchanged): with a few forces of radius 150 in a 1000-wide
+    // world, most cells have none and their particles skip the force loop.
+    let cellForces = 0;
+    for (let f = 0; f < nf; f++) {
+      let dx = forceX[f] - midX;
+      if (dx > half) dx -= size;
+      else if (dx < -half) dx += size;
+      let dy = forceY[f] - midY;
+      if (dy > half) dy -= size;
+      else if (dy < -half) dy += size;
+      if (dx * dx + dy * dy < forceReach2) forceList[cellForces++] = f;
+    }
 
     for (let a = cs; a < ce; a++) {
       const i = sortedIndex[a];
@@ -272,7 +294,7 @@ export function stepBoids(
         let radius2 = r2;
         let stride = 1;
         if (crowded) {
-          nq = grid.quadrantRanges(c, px, py, ranges, shifts);
+          nq = grid.quadrantRanges(c, px < midX, py < midY, ranges, shifts);
           let total = 0;
           for (let r = 0; r < nq; r++) total += ranges[2 * r + 1] - ranges[2 * r];
           radius2 = crowdedR2;
@@ -335,14 +357,13 @@ export function stepBoids(
         }
         if (n > 0) {
           const invN = 1 / n;
-          // Each sampled close neighbour stands for `stride` of them.
-          const sepScale = sepW;
-          ax = (sumVx * invN - pvx) * alignW + sumDx * invN * cohW + sepX * sepScale;
-          ay = (sumVy * invN - pvy) * alignW + sumDy * invN * cohW + sepY * sepScale;
+          ax = (sumVx * invN - pvx) * alignW + sumDx * invN * cohW + sepX * sepW;
+          ay = (sumVy * invN - pvy) * alignW + sumDy * invN * cohW + sepY * sepW;
         }
       }
 
-      for (let f = 0; f < nf; f++) {
+      for (let q = 0; q < cellForces; q++) {
+        const f = forceList[q];
         let dx = forceX[f] - px;
         if (dx > half) dx -= size;
         else if (dx < -half) dx += size;

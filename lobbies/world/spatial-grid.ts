@@ -140,11 +140,9 @@ export class SpatialGrid {
 
     cellCount.fill(0);
     for (let i = 0; i < count; i++) {
-      let cx = (x[i] * inv) | 0;
-      let cy = (y[i] * inv) | 0;
-      if (cx > last) cx = last;
-      if (cy > last) cy = last;
-      const c = cy * cols + cx;
+      // Math.min, not a branch: the clamp is almost never needed, and a
+      // branch first taken late would cost a deopt mid-game.
+      const c = Math.min((y[i] * inv) | 0, last) * cols + Math.min((x[i] * inv) | 0, last);
       particleCell[i] = c;
       cellCount[c]++;
     }
@@ -172,6 +170,19 @@ export class SpatialGrid {
     const cols = this.cols;
     const row = (cell / cols) | 0;
     const col = cell - row * cols;
+    if (col > 0 && col < cols - 1 && row > 0 && row < cols - 1) {
+      // Away from the seams: three ranges, no shifts (see quadrantRanges).
+      const cellStart = this.cellStart;
+      let base = cell - cols - 1;
+      for (let r = 0; r < 3; r++) {
+        ranges[2 * r] = cellStart[base];
+        ranges[2 * r + 1] = cellStart[base + 3];
+        shifts[2 * r] = 0;
+        shifts[2 * r + 1] = 0;
+        base += cols;
+      }
+      return 3;
+    }
     let n = 0;
     for (let dr = -1; dr <= 1; dr++) {
       n = this.#rowRanges(row + dr, col - 1, col + 1, n, ranges, shifts);
@@ -180,24 +191,45 @@ export class SpatialGrid {
   }
 
   /**
-   * Like neighbourRanges, for the 2x2 block of `cell` (which must hold the
-   * point) and its neighbours on the sides nearest to (px, py): every point
-   * within cellSize / 2 of (px, py) is in it. Returns 2 to 4 ranges.
+   * Like neighbourRanges, for the 2x2 block of `cell` and its neighbours on
+   * the low-x side if `lowX` (else the high-x side), and the low-y side if
+   * `lowY`. For a point in the cell, choosing the sides of the halves it lies
+   * in (x < the cell's middle x, and likewise for y) gives a block holding
+   * every point within cellSize / 2 of it. Returns 2 to 4 ranges.
+   *
+   * The caller picks the sides so that this takes no float arguments: the
+   * kernel calls it for every steering particle of a crowded cell and may
+   * not inline it, and a double argument to a call that is not inlined is
+   * boxed, an allocation per call.
    */
   quadrantRanges(
     cell: number,
-    px: number,
-    py: number,
+    lowX: boolean,
+    lowY: boolean,
     ranges: Int32Array,
     shifts: Float64Array,
   ): number {
     const cols = this.cols;
     const row = (cell / cols) | 0;
     const col = cell - row * cols;
-    const halfCell = this.cellSize * 0.5;
-    // Nearer the low side of the cell: the block extends to the low side.
-    const lo = px - col * this.cellSize < halfCell ? col - 1 : col;
-    const top = py - row * this.cellSize < halfCell ? row - 1 : row;
+    const lo = lowX ? col - 1 : col;
+    const top = lowY ? row - 1 : row;
+    if (lo >= 0 && lo + 1 < cols && top >= 0 && top + 1 < cols) {
+      // Away from the seams (almost every call): two ranges, no shifts. This
+      // runs for every steering particle of a crowded cell, so it skips the
+      // general path's calls and branches.
+      const cellStart = this.cellStart;
+      const base = top * cols + lo;
+      ranges[0] = cellStart[base];
+      ranges[1] = cellStart[base + 2];
+      ranges[2] = cellStart[base + cols];
+      ranges[3] = cellStart[base + cols + 2];
+      shifts[0] = 0;
+      shifts[1] = 0;
+      shifts[2] = 0;
+      shifts[3] = 0;
+      return 2;
+    }
     let n = this.#rowRanges(top, lo, lo + 1, 0, ranges, shifts);
     n = this.#rowRanges(top + 1, lo, lo + 1, n, ranges, shifts);
     return n;
@@ -284,9 +316,12 @@ export class SpatialGrid {
     const ranges = new Int32Array(2 * MAX_NEIGHBOUR_RANGES);
     const shifts = new Float64Array(2 * MAX_NEIGHBOUR_RANGES);
     const cell = this.cellOf(px, py);
+    const cols = this.cols;
+    const midX = ((cell % cols) + 0.5) * this.cellSize;
+    const midY = (((cell / cols) | 0) + 0.5) * this.cellSize;
     const nr =
       radius <= this.cellSize * 0.5
-        ? this.quadrantRanges(cell, px, py, ranges, shifts)
+        ? this.quadrantRanges(cell, px < midX, py < midY, ranges, shifts)
         : this.neighbourRanges(cell, ranges, shifts);
     const r2 = radius * radius;
     const sortedIndex = this.sortedIndex;

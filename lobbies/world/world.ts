@@ -47,6 +47,75 @@ const INITIAL_FORCE_CAPACITY = 8;
 
 const FORCE_SIGN = { attract: 1, repel: -1 } as const;
 
+/** Set once this realm (process or worker) has run primeJit. */
+let primed = false;
+
+/**
+ * Runs a tiny throwaway world through every branch of a step (sparse and
+ * crowded cells, stride-sampled clumps, seams, forces across the seams, a
+ * dead stop, a tiny and a huge dt) so that V8 has type feedback for all of
+ * them before a real world's first step. Without it, the first time a
+ * running lobby reaches a rare branch, TurboFan discards the optimized step
+ * ("insufficient type feedback") and that step finishes in the interpreter:
+ * about 100 ms at 10k particles, six missed ticks. Non-integer sizes and
+ * params make V8 store those fields as doubles from the start, so a real
+ * world's 16.13-unit cells do not change the grid's hidden class later.
+ * Touches no state of any other world (determinism is unaffected); costs a
+ * few milliseconds once per process or worker.
+ */
+function primeJit(): void {
+  // Twice: V8 may optimize the step during the first run, before some
+  // branches have feedback; the second run takes those deopts here, in a
+  // world too small for them to cost anything.
+  for (let run = 0; run < 2; run++) {
+    const w = new World({
+      size: 200.5,
+      particles: 0,
+      maxParticles: 200,
+      seed: 1,
+      params: {
+        // A low cap makes small clumps crowded and stride-sampled, keeping
+        // the interpreted (slow) first runs short.
+        maxCandidates: 12,
+        neighbourRadius: 16.5,
+        separationRadius: 7.5,
+        cohesion: 1.25,
+        separation: 400.5,
+        minSpeed: 15.5,
+        maxSpeed: 50.5,
+        forceRadius: 60.5,
+        forceStrength: 240.5,
+        spawnRadius: 10.5,
+      },
+    });
+    w.spawn(100, 100, 60); // crowded, stride-sampled
+    w.spawn(1, 1, 50); // crowded across the corner seam
+    w.spawn(199, 100, 50); // crowded across the x seam
+    w.spawn(0.5, 150, 1); // sparse cells, at and away from the seams
+    w.spawn(150, 155, 1);
+    w.spawn(100, 199.5, 1);
+    w.setForce(1, 100, 100, 'attract');
+    w.setForce(2, 2, 190, 'repel');
+    w.setForce(3, 190, 10, 'repel');
+    for (let s = 0; s < 2; s++) w.step(1 / 60);
+    // Particle 161 alone at (150, 155), out of reach of neighbours and
+    // forces, at rest: a dead stop.
+    w.x[161] = 150;
+    w.y[161] = 155;
+    w.vx[161] = 0;
+    w.vy[161] = 0;
+    w.step(1 / 60);
+    // Particle 160 at (0, 0) moving down-left by a hair: both coordinates
+    // round up to size in float32 and must be stored as 0.
+    w.x[160] = 0;
+    w.y[160] = 0;
+    w.vx[160] = -20;
+    w.vy[160] = -20;
+    w.step(1e-9);
+    w.step(500.5);
+  }
+}
+
 export class World {
   readonly size: number;
   readonly maxParticles: number;
@@ -73,10 +142,13 @@ export class World {
    *   a force radius beyond half the world).
    */
   constructor(options: WorldOptions) {
+    if (!primed) {
+      primed = true;
+      primeJit();
+    }
     const size = options.size ?? WORLD_DEFAULTS.size;
     const particles = options.particles ?? WORLD_DEFAULTS.particles;
-    const maxParticles =
-      options.maxParticles ?? Math.max(particles, WORLD_DEFAULTS.maxParticles);
+    const maxParticles = options.maxParticles ?? Math.max(particles, WORLD_DEFAULTS.maxParticles);
     if (!Number.isFinite(size) || size <= 0) {
       throw new RangeError(`size must be a positive finite number, got ${size}`);
     }
@@ -90,7 +162,9 @@ export class World {
     // Beyond half the world a force would reach a particle by two paths and
     // the nearest-image distance would jump; keep it unambiguous.
     if (params.forceRadius > size / 2) {
-      throw new RangeError(`forceRadius ${params.forceRadius} exceeds half the world (${size / 2})`);
+      throw new RangeError(
+        `forceRadius ${params.forceRadius} exceeds half the world (${size / 2})`,
+      );
     }
 
     this.size = size;
@@ -121,6 +195,7 @@ export class World {
       forceY: new Float64Array(INITIAL_FORCE_CAPACITY),
       forceSign: new Float64Array(INITIAL_FORCE_CAPACITY),
       forceCount: 0,
+      forceList: new Int32Array(INITIAL_FORCE_CAPACITY),
     };
 
     const rng = this.#prng;
@@ -277,6 +352,7 @@ export class World {
     k.forceX = grow(k.forceX);
     k.forceY = grow(k.forceY);
     k.forceSign = grow(k.forceSign);
+    k.forceList = new Int32Array(cap);
   }
 
   /** Heading uniform on the circle (by rejection, no sin/cos), speed in [min, max]. */
@@ -310,4 +386,3 @@ export class World {
     return w >= this.size || w < 0 ? 0 : w;
   }
 }
-

@@ -1,13 +1,12 @@
 /**
- * The HTTP API: health and readiness, the lobby REST resource, metrics and
- * the lobby page. Bodies are JSON; errors are `{error, message}` with a
+ * The HTTP API: health and readiness, the lobby REST resource and metrics.
+ * (Pages live in page-routes.ts.) Bodies are JSON; errors are `{error, message}` with a
  * status that says whose fault it was.
  */
 import { randomBytes } from 'node:crypto';
 import { PROTOCOL_VERSION } from '../../protocol/version.js';
 import type { App } from '../app.js';
 import { LOBBY_ID_PATTERN } from '../lobby-directory.js';
-import { lobbyPage } from '../lobby-page.js';
 import { SERVER_VERSION } from '../version.js';
 
 interface CreateLobbyBody {
@@ -99,14 +98,5 @@ export function registerHttpRoutes(app: App): void {
   fastify.get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
-  });
-
-  fastify.get<{ Params: { id: string } }>('/lobby/:id', async (request, reply) => {
-    if (!LOBBY_ID_PATTERN.test(request.params.id)) {
-      return reply
-        .code(400)
-        .send({ error: 'bad_lobby_id', message: 'lobby ids match [A-Za-z0-9_-]{1,64}' });
-    }
-    return reply.type('text/html; charset=utf-8').send(lobbyPage(request.params.id));
   });
 }

@@ -13,12 +13,12 @@ describe('docs/CONFIG.md', () => {
       const shown = documented
         ? documented
         : Array.isArray(setting.default)
-        ? setting.default.length === 0
-          ? '(empty)'
-          : setting.default.join(',')
-        : setting.default === ''
-          ? '(empty)'
-          : String(setting.default);
+          ? setting.default.length === 0
+            ? '(empty)'
+            : setting.default.join(',')
+          : setting.default === ''
+            ? '(empty)'
+            : String(setting.default);
       expect(row, setting.env).toContain(`\`${shown}\``);
     }
   });

@@ -138,6 +138,61 @@ describe('SpatialGrid', () => {
     }
   });
 
+  it("a quadrant block is the 2x2 cells on the point's side and holds its half-cell disc", () => {
+    for (const size of [30, 100]) {
+      const n = 1000;
+      const { x, y } = scatter(size, n, 4);
+      const grid = new SpatialGrid(size, 9.9, n);
+      grid.rebuild(x, y, n);
+      const ranges = new Int32Array(2 * MAX_NEIGHBOUR_RANGES);
+      const shifts = new Float64Array(2 * MAX_NEIGHBOUR_RANGES);
+      const cols = grid.cols;
+      const c = grid.cellSize;
+      const rng = createPrng(size);
+      for (let q = 0; q < 300; q++) {
+        // Every quadrant of corner, edge and inner cells.
+        const px =
+          q % 3 === 0 ? rng.next() * c : q % 3 === 1 ? size - rng.next() * c : rng.next() * size;
+        const py =
+          q % 5 < 2 ? rng.next() * c : q % 5 < 4 ? size - rng.next() * c : rng.next() * size;
+        const cell = grid.cellOf(px, py);
+        const row = Math.floor(cell / cols);
+        const col = cell % cols;
+        const lowX = px < (col + 0.5) * c;
+        const lowY = py < (row + 0.5) * c;
+        const nr = grid.quadrantRanges(cell, lowX, lowY, ranges, shifts);
+        expect(nr).toBeGreaterThanOrEqual(2);
+        expect(nr).toBeLessThanOrEqual(4);
+        const got: number[] = [];
+        let far = 0;
+        for (let r = 0; r < nr; r++) {
+          for (let k = ranges[2 * r]; k < ranges[2 * r + 1]; k++) {
+            const i = grid.sortedIndex[k];
+            got.push(i);
+            // The shift must bring the particle next to the point.
+            if (Math.abs(x[i] + shifts[2 * r] - px) > 2 * c + 1e-3) far++;
+            if (Math.abs(y[i] + shifts[2 * r + 1] - py) > 2 * c + 1e-3) far++;
+          }
+        }
+        expect(far).toBe(0);
+        const lo = lowX ? col - 1 : col;
+        const top = lowY ? row - 1 : row;
+        const want: number[] = [];
+        for (const rr of [top, top + 1]) {
+          for (const cc of [lo, lo + 1]) {
+            const k0 = ((rr + cols) % cols) * cols + ((cc + cols) % cols);
+            for (let k = grid.cellStart[k0]; k < grid.cellStart[k0 + 1]; k++)
+              want.push(grid.sortedIndex[k]);
+          }
+        }
+        expect(got.sort((a, b) => a - b)).toEqual(want.sort((a, b) => a - b));
+        const inDisc = bruteForce(px, py, c / 2, x, y, n, size);
+        const block = new Set(got);
+        expect(inDisc.filter((i) => !block.has(i))).toEqual([]);
+      }
+    }
+  });
+
   it('query returns exactly the brute-force neighbour set, across the seams', () => {
     // size 30 with cells of 10 is the 3-column minimum, where every row wraps.
     for (const [size, minCell, n] of [
@@ -155,19 +210,25 @@ describe('SpatialGrid', () => {
       for (let q = 0; q < 400; q++) {
         // Half the query points sit within one radius of a seam or corner.
         const nearEdge = q % 2 === 0;
-        const px = nearEdge ? (q % 4 === 0 ? rng.next() * minCell : size - rng.next() * minCell) : rng.next() * size;
+        const px = nearEdge
+          ? q % 4 === 0
+            ? rng.next() * minCell
+            : size - rng.next() * minCell
+          : rng.next() * size;
         const py = nearEdge && q % 8 < 4 ? size - rng.next() * minCell : rng.next() * size;
-        for (const r of [minCell, grid.cellSize, minCell / 3]) {
+        // cellSize / 2 and below go through the quadrant block.
+        for (const r of [minCell, grid.cellSize, grid.cellSize / 2, minCell / 3]) {
           const found = grid.query(px, py, r, x, y, out);
           const got = Array.from(out.subarray(0, found)).sort((a, b) => a - b);
           const want = bruteForce(px, py, r, x, y, n, size);
           expect(got).toEqual(want);
           if (found > 0) nonEmpty++;
-          for (const i of want) if (Math.abs(x[i] - px) > size / 2 || Math.abs(y[i] - py) > size / 2) seamPairs++;
+          for (const i of want)
+            if (Math.abs(x[i] - px) > size / 2 || Math.abs(y[i] - py) > size / 2) seamPairs++;
         }
       }
       // The comparison must not pass vacuously.
-      expect(nonEmpty).toBeGreaterThan(300);
+      expect(nonEmpty).toBeGreaterThan(400);
       expect(seamPairs).toBeGreaterThan(50);
     }
   });
@@ -186,8 +247,15 @@ describe('SpatialGrid', () => {
 
   it('query refuses a radius beyond the cell size', () => {
     const grid = new SpatialGrid(100, 10, 1);
-    expect(() => grid.query(0, 0, grid.cellSize * 1.01, new Float32Array(1), new Float32Array(1), new Int32Array(1))).toThrow(
-      RangeError,
-    );
+    expect(() =>
+      grid.query(
+        0,
+        0,
+        grid.cellSize * 1.01,
+        new Float32Array(1),
+        new Float32Array(1),
+        new Int32Array(1),
+      ),
+    ).toThrow(RangeError);
   });
 });

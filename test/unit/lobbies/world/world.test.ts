@@ -31,6 +31,34 @@ function order(w: World): number {
   return Math.hypot(ox, oy) / w.count;
 }
 
+/**
+ * Mean over sampled particles of |mean unit velocity| of the particles
+ * within 16 units: local alignment, which grows in crowds even when the
+ * whole world has not settled on one heading.
+ */
+function localOrder(w: World): number {
+  const samples = 300;
+  let total = 0;
+  for (let k = 0; k < samples; k++) {
+    const i = (k * 7919) % w.count;
+    let ox = 0;
+    let oy = 0;
+    let n = 0;
+    for (let j = 0; j < w.count; j++) {
+      const dx = torusDelta(w.x[j], w.x[i], w.size);
+      const dy = torusDelta(w.y[j], w.y[i], w.size);
+      if (dx * dx + dy * dy < 256) {
+        const s = Math.hypot(w.vx[j], w.vy[j]);
+        ox += w.vx[j] / s;
+        oy += w.vy[j] / s;
+        n++;
+      }
+    }
+    total += Math.hypot(ox, oy) / n;
+  }
+  return total / samples;
+}
+
 function expectInBounds(w: World): void {
   let bad = 0;
   for (let i = 0; i < w.count; i++) {
@@ -115,7 +143,8 @@ describe('World', () => {
   it('applies forces in ownerId order whatever order they were set in', () => {
     const run = (order: number[]): World => {
       const w = new World({ size: 1000, particles: 2000, maxParticles: 2000, seed: 5 });
-      for (const id of order) w.setForce(id, 480 + id * 10, 500, id % 2 === 0 ? 'attract' : 'repel');
+      for (const id of order)
+        w.setForce(id, 480 + id * 10, 500, id % 2 === 0 ? 'attract' : 'repel');
       for (let s = 0; s < 60; s++) w.step(DT);
       return w;
     };
@@ -237,9 +266,9 @@ describe('World', () => {
   it('refuses inconsistent options', () => {
     expect(() => new World({ particles: 10, maxParticles: 5, seed: 1 })).toThrow(RangeError);
     expect(() => new World({ size: 200, seed: 1 })).toThrow(/forceRadius/);
-    expect(() => new World({ size: 40, particles: 1, seed: 1, params: { forceRadius: 10 } })).toThrow(
-      RangeError,
-    );
+    expect(
+      () => new World({ size: 40, particles: 1, seed: 1, params: { forceRadius: 10 } }),
+    ).toThrow(RangeError);
     expect(() => new World({ seed: 1, params: { maxSpeed: 100 } })).toThrow(/maxSpeed/);
     const w = new World({ size: 1000, particles: 1, seed: 1 });
     expect(() => w.step(Number.NaN)).toThrow(RangeError);
@@ -251,7 +280,10 @@ describe('World', () => {
     const PX = 990;
     const PY = 10;
 
-    function meanDistanceAfter(mode: 'attract' | 'repel' | 'none', seconds: number): [number, number] {
+    function meanDistanceAfter(
+      mode: 'attract' | 'repel' | 'none',
+      seconds: number,
+    ): [number, number] {
       const w = new World({ size: 1000, particles: 3000, maxParticles: 3000, seed: 11 });
       const tracked: number[] = [];
       for (let i = 0; i < w.count; i++) {
@@ -296,27 +328,62 @@ describe('World', () => {
   it('the candidate cap changes nothing where it does not bind', () => {
     // 500 particles in 1000 x 1000: a 3x3 block holds ~1, far under any cap.
     const run = (maxCandidates: number): World => {
-      const w = new World({ size: 1000, particles: 500, maxParticles: 500, seed: 6, params: { maxCandidates } });
+      const w = new World({
+        size: 1000,
+        particles: 500,
+        maxParticles: 500,
+        seed: 6,
+        params: { maxCandidates },
+      });
       for (let s = 0; s < 120; s++) w.step(DT);
       return w;
     };
     expect(bits(run(0))).toEqual(bits(run(32)));
   });
 
-  it('the candidate cap samples where it binds and still flocks', () => {
-    const run = (maxCandidates: number): World => {
-      const w = new World({ size: 300, particles: 4000, maxParticles: 4000, seed: 6, params: { maxCandidates } });
+  describe('crowding (4000 particles in 300 x 300, like 44k in the default world)', () => {
+    const run = (maxCandidates: number, seed: number): [World, number] => {
+      const w = new World({
+        size: 300,
+        particles: 4000,
+        maxParticles: 4000,
+        seed,
+        params: { maxCandidates },
+      });
+      const start = localOrder(w);
       for (let s = 0; s < 240; s++) w.step(DT);
-      return w;
+      return [w, start];
     };
-    const capped = run(12);
-    expect(bits(capped)).not.toEqual(bits(run(0)));
-    expect(order(capped)).toBeGreaterThan(0.2);
-    expectSpeedsWithinLimits(capped);
+
+    it('the cap binds: half-radius neighbourhoods differ from uncapped', () => {
+      expect(bits(run(64, 6)[0])).not.toEqual(bits(run(0, 6)[0]));
+    });
+
+    it('half-radius neighbourhoods still flock locally', () => {
+      const [w, start] = run(64, 6);
+      const end = localOrder(w);
+      expect(start).toBeLessThan(0.2);
+      expect(end).toBeGreaterThan(0.5);
+      expectSpeedsWithinLimits(w);
+    });
+
+    it('stride sampling, the last resort, still aligns locally', () => {
+      const [w, start] = run(12, 6);
+      const end = localOrder(w);
+      expect(end).toBeGreaterThan(0.28);
+      expect(end).toBeGreaterThan(start * 2);
+      expectSpeedsWithinLimits(w);
+    });
   });
 
   it('steers every particle every step with steerInterval 1 and still flocks', () => {
-    const w = new World({ size: 300, particles: 1500, maxParticles: 1500, seed: 5, params: { steerInterval: 1 } });
+    const w = new World({
+      size: 300,
+      particles: 1500,
+      maxParticles: 1500,
+      seed: 5,
+      params: { steerInterval: 1 },
+    });
     for (let s = 0; s < 300; s++) w.step(DT);
     expect(order(w)).toBeGreaterThan(0.25);
   });

@@ -1,0 +1,198 @@
+/**
+ * `npm run bench:jitter`: how precisely lobbies tick, inline on the main
+ * thread versus on a worker thread, idle and while the main thread fans a
+ * lobby out to N clients (in a separate bots process); then the largest
+ * lobby one worker sustains at 60 Hz and the aggregate particles x ticks
+ * per second with one lobby per worker.
+ *
+ * Options: --clients 100 --particles 10000 --seconds 8 --capacity 30000,40000,50000,60000
+ */
+import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import type { AddressInfo } from 'node:net';
+import { buildApp } from '../src/app.js';
+import { defaultConfig } from '../src/config.js';
+import { ms, summarize } from './stats.js';
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '100' },
+    particles: { type: 'string', default: '10000' },
+    seconds: { type: 'string', default: '8' },
+    capacity: { type: 'string', default: '30000,40000,50000,60000' },
+  },
+});
+const CLIENTS = Number(values.clients);
+const PARTICLES = Number(values.particles);
+const SECONDS = Number(values.seconds);
+
+interface Sample {
+  late: number[];
+  duration: number[];
+  ticks: number;
+  seconds: number;
+}
+
+async function withServer<T>(
+  workers: number,
+  run: (base: string, app: Awaited<ReturnType<typeof buildApp>>) => Promise<T>,
+): Promise<T> {
+  const config = defaultConfig({
+    host: '127.0.0.1',
+    port: 0,
+    workers,
+    logLevel: 'silent',
+    maxClientsPerLobby: 10_000,
+    maxParticles: 1_000_000,
+    idleTimeoutMs: 600_000,
+  });
+  const app = await buildApp(config, { logger: false });
+  await app.fastify.listen({ host: '127.0.0.1', port: 0 });
+  const base = `http://127.0.0.1:${(app.fastify.server.address() as AddressInfo).port}`;
+  try {
+    return await run(base, app);
+  } finally {
+    await app.fastify.close();
+  }
+}
+
+async function createLobby(base: string, id: string, particles: number): Promise<void> {
+  const res = await fetch(`${base}/lobbies`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ id, particles }),
+  });
+  if (res.status !== 201) throw new Error(`create ${id}: ${res.status} ${await res.text()}`);
+}
+
+/** Tick lateness and duration of one lobby over `seconds`, after a 1 s settle. */
+async function sample(
+  app: Awaited<ReturnType<typeof buildApp>>,
+  id: string,
+  seconds: number,
+): Promise<Sample> {
+  await new Promise((r) => setTimeout(r, 1000));
+  const handle = app.directory.get(id)!.handle;
+  const late: number[] = [];
+  const duration: number[] = [];
+  const stop = handle.frames.onSend((_seq, frame) => {
+    late.push(frame.stats.lateMs);
+    duration.push(frame.stats.durationMs);
+  });
+  const started = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  stop();
+  return { late, duration, ticks: late.length, seconds: (performance.now() - started) / 1000 };
+}
+
+function bots(
+  base: string,
+  lobby: string,
+  clients: number,
+  seconds: number,
+): Promise<{ messages: number[] }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'bench/bots.ts',
+      `${base.replace('http', 'ws')}/lobby/${lobby}/ws`,
+      String(clients),
+      String(seconds),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  child.stdout.on('data', (chunk) => (out += chunk));
+  return new Promise((resolve, reject) =>
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`bots exited ${code}`)),
+    ),
+  );
+}
+
+const row = (label: string, s: Sample) => {
+  const late = summarize(s.late);
+  const dur = summarize(s.duration);
+  return {
+    label,
+    lateP50: late.p50,
+    lateP99: late.p99,
+    lateMax: late.max,
+    durP50: dur.p50,
+    durP99: dur.p99,
+    hz: s.ticks / s.seconds,
+  };
+};
+
+async function main(): Promise<void> {
+  console.log(
+    `# bench:jitter  node ${process.version}, ${availableParallelism()} cores, lobby of ${PARTICLES} particles, ${CLIENTS} clients, ${SECONDS} s per phase\n`,
+  );
+  const rows: ReturnType<typeof row>[] = [];
+  for (const [mode, workers] of [
+    ['inline', 0],
+    ['worker', 1],
+  ] as const) {
+    await withServer(workers, async (base, app) => {
+      await createLobby(base, 'jitter', PARTICLES);
+      rows.push(row(`${mode}, idle`, await sample(app, 'jitter', SECONDS)));
+      const crowd = bots(base, 'jitter', CLIENTS, SECONDS + 2);
+      rows.push(row(`${mode}, ${CLIENTS} clients`, await sample(app, 'jitter', SECONDS)));
+      const { messages } = await crowd;
+      const perClient = summarize(messages.map((m) => m / (SECONDS + 2)));
+      console.log(
+        `(${mode}: each client got ${perClient.p50.toFixed(1)} msgs/s median, ${Math.min(...messages.map((m) => m / (SECONDS + 2))).toFixed(1)} min)`,
+      );
+    });
+  }
+  console.log(
+    '\n| hosting | lateness p50 ms | lateness p99 ms | lateness max ms | tick p50 ms | tick p99 ms | ticks/s |',
+  );
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of rows)
+    console.log(
+      `| ${r.label} | ${ms(r.lateP50)} | ${ms(r.lateP99)} | ${ms(r.lateMax)} | ${ms(r.durP50)} | ${ms(r.durP99)} | ${r.hz.toFixed(1)} |`,
+    );
+  const byLabel = new Map(rows.map((r) => [r.label, r]));
+  const ratio = (a: string, b: string) =>
+    (byLabel.get(a)!.lateP99 / Math.max(1e-3, byLabel.get(b)!.lateP99)).toFixed(1);
+  console.log(
+    `\nlateness p99 ratio inline/worker: idle ${ratio('inline, idle', 'worker, idle')}x, with clients ${ratio(`inline, ${CLIENTS} clients`, `worker, ${CLIENTS} clients`)}x`,
+  );
+
+  console.log(
+    '\n| particles in one lobby, one worker | tick p50 ms | tick p99 ms | sustains 60 Hz (p99 ≤ 16.7 ms) |',
+  );
+  console.log('|---|---|---|---|');
+  for (const particles of values.capacity!.split(',').map(Number)) {
+    await withServer(1, async (base, app) => {
+      await createLobby(base, 'big', particles);
+      const s = summarize((await sample(app, 'big', Math.min(SECONDS, 5))).duration);
+      console.log(
+        `| ${particles} | ${ms(s.p50)} | ${ms(s.p99)} | ${s.p99 <= 1000 / 60 ? 'yes' : 'no'} |`,
+      );
+    });
+  }
+
+  const workers = availableParallelism();
+  await withServer(workers, async (base, app) => {
+    const ids = Array.from({ length: workers }, (_, i) => `agg-${i}`);
+    for (const id of ids) await createLobby(base, id, PARTICLES);
+    const samples = await Promise.all(ids.map((id) => sample(app, id, SECONDS)));
+    const rate = samples.reduce((total, s) => total + (s.ticks / s.seconds) * PARTICLES, 0);
+    const p99 = Math.max(...samples.map((s) => summarize(s.duration).p99));
+    console.log(
+      `\naggregate, ${workers} workers x one ${PARTICLES}-particle lobby: ${(rate / 1e6).toFixed(2)} M particle-ticks/s, worst lobby tick p99 ${ms(p99)} ms, ${samples.map((s) => (s.ticks / s.seconds).toFixed(1)).join(' / ')} ticks/s`,
+    );
+  });
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

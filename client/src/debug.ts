@@ -1,0 +1,72 @@
+/**
+ * A read-only window onto the running client for tests and the benchmark:
+ * `window.__swarmhost` returns a fresh frozen snapshot on every read, so
+ * nothing outside can change the client through it.
+ */
+
+export interface TimingSnapshot {
+  count: number;
+  totalMs: number;
+  meanMs: number;
+  p95Ms: number;
+}
+
+export interface DebugSnapshot {
+  /** connecting | live | reconnecting | waiting | refused | unsupported */
+  state: string;
+  /** The server's reason when reconnecting, waiting or refused. */
+  reason: string;
+  lobbyId: string;
+  instanceId: string;
+  clientId: number;
+  /** Newest server tick received; -1 before any. */
+  tick: number;
+  /** The (fractional) tick being drawn. */
+  renderTick: number;
+  /** Particles in the newest frame. */
+  particles: number;
+  /** Particles uploaded in the last frame (after culling). */
+  visible: number;
+  /** Copies of the world drawn (more than 1 when the view crosses the seam). */
+  copies: number;
+  status: { phase: string; clients: number; particles: number; maxParticles: number } | null;
+  /** Newest input seq sent on this connection, and the newest acknowledged (-1: none). */
+  seqSent: number;
+  ack: number;
+  inputsSent: number;
+  framesReceived: number;
+  framesSkipped: number;
+  /** Sockets welcomed so far (2 after one reconnect). */
+  sessions: number;
+  bytesReceived: number;
+  fps: number;
+  rttMs: number;
+  camera: {
+    centerX: number;
+    centerY: number;
+    zoom: number;
+    viewWidth: number;
+    viewHeight: number;
+    worldSize: number;
+  };
+  perf: {
+    decode: TimingSnapshot;
+    interpolate: TimingSnapshot;
+    draw: TimingSnapshot;
+    renderFrames: number;
+  };
+}
+
+declare global {
+  interface Window {
+    __swarmhost?: DebugSnapshot;
+  }
+}
+
+export function installDebug(snapshot: () => DebugSnapshot): void {
+  Object.defineProperty(window, '__swarmhost', {
+    get: () => Object.freeze(snapshot()),
+    configurable: false,
+    enumerable: false,
+  });
+}

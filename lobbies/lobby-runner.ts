@@ -1,0 +1,58 @@
+/**
+ * Where one incarnation of a lobby actor runs. A placer starts an actor for
+ * some settings and returns its runner; the actor's events go to the sink in
+ * order until the runner is stopped. Inline placement runs the actor on this
+ * thread; the worker pool runs it in a worker thread. Supervision sits on
+ * top and never knows which.
+ */
+import { type Clock, realClock } from './clock.js';
+import { Lobby } from './lobby.js';
+import { describeError } from './lobby-machine.js';
+import type { LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.js';
+
+export interface LobbyRunner {
+  post(command: LobbyCommand): void;
+  /** Stops the actor; no event reaches the sink after this returns. */
+  stop(): void;
+}
+
+export type LobbyPlacer = (
+  settings: LobbySettings,
+  sink: (event: LobbyEvent) => void,
+) => LobbyRunner;
+
+export interface InlinePlacerOptions {
+  clock?: Clock;
+  /** Pass every message through structuredClone, as a thread boundary would. */
+  cloneMessages?: boolean;
+}
+
+/** Runs each lobby on the calling thread (SWARMHOST_WORKERS=0, and tests). */
+export function inlinePlacer(options: InlinePlacerOptions = {}): LobbyPlacer {
+  const clock = options.clock ?? realClock;
+  const pass = <T>(message: T): T => (options.cloneMessages ? structuredClone(message) : message);
+  return (settings, sink) => {
+    let stopped = false;
+    const emit = (event: LobbyEvent) => {
+      if (!stopped) sink(pass(event));
+    };
+    const lobby = new Lobby(settings, emit, clock);
+    lobby.start();
+    return {
+      post(command) {
+        if (stopped) return;
+        try {
+          lobby.receive(pass(command));
+        } catch (error) {
+          // A lobby's failure is its own event, never thrown into the
+          // client session that happened to post the command.
+          emit({ type: 'failed', error: describeError(error) });
+        }
+      },
+      stop() {
+        stopped = true;
+        lobby.stop();
+      },
+    };
+  };
+}

@@ -1,0 +1,203 @@
+/**
+ * The worker-thread lobby host: a pool of worker threads, each running the
+ * lobbies placed on it (worker-main.ts). A new lobby goes to the live worker
+ * with the fewest particles. Commands are batched per event-loop turn; frame
+ * buffers arrive transferred, so a frame is never copied per client.
+ *
+ * A worker that dies (uncaught error, process.exit, out of memory) is
+ * replaced, and each of its lobbies is reported failed to its supervisor,
+ * which restarts it on the live workers. Shutdown stops every worker and
+ * waits for the threads to exit.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type { Clock } from './clock.js';
+import type { LobbyHost } from './lobby-host.js';
+import type { LobbyHandle } from './lobby-handle.js';
+import type { LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.js';
+import type { LobbyPlacer } from './lobby-runner.js';
+import { type RestartPolicy, superviseLobby } from './supervisor.js';
+import type { FromWorker, ToWorker } from './worker-protocol.js';
+
+export interface WorkerPoolOptions {
+  size: number;
+  frameRing: number;
+  restartPolicy: RestartPolicy;
+  /** Clock for restart backoff on the main thread. */
+  clock?: Clock;
+  /** Told when a worker dies, with its exit code or error. */
+  onWorkerExit?: (workerId: number, reason: string) => void;
+}
+
+interface PooledLobby {
+  sink: (event: LobbyEvent) => void;
+  particles: number;
+}
+
+interface PooledWorker {
+  id: number;
+  thread: Worker;
+  lobbies: Map<string, PooledLobby>;
+  batch: Array<[string, LobbyCommand]>;
+  alive: boolean;
+  /** It has spoken at least once: it loaded and ran. */
+  booted: boolean;
+}
+
+const MAX_REPLACE_DELAY_MS = 10_000;
+
+export class WorkerLobbyHost implements LobbyHost {
+  #options: WorkerPoolOptions;
+  #workers: PooledWorker[] = [];
+  #nextWorkerId = 1;
+  #stopping = false;
+  /** Workers in a row that died before they ever ran. */
+  #quickDeaths = 0;
+
+  constructor(options: WorkerPoolOptions) {
+    if (!Number.isInteger(options.size) || options.size < 1)
+      throw new RangeError('a worker pool needs at least 1 worker');
+    this.#options = options;
+    for (let i = 0; i < options.size; i++) this.#workers.push(this.#startWorker());
+  }
+
+  /** Live workers and the lobbies on each (for tests, status and placement checks). */
+  get workers(): ReadonlyArray<{ id: number; lobbies: string[]; particles: number }> {
+    return this.#workers.map((w) => ({
+      id: w.id,
+      lobbies: [...w.lobbies.keys()],
+      particles: load(w),
+    }));
+  }
+
+  spawn(settings: LobbySettings): LobbyHandle {
+    return superviseLobby(settings, this.#place, {
+      frameRing: this.#options.frameRing,
+      policy: this.#options.restartPolicy,
+      clock: this.#options.clock,
+    });
+  }
+
+  async shutdown(): Promise<void> {
+    this.#stopping = true;
+    const exits = this.#workers.map(
+      (w) =>
+        new Promise<void>((resolve) => {
+          if (!w.alive) return resolve();
+          w.thread.once('exit', () => resolve());
+          this.#send(w, { type: 'shutdown' });
+          // A worker stuck in a tick does not get to hold shutdown hostage.
+          setTimeout(() => void w.thread.terminate(), 2000).unref();
+        }),
+    );
+    await Promise.all(exits);
+    this.#workers = [];
+  }
+
+  #place: LobbyPlacer = (settings, sink) => {
+    const live = this.#workers.filter((w) => w.alive);
+    if (live.length === 0) throw new Error('no live lobby workers');
+    const worker = live.reduce((best, w) => (load(w) < load(best) ? w : best));
+    const lobbyId = settings.id;
+    const entry: PooledLobby = { sink, particles: settings.particles };
+    worker.lobbies.set(lobbyId, entry);
+    this.#send(worker, { type: 'spawn', settings });
+    let stopped = false;
+    return {
+      post: (command) => {
+        if (stopped || !worker.alive) return;
+        if (worker.batch.length === 0) queueMicrotask(() => this.#flush(worker));
+        worker.batch.push([lobbyId, command]);
+      },
+      stop: () => {
+        if (stopped) return;
+        stopped = true;
+        if (worker.lobbies.get(lobbyId) === entry) worker.lobbies.delete(lobbyId);
+        if (worker.alive) {
+          this.#flush(worker);
+          this.#send(worker, { type: 'stop', lobbyId });
+        }
+      },
+    };
+  };
+
+  #flush(worker: PooledWorker): void {
+    if (worker.batch.length === 0 || !worker.alive) return;
+    const batch = worker.batch;
+    worker.batch = [];
+    this.#send(worker, { type: 'commands', batch });
+  }
+
+  #send(worker: PooledWorker, message: ToWorker): void {
+    if (worker.alive) worker.thread.postMessage(message);
+  }
+
+  #startWorker(): PooledWorker {
+    const worker: PooledWorker = {
+      id: this.#nextWorkerId++,
+      thread: spawnWorkerThread(),
+      lobbies: new Map(),
+      batch: [],
+      alive: true,
+      booted: false,
+    };
+    worker.thread.on('message', (message: FromWorker) => {
+      worker.booted = true;
+      const lobby = worker.lobbies.get(message.lobbyId);
+      if (!lobby) return;
+      const { event } = message;
+      if (event.type === 'status') lobby.particles = event.status.particles;
+      lobby.sink(event);
+    });
+    let reason = '';
+    worker.thread.on('error', (error) => {
+      reason = `${error.name}: ${error.message}`;
+    });
+    worker.thread.on('exit', (code) => this.#onExit(worker, reason || `exit code ${code}`));
+    return worker;
+  }
+
+  #onExit(worker: PooledWorker, reason: string): void {
+    worker.alive = false;
+    if (this.#stopping) return;
+    this.#options.onWorkerExit?.(worker.id, reason);
+    // Replace the worker first, so its lobbies can restart on it too; but
+    // workers that die before they ever run (a broken build, say) are
+    // replaced ever more slowly instead of in a tight loop.
+    this.#workers = this.#workers.filter((w) => w !== worker);
+    this.#quickDeaths = worker.booted ? 0 : this.#quickDeaths + 1;
+    if (this.#quickDeaths === 0) this.#workers.push(this.#startWorker());
+    else {
+      const delay = Math.min(MAX_REPLACE_DELAY_MS, 100 * 2 ** this.#quickDeaths);
+      setTimeout(() => {
+        if (!this.#stopping) this.#workers.push(this.#startWorker());
+      }, delay).unref();
+    }
+    const orphans = [...worker.lobbies.values()];
+    worker.lobbies.clear();
+    for (const lobby of orphans)
+      lobby.sink({ type: 'failed', error: `worker ${worker.id} died: ${reason}` });
+  }
+}
+
+const load = (worker: PooledWorker): number => {
+  let particles = 0;
+  for (const lobby of worker.lobbies.values()) particles += lobby.particles;
+  return particles;
+};
+
+/**
+ * Starts worker-main: the compiled .js next to this file, or, when running
+ * from TypeScript sources (tests, `npm run dev`), the .ts through tsx's loader.
+ */
+function spawnWorkerThread(): Worker {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = new URL(fromSource ? './worker-main.ts' : './worker-main.js', import.meta.url);
+  if (!fromSource) return new Worker(entry);
+  // require.resolve finds tsx's CommonJS build; its ESM twin sits beside it.
+  const tsx = createRequire(import.meta.url)
+    .resolve('tsx/esm/api')
+    .replace(/\.cjs$/, '.mjs');
+  const boot = `import(${JSON.stringify(new URL(`file://${tsx}`).href)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); });`;
+  return new Worker(boot, { eval: true });
+}

@@ -1,0 +1,34 @@
+/**
+ * POST /lobbies/:id/fault {kind: 'throw' | 'exit'}: test-only fault
+ * injection, registered only when SWARMHOST_FAULT_INJECTION is on (refused
+ * in production by config validation). `throw` makes the lobby's next tick
+ * throw; `exit` makes the worker it runs on exit.
+ */
+import type { App } from '../app.js';
+
+export function registerFaultRoutes(app: App): void {
+  const { fastify, directory } = app;
+  fastify.post<{ Params: { id: string }; Body: { kind: 'throw' | 'exit' } }>(
+    '/lobbies/:id/fault',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['kind'],
+          properties: { kind: { type: 'string', enum: ['throw', 'exit'] } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const lobby = directory.get(request.params.id);
+      if (!lobby)
+        return reply
+          .code(404)
+          .send({ error: 'not_found', message: `no lobby '${request.params.id}'` });
+      lobby.handle.injectFault(request.body.kind);
+      fastify.log.warn({ lobby: request.params.id, kind: request.body.kind }, 'fault injected');
+      return reply.code(202).send({ injected: request.body.kind });
+    },
+  );
+}

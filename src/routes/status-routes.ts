@@ -1,0 +1,270 @@
+/**
+ * The operator's endpoints: `GET /status` (this instance at a glance: every
+ * lobby's watch status with its recent tick p99, and totals), `GET /config`
+ * (the effective configuration, secrets redacted) and `PATCH /config` (change
+ * the runtime-tunable settings; needs `Authorization: Bearer
+ * <SWARMHOST_ADMIN_TOKEN>`, and is refused with 403 `patch_disabled` when no
+ * token is configured). docs/OPERATIONS.md describes the answers.
+ *
+ * The tick p99 is read from the lobby tick-duration histogram that the
+ * directory already feeds (O(1) per tick), so /status adds nothing to the
+ * tick: a timer copies the histogram's bucket counts every few seconds and a
+ * request compares the live counts with a copy about TICK_WINDOW_MS old,
+ * estimating the quantile the way Prometheus's histogram_quantile does.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PROTOCOL_VERSION } from '../../protocol/version.js';
+import type { App } from '../app.js';
+import { type Config, SETTINGS, type SettingName } from '../config.js';
+import type { Metrics } from '../metrics.js';
+import { TUNABLE_NAMES } from '../runtime-settings.js';
+import { SERVER_VERSION } from '../version.js';
+
+/** What GET /config shows in place of a secret that is set. */
+export const REDACTED = '[redacted]';
+/** How often the tick histogram is copied for the /status window. */
+const SNAPSHOT_INTERVAL_MS = 5_000;
+/** The window /status reports tick p99 over (at least this once the server has run that long). */
+const TICK_WINDOW_MS = 10_000;
+/** Copies kept: enough to always hold one at least TICK_WINDOW_MS old. */
+const SNAPSHOTS_KEPT = Math.ceil(TICK_WINDOW_MS / SNAPSHOT_INTERVAL_MS) + 1;
+/** PATCH /config bodies are a few settings: anything large is not ours. */
+const PATCH_BODY_LIMIT = 4096;
+
+const SECRET_NAMES = (Object.keys(SETTINGS) as SettingName[]).filter(
+  (name) => (SETTINGS[name] as { secret?: boolean }).secret === true,
+);
+
+export function registerStatusRoutes(app: App): void {
+  const { fastify, directory, config, metrics } = app;
+  const startedAt = Date.now();
+  const startedMono = performance.now();
+  const ticks = new TickWindow(metrics);
+  ticks.start();
+  fastify.addHook('onClose', async () => ticks.stop());
+
+  fastify.get('/status', async () => {
+    const window = await ticks.window();
+    const lobbies = directory.list().map((status) => {
+      const p99 = window.quantile(status.id, 0.99);
+      return { ...status, tickP99Ms: p99 === undefined ? null : round(p99 * 1000, 3) };
+    });
+    const phases: Record<string, number> = {};
+    let clients = 0;
+    let particles = 0;
+    for (const lobby of lobbies) {
+      phases[lobby.phase] = (phases[lobby.phase] ?? 0) + 1;
+      clients += lobby.clients;
+      particles += lobby.particles;
+    }
+    return {
+      instanceId: config.instanceId,
+      version: SERVER_VERSION,
+      protocolVersion: PROTOCOL_VERSION,
+      ready: app.ready,
+      startedAt: new Date(startedAt).toISOString(),
+      uptimeSeconds: round((performance.now() - startedMono) / 1000, 3),
+      tickWindowSeconds: round(window.seconds, 3),
+      lobbies,
+      totals: {
+        lobbies: lobbies.length,
+        clients,
+        particles,
+        phases,
+        framesSent: await counterTotal(metrics.framesSent),
+        framesSkipped: await counterTotal(metrics.framesSkipped),
+        bytesSent: await counterTotal(metrics.bytesSent),
+      },
+    };
+  });
+
+  fastify.get('/config', async () => ({
+    config: redact(app.settings.effective()),
+    tunable: TUNABLE_NAMES,
+    secret: SECRET_NAMES,
+    patchEnabled: config.adminToken !== '',
+  }));
+
+  fastify.patch(
+    '/config',
+    // Authorise before the body is even parsed.
+    {
+      bodyLimit: PATCH_BODY_LIMIT,
+      onRequest: async (request, reply) => authorise(app, request, reply),
+    },
+    async (request, reply) => {
+      const result = app.settings.patch(request.body);
+      if (!result.ok)
+        return reply.code(400).send({ error: 'invalid_setting', message: result.reason });
+      request.log.info(
+        { changed: Object.keys(request.body as object), tunables: result.value },
+        'runtime settings changed',
+      );
+      return { tunables: result.value };
+    },
+  );
+}
+
+/** 403 when PATCH is disabled, 401 without a well-formed bearer token, 403 for a wrong one. */
+async function authorise(
+  app: App,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply | undefined> {
+  const expected = app.config.adminToken;
+  if (expected === '') {
+    return reply.code(403).send({
+      error: 'patch_disabled',
+      message: 'PATCH /config is disabled: SWARMHOST_ADMIN_TOKEN is not configured',
+    });
+  }
+  const match = /^Bearer +(\S+)$/i.exec(request.headers.authorization ?? '');
+  if (!match) {
+    return reply.code(401).header('www-authenticate', 'Bearer realm="swarmhost"').send({
+      error: 'unauthorized',
+      message: 'PATCH /config needs the header Authorization: Bearer <SWARMHOST_ADMIN_TOKEN>',
+    });
+  }
+  if (!sameSecret(match[1], expected)) {
+    request.log.warn('PATCH /config with a wrong admin token');
+    return reply.code(403).send({ error: 'forbidden', message: 'wrong admin token' });
+  }
+  return undefined;
+}
+
+/** Constant-time comparison (of digests, so lengths need not match). */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+function redact(config: Config): Record<string, unknown> {
+  const shown: Record<string, unknown> = { ...config };
+  for (const name of SECRET_NAMES) shown[name] = config[name] === '' ? '' : REDACTED;
+  return shown;
+}
+
+async function counterTotal(counter: {
+  get(): Promise<{ values: { value: number }[] }>;
+}): Promise<number> {
+  const { values } = await counter.get();
+  return values.reduce((sum, sample) => sum + sample.value, 0);
+}
+
+const round = (value: number, digits: number) => {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+};
+
+// ── tick p99 over a recent window ─────────────────────────────────────────
+
+interface Snapshot {
+  at: number;
+  /** Bucket upper bounds, ascending, +Inf last. */
+  bounds: number[];
+  /** Cumulative bucket counts per lobby, in `bounds` order. */
+  counts: Map<string, number[]>;
+}
+
+interface TickQuantiles {
+  /** Seconds the window covers (since start, until a snapshot is old enough). */
+  seconds: number;
+  /** The q-quantile of tick durations in the window, seconds; undefined without ticks. */
+  quantile(lobby: string, q: number): number | undefined;
+}
+
+class TickWindow {
+  #metrics: Metrics;
+  #snapshots: Snapshot[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #startedAt = performance.now();
+
+  constructor(metrics: Metrics) {
+    this.#metrics = metrics;
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => {
+      void this.#take().then((snapshot) => {
+        this.#snapshots.push(snapshot);
+        if (this.#snapshots.length > SNAPSHOTS_KEPT) this.#snapshots.shift();
+      });
+    }, SNAPSHOT_INTERVAL_MS);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  async window(): Promise<TickQuantiles> {
+    const now = await this.#take();
+    // The newest copy at least a window old; else the oldest; else since start.
+    let base: Snapshot | undefined;
+    for (const snapshot of this.#snapshots) {
+      if (now.at - snapshot.at >= TICK_WINDOW_MS || base === undefined) base = snapshot;
+    }
+    return {
+      seconds: (now.at - (base?.at ?? this.#startedAt)) / 1000,
+      quantile: (lobby, q) => {
+        const current = now.counts.get(lobby);
+        if (!current) return undefined;
+        const before = base?.counts.get(lobby);
+        // A lobby id closed and created again restarts its counts: use them whole.
+        const reset = before === undefined || before.some((count, i) => count > current[i]);
+        const delta = reset ? current : current.map((count, i) => count - before[i]);
+        return histogramQuantile(q, now.bounds, delta);
+      },
+    };
+  }
+
+  async #take(): Promise<Snapshot> {
+    const { values } = await this.#metrics.tickDuration.get();
+    const byLobby = new Map<string, Array<[number, number]>>();
+    for (const sample of values) {
+      if (sample.metricName !== 'swarmhost_tick_duration_seconds_bucket') continue;
+      // Bucket samples carry `le` besides the declared labels.
+      const labels = sample.labels as Record<string, string | number | undefined>;
+      const lobby = String(labels.lobby);
+      const le = labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(labels.le);
+      let buckets = byLobby.get(lobby);
+      if (!buckets) byLobby.set(lobby, (buckets = []));
+      buckets.push([le, sample.value]);
+    }
+    let bounds: number[] = [];
+    const counts = new Map<string, number[]>();
+    for (const [lobby, buckets] of byLobby) {
+      buckets.sort((a, b) => a[0] - b[0]);
+      bounds = buckets.map(([le]) => le);
+      counts.set(
+        lobby,
+        buckets.map(([, count]) => count),
+      );
+    }
+    return { at: performance.now(), bounds, counts };
+  }
+}
+
+/**
+ * Prometheus's histogram_quantile for one histogram: linear interpolation
+ * inside the bucket holding the rank; a rank in the +Inf bucket answers the
+ * highest finite bound. `counts` are cumulative, in `bounds` order.
+ */
+export function histogramQuantile(
+  q: number,
+  bounds: readonly number[],
+  counts: readonly number[],
+): number | undefined {
+  const total = counts[counts.length - 1];
+  if (!total || total <= 0) return undefined;
+  const rank = q * total;
+  let i = 0;
+  while (i < counts.length - 1 && counts[i] < rank) i++;
+  if (bounds[i] === Number.POSITIVE_INFINITY) return bounds[bounds.length - 2];
+  const start = i === 0 ? 0 : bounds[i - 1];
+  const below = i === 0 ? 0 : counts[i - 1];
+  const inBucket = counts[i] - below;
+  if (inBucket <= 0) return bounds[i];
+  return start + (bounds[i] - start) * ((rank - below) / inBucket);
+}

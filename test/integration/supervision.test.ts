@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LobbyClient } from '../../protocol/lobby-client.js';
+import { WorkerLobbyHost } from '../../lobbies/worker-pool.js';
+import { joinLobby, startServer, type TestServer, waitFor } from '../support/server.js';
+
+const post = (server: TestServer, path: string, body: unknown) =>
+  fetch(`${server.http}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+
+const counter = async (
+  server: TestServer,
+  name: 'lobbyCrashes' | 'lobbyRestarts' | 'lobbyFailures',
+) => {
+  const metric = await server.app.metrics[name].get();
+  return metric.values.reduce((sum, v) => sum + v.value, 0);
+};
+
+/** Frames `client` got per server tick of `lobby` while `during` runs. */
+async function frameRate(
+  server: TestServer,
+  lobby: string,
+  client: LobbyClient,
+  during: () => Promise<void>,
+) {
+  const handle = server.app.directory.get(lobby)!.handle;
+  const ticks0 = handle.tick;
+  const frames0 = client.frames;
+  await during();
+  return (client.frames - frames0) / (handle.tick - ticks0);
+}
+
+describe('supervised lobbies on a worker pool', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({
+      workers: 2,
+      faultInjection: true,
+      defaultParticles: 1000,
+      maxRestarts: 2,
+      restartWindowMs: 60_000,
+      restartBackoffMs: 100,
+    });
+  });
+  afterAll(async () => server.close());
+
+  it('places lobbies on the least-loaded worker', async () => {
+    expect((await post(server, '/lobbies', { id: 'heavy', particles: 5000 })).status).toBe(201);
+    expect((await post(server, '/lobbies', { id: 'light-a', particles: 1000 })).status).toBe(201);
+    expect((await post(server, '/lobbies', { id: 'light-b', particles: 1000 })).status).toBe(201);
+    const host = getHost(server);
+    const byLobby = new Map(host.workers.flatMap((w) => w.lobbies.map((l) => [l, w.id] as const)));
+    expect(byLobby.get('light-a')).not.toBe(byLobby.get('heavy'));
+    expect(byLobby.get('light-b')).toBe(byLobby.get('light-a'));
+    for (const id of ['heavy', 'light-a', 'light-b'])
+      await fetch(`${server.http}/lobbies/${id}`, { method: 'DELETE' });
+  });
+
+  it('a throwing tick restarts that lobby alone; its clients resync without reconnecting', async () => {
+    const victim = await joinLobby(server, 'victim');
+    const bystander = await joinLobby(server, 'bystander');
+    await waitFor(() => victim.frames > 10 && bystander.frames > 10, 10_000, 'both streaming');
+    const keyframes = victim.keyframes;
+    const tickBefore = victim.decoder!.tick;
+    const phases: string[] = [];
+    const crashes = await counter(server, 'lobbyCrashes');
+    const restarts = await counter(server, 'lobbyRestarts');
+
+    const rate = await frameRate(server, 'bystander', bystander, async () => {
+      const watch = setInterval(() => {
+        const phase = victim.status?.phase;
+        if (phase && phases.at(-1) !== phase) phases.push(phase);
+      }, 1);
+      expect((await post(server, '/lobbies/victim/fault', { kind: 'throw' })).status).toBe(202);
+      await waitFor(() => victim.keyframes > keyframes, 10_000, 'fresh keyframe after the restart');
+      await waitFor(
+        () => victim.frames > 0 && victim.decoder!.tick > tickBefore + 30,
+        10_000,
+        'streaming again',
+      );
+      clearInterval(watch);
+    });
+    expect(phases).toContain('restarting');
+    expect(victim.closeCode).toBeUndefined();
+    // Ticks continue from where the crashed incarnation stopped.
+    expect(victim.decoder!.tick).toBeGreaterThan(tickBefore);
+    expect(victim.decoder!.count).toBe(1000);
+    expect(rate).toBeGreaterThan(0.9);
+    expect(await counter(server, 'lobbyCrashes')).toBe(crashes + 1);
+    expect(await counter(server, 'lobbyRestarts')).toBe(restarts + 1);
+    victim.close();
+    bystander.close();
+  });
+
+  it('a worker that exits has its lobbies restarted and is replaced; other workers carry on', async () => {
+    const host = getHost(server);
+    // Empty workers, so placement puts the two lobbies on different ones.
+    for (const lobby of server.app.directory.list())
+      await fetch(`${server.http}/lobbies/${lobby.id}`, { method: 'DELETE' });
+    await waitFor(() => host.workers.every((w) => w.lobbies.length === 0), 5000, 'workers empty');
+    const a = await joinLobby(server, 'on-dying-worker');
+    await waitFor(() => a.frames > 5, 10_000, 'a streaming');
+    const dying = host.workers.find((w) => w.lobbies.includes('on-dying-worker'))!;
+    // A lobby on the other worker, with a client that must not notice.
+    const b = await joinLobby(server, 'elsewhere');
+    await waitFor(() => b.frames > 5, 10_000, 'b streaming');
+    const onOther = host.workers.find((w) => w.lobbies.includes('elsewhere'))!;
+    expect(onOther.id).not.toBe(dying.id);
+    const keyframes = a.keyframes;
+
+    const rate = await frameRate(server, 'elsewhere', b, async () => {
+      expect((await post(server, '/lobbies/on-dying-worker/fault', { kind: 'exit' })).status).toBe(
+        202,
+      );
+      await waitFor(() => a.keyframes > keyframes, 15_000, 'keyframe after the worker died');
+      await waitFor(() => !host.workers.some((w) => w.id === dying.id), 5000, 'dead worker gone');
+    });
+    expect(host.workers.length).toBe(2);
+    expect(a.closeCode).toBeUndefined();
+    expect(rate).toBeGreaterThan(0.9);
+    a.close();
+    b.close();
+  });
+
+  it('gives up after too many restarts: clients are closed with 1011 and others carry on', async () => {
+    const doomed = await joinLobby(server, 'doomed');
+    const fine = await joinLobby(server, 'fine');
+    await waitFor(() => doomed.frames > 5 && fine.frames > 5, 10_000, 'streaming');
+    const failures = await counter(server, 'lobbyFailures');
+    for (let i = 0; i < 3 && doomed.closeCode === undefined; i++) {
+      const keyframes = doomed.keyframes;
+      await post(server, '/lobbies/doomed/fault', { kind: 'throw' });
+      await waitFor(
+        () => doomed.keyframes > keyframes || doomed.closeCode !== undefined,
+        10_000,
+        'restart or close',
+      );
+    }
+    await waitFor(() => doomed.closeCode !== undefined, 10_000, 'doomed closed');
+    expect(doomed.closeCode).toBe(1011);
+    expect(await counter(server, 'lobbyFailures')).toBe(failures + 1);
+    await waitFor(() => server.app.directory.get('doomed') === undefined, 5000, 'doomed removed');
+    const before = fine.frames;
+    await waitFor(() => fine.frames > before + 30, 5000, 'fine still streaming');
+    fine.close();
+  });
+
+  it('fault injection is off unless configured', async () => {
+    const plain = await startServer({ workers: 0 });
+    try {
+      await post(plain, '/lobbies', { id: 'x', particles: 10 });
+      expect((await post(plain, '/lobbies/x/fault', { kind: 'throw' })).status).toBe(404);
+    } finally {
+      await plain.close();
+    }
+  });
+});
+
+function getHost(server: TestServer): WorkerLobbyHost {
+  const host = server.app.host;
+  if (!(host instanceof WorkerLobbyHost)) throw new Error('expected a worker host');
+  return host;
+}

@@ -1,0 +1,72 @@
+/** The landing page in real Chromium: lists the lobbies, creates one from the form and opens it. */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../support/server.js';
+import {
+  type Browser,
+  describeBrowser,
+  launchBrowser,
+  saveScreenshot,
+  waitForClient,
+} from './browser.js';
+
+describeBrowser('landing page', () => {
+  let server: TestServer;
+  let browser: Browser;
+  beforeAll(async () => {
+    server = await startServer({ defaultParticles: 2000 });
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('lists the lobbies with phase, clients and particles', async () => {
+    const created = await fetch(`${server.http}/lobbies`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'listed', particles: 300 }),
+    });
+    expect(created.status).toBe(201);
+    const page = await browser.context.newPage();
+    await page.goto(`${server.http}/`);
+    const row = page.locator('tr[data-lobby="listed"]');
+    await row.waitFor({ timeout: 5000 });
+    const cells = await row.locator('td').allTextContents();
+    expect(cells[0]).toBe('listed');
+    expect(['starting', 'running', 'idle']).toContain(cells[1]);
+    expect(cells.slice(2)).toEqual(['0', '300']);
+    expect(await row.locator('a').getAttribute('href')).toBe('/lobby/listed');
+    await page.close();
+  });
+
+  it('creates a lobby from the form and navigates to it', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${server.http}/`);
+    await page.fill('#lobby-name', 'made-here');
+    await page.fill('#lobby-particles', '2000');
+    await saveScreenshot(page, 'landing-page.png');
+    await page.click('button[type="submit"]');
+    await page.waitForURL(`${server.http}/lobby/made-here`, { timeout: 5000 });
+    const s = await waitForClient(
+      page,
+      (d) => d.state === 'live' && d.particles === 2000,
+      10_000,
+      'live in the new lobby',
+    );
+    expect(s.lobbyId).toBe('made-here');
+    expect(server.app.directory.get('made-here')).toBeDefined();
+    await page.close();
+  });
+
+  it('explains a name the server cannot take', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${server.http}/`);
+    await page.fill('#lobby-name', 'too-many');
+    await page.fill('#lobby-particles', '99999999');
+    await page.click('button[type="submit"]');
+    await expect.poll(() => page.textContent('#form-error')).toMatch(/refused/);
+    expect(page.url()).toBe(`${server.http}/`);
+    await page.close();
+  });
+});
