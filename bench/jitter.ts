@@ -66,7 +66,7 @@ async function createLobby(base: string, id: string, particles: number): Promise
   if (res.status !== 201) throw new Error(`create ${id}: ${res.status} ${await res.text()}`);
 }
 
-/** Tick lateness and duration of one lobby over `seconds`, after a 1 s settle. */
+/** Tick lateness and duration of one lobby over `seconds`, after a 3 s settle (JIT warm-up of a fresh thread). */
 async function sample(
   app: Awaited<ReturnType<typeof buildApp>>,
   id: string,
@@ -141,12 +141,12 @@ async function main(): Promise<void> {
     await withServer(workers, async (base, app) => {
       await createLobby(base, 'jitter', PARTICLES);
       rows.push(row(`${mode}, idle`, await sample(app, 'jitter', SECONDS)));
-      const crowd = bots(base, 'jitter', CLIENTS, SECONDS + 2);
+      const crowd = bots(base, 'jitter', CLIENTS, SECONDS + 4);
       rows.push(row(`${mode}, ${CLIENTS} clients`, await sample(app, 'jitter', SECONDS)));
       const { messages } = await crowd;
-      const perClient = summarize(messages.map((m) => m / (SECONDS + 2)));
+      const perClient = summarize(messages.map((m) => m / (SECONDS + 4)));
       console.log(
-        `(${mode}: each client got ${perClient.p50.toFixed(1)} msgs/s median, ${Math.min(...messages.map((m) => m / (SECONDS + 2))).toFixed(1)} min)`,
+        `(${mode}: each client got ${perClient.p50.toFixed(1)} msgs/s median, ${Math.min(...messages.map((m) => m / (SECONDS + 4))).toFixed(1)} min)`,
       );
     });
   }
