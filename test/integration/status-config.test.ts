@@ -5,37 +5,14 @@
  * PATCH really changes what clients get: sendRate lowers the frames a client
  * receives, defaultParticles sizes the next lobby created by a join.
  */
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LobbyClient } from '../../protocol/lobby-client.js';
 import { PROTOCOL_VERSION } from '../../protocol/version.js';
-import { buildApp } from '../../src/app.js';
-import { type Config, defaultConfig } from '../../src/config.js';
-import {
-  histogramQuantile,
-  REDACTED,
-  registerStatusRoutes,
-} from '../../src/routes/status-routes.js';
+import { histogramQuantile, REDACTED } from '../../src/routes/status-routes.js';
 import { SERVER_VERSION } from '../../src/version.js';
-import { joinLobby, type TestServer, waitFor } from '../support/server.js';
+import { joinLobby, startServer, type TestServer, waitFor } from '../support/server.js';
 
 const TOKEN = 'test-admin-token-0123456789';
-
-/** startServer, with the status routes registered if src/app.ts does not yet. */
-async function startServer(overrides: Partial<Config> = {}): Promise<TestServer> {
-  const config = defaultConfig({ host: '127.0.0.1', port: 0, logLevel: 'silent', ...overrides });
-  const app = await buildApp(config, { logger: false });
-  if (!app.fastify.hasRoute({ method: 'GET', url: '/status' })) registerStatusRoutes(app);
-  await app.fastify.listen({ host: '127.0.0.1', port: 0 });
-  const { port } = app.fastify.server.address() as AddressInfo;
-  return {
-    app,
-    port,
-    http: `http://127.0.0.1:${port}`,
-    wsUrl: (lobbyId) => `ws://127.0.0.1:${port}/lobby/${lobbyId}/ws`,
-    close: () => app.fastify.close(),
-  };
-}
 
 function patchConfig(server: TestServer, body: unknown, authorization?: string): Promise<Response> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };

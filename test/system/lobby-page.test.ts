@@ -6,7 +6,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LobbyClient } from '../../protocol/lobby-client.js';
-import { dequantize } from '../../protocol/quantize.js';
+import { particlesNear } from '../support/particles.js';
 import { joinLobby, startServer, type TestServer, waitFor } from '../support/server.js';
 import {
   type Browser,
@@ -19,20 +19,7 @@ import {
   worldToScreen,
 } from './browser.js';
 
-/** Particles a protocol bot sees within `radius` (toroidal) of (px, py). */
-function near(client: LobbyClient, px: number, py: number, radius: number): number {
-  const { worldSize, quantBits } = client.welcome!;
-  const positions = client.decoder!.positions;
-  let inside = 0;
-  for (let i = 0; i < positions.length; i += 2) {
-    let dx = Math.abs(dequantize(positions[i], worldSize, quantBits) - px);
-    let dy = Math.abs(dequantize(positions[i + 1], worldSize, quantBits) - py);
-    dx = Math.min(dx, worldSize - dx);
-    dy = Math.min(dy, worldSize - dy);
-    if (dx * dx + dy * dy < radius * radius) inside++;
-  }
-  return inside;
-}
+const near = particlesNear;
 
 describeBrowser('lobby page', () => {
   let server: TestServer;
