@@ -294,6 +294,11 @@ describe('lobby resource', () => {
     const recreated = await post('/lobbies', { id: 'rest-del', particles: SMALL });
     expect(recreated.status).toBe(201);
     expect((await del('/lobbies/rest-del')).status).toBe(202);
+    // Closing is a message to the lobby's worker: it is gone a moment later.
+    await eventually(
+      async () => (await get('/lobbies/rest-del')).status === 404,
+      'recreated lobby gone',
+    );
   });
 
   it('DELETE /lobbies/:id of an unknown lobby → 404', async () => {
