@@ -31,6 +31,7 @@ import { buildClient } from '../client/build.js';
 import type { DebugSnapshot } from '../client/src/debug.js';
 import { buildApp } from '../src/app.js';
 import { defaultConfig } from '../src/config.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../test/support/chromium.js';
 
 const { values } = parseArgs({
   options: {
@@ -45,16 +46,6 @@ const SIZES = values.sizes!.split(',').map(Number);
 const SECONDS = Number(values.seconds);
 const WARMUP = Number(values.warmup);
 const VIEWPORT = { width: Number(values.width), height: Number(values.height) };
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const f = (v: number, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : '–');
@@ -74,7 +65,7 @@ const profile = mkdtempSync(join(tmpdir(), 'swarmhost-bench-'));
 const context = await chromium.launchPersistentContext(profile, {
   executablePath: CHROMIUM,
   headless: true,
-  args: ARGS,
+  args: CHROMIUM_ARGS,
   viewport: VIEWPORT,
 });
 const page = await context.newPage();

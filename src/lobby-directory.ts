@@ -16,8 +16,6 @@ import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { RuntimeSettings } from './runtime-settings.js';
 
-export const LOBBY_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-
 export interface JoinedLobby {
   handle: LobbyHandle;
   encoder: FrameEncoder;

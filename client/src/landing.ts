@@ -4,9 +4,8 @@
  * joins it, then navigates to /lobby/<name>.
  */
 import type { LobbyStatus } from '../../protocol/messages.js';
+import { LOBBY_ID_PATTERN } from '../../protocol/lobby-id.js';
 
-/** Same rule as the server's LOBBY_ID_PATTERN (protocol: ids are [A-Za-z0-9_-]{1,64}). */
-const LOBBY_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const REFRESH_MS = 2000;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -59,7 +58,7 @@ async function refresh(): Promise<void> {
 async function openLobby(event: SubmitEvent): Promise<void> {
   event.preventDefault();
   const id = $<HTMLInputElement>('lobby-name').value.trim();
-  if (!LOBBY_ID.test(id)) {
+  if (!LOBBY_ID_PATTERN.test(id)) {
     return showError('form-error', 'A lobby name is 1 to 64 letters, digits, "-" or "_".');
   }
   const particlesText = $<HTMLInputElement>('lobby-particles').value.trim();

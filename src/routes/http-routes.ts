@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { PROTOCOL_VERSION } from '../../protocol/version.js';
 import type { App } from '../app.js';
-import { LOBBY_ID_PATTERN } from '../lobby-directory.js';
 import { SERVER_VERSION } from '../version.js';
+import { LOBBY_ID_PATTERN } from '../../protocol/lobby-id.js';
 
 interface CreateLobbyBody {
   id?: string;

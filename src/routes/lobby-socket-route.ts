@@ -6,7 +6,7 @@
 import { CloseCode } from '../../protocol/close-codes.js';
 import type { App } from '../app.js';
 import { ClientSession } from '../client-session.js';
-import { LOBBY_ID_PATTERN } from '../lobby-directory.js';
+import { BAD_LOBBY_ID, LOBBY_ID_PATTERN } from '../../protocol/lobby-id.js';
 
 export function registerLobbySocketRoute(app: App): void {
   const { fastify, config, metrics, directory, settings } = app;
@@ -20,9 +20,7 @@ export function registerLobbySocketRoute(app: App): void {
       preValidation: async (request, reply) => {
         if (!LOBBY_ID_PATTERN.test(request.params.id)) {
           metrics.handshakesRefused.inc({ reason: 'bad_lobby_id' });
-          return reply
-            .code(400)
-            .send({ error: 'bad_lobby_id', message: 'lobby ids match [A-Za-z0-9_-]{1,64}' });
+          return reply.code(400).send(BAD_LOBBY_ID);
         }
         if (!app.ready) {
           metrics.handshakesRefused.inc({ reason: 'draining' });

@@ -20,7 +20,7 @@ import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
-import { LOBBY_ID_PATTERN } from '../lobby-directory.js';
+import { BAD_LOBBY_ID, LOBBY_ID_PATTERN } from '../../protocol/lobby-id.js';
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -52,9 +52,7 @@ export function registerPageRoutes(app: App, clientDir = defaultClientDir()): vo
 
   fastify.get<{ Params: { id: string } }>('/lobby/:id', (request, reply) => {
     if (!LOBBY_ID_PATTERN.test(request.params.id)) {
-      return reply
-        .code(400)
-        .send({ error: 'bad_lobby_id', message: 'lobby ids match [A-Za-z0-9_-]{1,64}' });
+      return reply.code(400).send(BAD_LOBBY_ID);
     }
     // One page for every lobby; the client reads the id from its URL too.
     const id = escapeHtml(request.params.id);

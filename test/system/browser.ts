@@ -17,16 +17,9 @@ import { type AppOptions, buildApp } from '../../src/app.js';
 import { type Config, defaultConfig } from '../../src/config.js';
 import type { TestServer } from '../support/server.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+import { CHROMIUM, CHROMIUM_ARGS } from '../support/chromium.js';
+
+export { CHROMIUM, CHROMIUM_ARGS };
 /** Where tests leave screenshots (gitignored). */
 export const ARTIFACTS = 'test-results';
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createPrng } from '../../../lobbies/world/prng.js';
 import {
   dequantize,
   MAX_QUANT_BITS,
@@ -7,17 +8,8 @@ import {
   quantizePositions,
 } from '../../../protocol/quantize.js';
 
-/** Deterministic PRNG (mulberry32) so a failure reproduces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The world's seeded PRNG (mulberry32), so a failure reproduces. */
+const prng = (seed: number): (() => number) => createPrng(seed).next;
 
 /** Distance on a circle of circumference `size`. */
 function torusDistance(a: number, b: number, size: number): number {

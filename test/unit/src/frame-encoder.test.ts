@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createPrng } from '../../../lobbies/world/prng.js';
 import {
   encodeDelta,
   encodeKeyframe,
@@ -11,17 +12,8 @@ import { FrameEncoder } from '../../../src/frame-encoder.js';
 const BITS = 14;
 const B = 2 ** BITS;
 
-/** Deterministic PRNG (mulberry32) so a failure reproduces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The world's seeded PRNG (mulberry32), so a failure reproduces. */
+const prng = (seed: number): (() => number) => createPrng(seed).next;
 
 const frame = (tick: number, positions: ArrayLike<number>): QuantizedFrame => ({
   tick,

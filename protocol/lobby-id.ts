@@ -1,0 +1,8 @@
+/** The lobby id rule, shared by the server's routes and the browser's form. */
+export const LOBBY_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The HTTP 400 body for an id that breaks the rule. */
+export const BAD_LOBBY_ID = {
+  error: 'bad_lobby_id',
+  message: 'lobby ids match [A-Za-z0-9_-]{1,64}',
+} as const;
