@@ -1,7 +1,8 @@
 /**
  * `npm run bench:jitter`: how precisely lobbies tick, inline on the main
  * thread versus on a worker thread, idle and while the main thread fans a
- * lobby out to N clients (in a separate bots process); then the largest
+ * lobby out to N clients (in a separate bots process), the worker both at
+ * its default raised priority and at nice 0; then the largest
  * lobby one worker sustains at 60 Hz and the aggregate particles x ticks
  * per second with one lobby per worker.
  *
@@ -37,11 +38,13 @@ interface Sample {
 async function withServer<T>(
   workers: number,
   run: (base: string, app: Awaited<ReturnType<typeof buildApp>>) => Promise<T>,
+  workerNice?: number,
 ): Promise<T> {
   const config = defaultConfig({
     host: '127.0.0.1',
     port: 0,
     workers,
+    ...(workerNice === undefined ? {} : { workerNice }),
     logLevel: 'silent',
     maxClientsPerLobby: 10_000,
     maxParticles: 1_000_000,
@@ -72,7 +75,7 @@ async function sample(
   id: string,
   seconds: number,
 ): Promise<Sample> {
-  await new Promise((r) => setTimeout(r, 1000));
+  await new Promise((r) => setTimeout(r, 3000));
   const handle = app.directory.get(id)!.handle;
   const late: number[] = [];
   const duration: number[] = [];
@@ -134,21 +137,28 @@ async function main(): Promise<void> {
     `# bench:jitter  node ${process.version}, ${availableParallelism()} cores, lobby of ${PARTICLES} particles, ${CLIENTS} clients, ${SECONDS} s per phase\n`,
   );
   const rows: ReturnType<typeof row>[] = [];
-  for (const [mode, workers] of [
-    ['inline', 0],
-    ['worker', 1],
+  // The worker twice: at its default raised priority, and at nice 0 (what
+  // it gets without root or CAP_SYS_NICE), to show what the priority buys.
+  for (const [mode, workers, nice] of [
+    ['inline', 0, undefined],
+    ['worker nice 0', 1, 0],
+    ['worker', 1, undefined],
   ] as const) {
-    await withServer(workers, async (base, app) => {
-      await createLobby(base, 'jitter', PARTICLES);
-      rows.push(row(`${mode}, idle`, await sample(app, 'jitter', SECONDS)));
-      const crowd = bots(base, 'jitter', CLIENTS, SECONDS + 4);
-      rows.push(row(`${mode}, ${CLIENTS} clients`, await sample(app, 'jitter', SECONDS)));
-      const { messages } = await crowd;
-      const perClient = summarize(messages.map((m) => m / (SECONDS + 4)));
-      console.log(
-        `(${mode}: each client got ${perClient.p50.toFixed(1)} msgs/s median, ${Math.min(...messages.map((m) => m / (SECONDS + 4))).toFixed(1)} min)`,
-      );
-    });
+    await withServer(
+      workers,
+      async (base, app) => {
+        await createLobby(base, 'jitter', PARTICLES);
+        rows.push(row(`${mode}, idle`, await sample(app, 'jitter', SECONDS)));
+        const crowd = bots(base, 'jitter', CLIENTS, SECONDS + 4);
+        rows.push(row(`${mode}, ${CLIENTS} clients`, await sample(app, 'jitter', SECONDS)));
+        const { messages } = await crowd;
+        const perClient = summarize(messages.map((m) => m / (SECONDS + 4)));
+        console.log(
+          `(${mode}: each client got ${perClient.p50.toFixed(1)} msgs/s median, ${Math.min(...messages.map((m) => m / (SECONDS + 4))).toFixed(1)} min)`,
+        );
+      },
+      nice,
+    );
   }
   console.log(
     '\n| hosting | lateness p50 ms | lateness p99 ms | lateness max ms | tick p50 ms | tick p99 ms | ticks/s |',
@@ -162,7 +172,7 @@ async function main(): Promise<void> {
   const ratio = (a: string, b: string) =>
     (byLabel.get(a)!.lateP99 / Math.max(1e-3, byLabel.get(b)!.lateP99)).toFixed(1);
   console.log(
-    `\nlateness p99 ratio inline/worker: idle ${ratio('inline, idle', 'worker, idle')}x, with clients ${ratio(`inline, ${CLIENTS} clients`, `worker, ${CLIENTS} clients`)}x`,
+    `\nlateness p99 ratio inline/worker: idle ${ratio('inline, idle', 'worker, idle')}x, with clients ${ratio(`inline, ${CLIENTS} clients`, `worker, ${CLIENTS} clients`)}x; worker nice 0/default with clients ${ratio(`worker nice 0, ${CLIENTS} clients`, `worker, ${CLIENTS} clients`)}x`,
   );
 
   console.log(

@@ -36,10 +36,19 @@ export class LobbyHandle {
   #noticeListeners = new Set<(notice: LobbyNotice) => void>();
   #tick = 0;
 
-  constructor(settings: LobbySettings, frameRing: number, post: (command: LobbyCommand) => void) {
+  /**
+   * `onFrameEvicted` hears each frame as it leaves the ring, when no session
+   * can read it any more: the host recycles its positions buffer there.
+   */
+  constructor(
+    settings: LobbySettings,
+    frameRing: number,
+    post: (command: LobbyCommand) => void,
+    onFrameEvicted?: (frame: FrameEvent) => void,
+  ) {
     this.id = settings.id;
     this.settings = settings;
-    this.frames = new Broadcast<FrameEvent>(frameRing);
+    this.frames = new Broadcast<FrameEvent>(frameRing, { onEvict: onFrameEvicted });
     this.status = new Watch<LobbyStatus>({
       id: settings.id,
       phase: 'starting',

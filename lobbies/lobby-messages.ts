@@ -41,6 +41,8 @@ export type LobbyCommand =
 export interface TickStats {
   durationMs: number;
   lateMs: number;
+  /** Positions buffers the lobby has allocated so far: flat once its frames' buffers come back. */
+  buffersAllocated: number;
 }
 
 export interface FrameEvent {
@@ -48,7 +50,11 @@ export interface FrameEvent {
   tick: number;
   epoch: number;
   count: number;
-  /** Quantized positions, interleaved x,y, length 2*count. Owned by the receiver. */
+  /**
+   * Quantized positions, interleaved x,y, length 2*count. The receiver owns
+   * it until the frame leaves the handle's ring; a worker host then sends
+   * the buffer back to be reused (it is detached here afterwards).
+   */
   positions: Uint16Array;
   /** Flat [clientId, seq, clientId, seq, ...]: last seq applied this tick per client. */
   acks: number[];

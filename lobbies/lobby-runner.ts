@@ -12,6 +12,12 @@ import type { LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.j
 
 export interface LobbyRunner {
   post(command: LobbyCommand): void;
+  /**
+   * Hands back a frame's positions buffer that nothing refers to any more,
+   * for the actor to reuse. Optional: an inline actor's frames are never
+   * handed back (see Lobby's constructor).
+   */
+  recycle?(buffer: ArrayBuffer): void;
   /** Stops the actor; no event reaches the sink after this returns. */
   stop(): void;
 }

@@ -15,6 +15,7 @@ import { Watch } from './channels/watch.js';
 import type { Clock } from './clock.js';
 import { describeError, lobbyMachine } from './lobby-machine.js';
 import type { LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.js';
+import { PositionsPool } from './positions-pool.js';
 import { World } from './world/world.js';
 
 interface QueuedInput {
@@ -39,11 +40,23 @@ export class Lobby {
   /** Set by a test-only fault command: the next tick throws. */
   #faultPending = false;
   #dt: number;
+  #positions: PositionsPool;
   #actor: Actor<typeof lobbyMachine>;
   #applyInput = (queued: QueuedInput) => this.#apply(queued);
 
-  constructor(settings: LobbySettings, emit: (event: LobbyEvent) => void, clock: Clock) {
+  /**
+   * `positions` supplies each frame's positions array: a worker passes the
+   * pool its returned buffers go to; by default every frame gets a new one,
+   * which an inline host needs, since its frames are never handed back.
+   */
+  constructor(
+    settings: LobbySettings,
+    emit: (event: LobbyEvent) => void,
+    clock: Clock,
+    positions = new PositionsPool(),
+  ) {
     this.settings = settings;
+    this.#positions = positions;
     this.#emit = emit;
     this.#clock = clock;
     this.#dt = 1 / settings.tickRate;
@@ -149,7 +162,7 @@ export class Lobby {
     this.#pendingLeaves.length = 0;
     world.step(this.#dt);
     this.#tick++;
-    const positions = new Uint16Array(world.count * 2);
+    const positions = this.#positions.take(world.count * 2);
     quantizePositions(world.x, world.y, world.count, world.size, this.#quantBits, positions);
     const acks = this.#tickAcks;
     this.#tickAcks = [];
@@ -162,7 +175,7 @@ export class Lobby {
       positions,
       acks,
       drained,
-      stats: { durationMs, lateMs },
+      stats: { durationMs, lateMs, buffersAllocated: this.#positions.allocated },
     });
     if (world.count !== countBefore) this.#publishStatus(this.phase);
   }

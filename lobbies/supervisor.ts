@@ -41,12 +41,19 @@ export function superviseLobby(
   let restarts: number[] = [];
   let closing = false;
 
-  const handle = new LobbyHandle(settings, options.frameRing, (command: LobbyCommand) => {
-    if (command.type === 'close' || command.type === 'drain') closing = true;
-    if (runner) return runner.post(command);
-    // Between a crash and its restart there is no actor: a close ends it now.
-    if (command.type === 'close' || command.type === 'drain') giveUp(null);
-  });
+  const handle = new LobbyHandle(
+    settings,
+    options.frameRing,
+    (command: LobbyCommand) => {
+      if (command.type === 'close' || command.type === 'drain') closing = true;
+      if (runner) return runner.post(command);
+      // Between a crash and its restart there is no actor: a close ends it now.
+      if (command.type === 'close' || command.type === 'drain') giveUp(null);
+    },
+    // Any incarnation can reuse the buffer: every one has the same settings,
+    // and a buffer of the wrong length is dropped on arrival.
+    (frame) => runner?.recycle?.(frame.positions.buffer as ArrayBuffer),
+  );
 
   const start = () => {
     restartTimer = undefined;

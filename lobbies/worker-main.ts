@@ -1,41 +1,51 @@
 /**
- * The entry point of a lobby worker thread: runs the lobbies the pool
- * places here on the precise clock, applies command batches, and posts each
- * event back (frames with their positions buffer transferred). A throwing
- * lobby is reported as that lobby's failure; the worker carries on.
+ * The entry point of a lobby worker thread: raises its own scheduling
+ * priority, runs the lobbies the pool places here on the precise clock,
+ * applies command batches, takes back recycled positions buffers, and posts
+ * each event back (frames with their positions buffer transferred). A
+ * throwing lobby is reported as that lobby's failure; the worker carries on.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { Lobby } from './lobby.js';
 import { describeError } from './lobby-machine.js';
 import type { LobbyEvent } from './lobby-messages.js';
+import { PositionsPool } from './positions-pool.js';
 import { createPreciseClock } from './precise-clock.js';
-import type { FromWorker, ToWorker } from './worker-protocol.js';
+import { setThreadNice } from './thread-priority.js';
+import type { FromWorker, ToWorker, WorkerOptions } from './worker-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('worker-main.ts runs only as a worker thread');
+const options = workerData as WorkerOptions;
 
 const clock = createPreciseClock();
-const lobbies = new Map<string, Lobby>();
+const lobbies = new Map<string, { lobby: Lobby; positions: PositionsPool }>();
+
+function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port!.postMessage(message, transfer);
+}
 
 function post(lobbyId: string, event: LobbyEvent): void {
-  const message: FromWorker = { type: 'event', lobbyId, event };
-  if (event.type === 'frame') port!.postMessage(message, [event.positions.buffer as ArrayBuffer]);
-  else port!.postMessage(message);
+  const transfer = event.type === 'frame' ? [event.positions.buffer as ArrayBuffer] : [];
+  send({ type: 'event', lobbyId, event }, transfer);
 }
 
 function fail(lobbyId: string, error: unknown): void {
-  lobbies.get(lobbyId)?.stop();
+  lobbies.get(lobbyId)?.lobby.stop();
   lobbies.delete(lobbyId);
   post(lobbyId, { type: 'failed', error: describeError(error) });
 }
+
+send({ type: 'started', priority: options.nice === null ? null : setThreadNice(options.nice) });
 
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'spawn': {
       const { id } = message.settings;
       try {
-        const lobby = new Lobby(message.settings, (event) => post(id, event), clock);
-        lobbies.set(id, lobby);
+        const positions = new PositionsPool();
+        const lobby = new Lobby(message.settings, (event) => post(id, event), clock, positions);
+        lobbies.set(id, { lobby, positions });
         lobby.start();
       } catch (error) {
         fail(id, error);
@@ -43,10 +53,12 @@ port.on('message', (message: ToWorker) => {
       return;
     }
     case 'commands':
+      for (const [lobbyId, buffer] of message.recycled)
+        lobbies.get(lobbyId)?.positions.give(buffer);
       for (const [lobbyId, command] of message.batch) {
         // A test-only fault that takes the whole worker down, as a crash would.
         if (command.type === 'fault' && command.kind === 'exit') process.exit(70);
-        const lobby = lobbies.get(lobbyId);
+        const lobby = lobbies.get(lobbyId)?.lobby;
         if (!lobby) continue;
         try {
           lobby.receive(command);
@@ -56,11 +68,11 @@ port.on('message', (message: ToWorker) => {
       }
       return;
     case 'stop':
-      lobbies.get(message.lobbyId)?.stop();
+      lobbies.get(message.lobbyId)?.lobby.stop();
       lobbies.delete(message.lobbyId);
       return;
     case 'shutdown':
-      for (const lobby of lobbies.values()) lobby.stop();
+      for (const { lobby } of lobbies.values()) lobby.stop();
       lobbies.clear();
       port.close();
       return;

@@ -2,7 +2,10 @@
  * The worker-thread lobby host: a pool of worker threads, each running the
  * lobbies placed on it (worker-main.ts). A new lobby goes to the live worker
  * with the fewest particles. Commands are batched per event-loop turn; frame
- * buffers arrive transferred, so a frame is never copied per client.
+ * buffers arrive transferred, so a frame is never copied per client, and go
+ * back (transferred again, with the next batch) when the frame leaves its
+ * lobby's ring, so a running lobby allocates none. Workers raise their own
+ * thread priority (`nice`) so that ticks run before sends on a busy machine.
  *
  * A worker that dies (uncaught error, process.exit, out of memory) is
  * replaced, and each of its lobbies is reported failed to its supervisor,
@@ -17,7 +20,8 @@ import type { LobbyHandle } from './lobby-handle.js';
 import type { LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.js';
 import type { LobbyPlacer } from './lobby-runner.js';
 import { type RestartPolicy, superviseLobby } from './supervisor.js';
-import type { FromWorker, ToWorker } from './worker-protocol.js';
+import type { PriorityResult } from './thread-priority.js';
+import type { FromWorker, ToWorker, WorkerOptions } from './worker-protocol.js';
 
 export interface WorkerPoolOptions {
   size: number;
@@ -25,6 +29,10 @@ export interface WorkerPoolOptions {
   restartPolicy: RestartPolicy;
   /** Clock for restart backoff on the main thread. */
   clock?: Clock;
+  /** Nice value each worker sets on its thread (Linux; lower runs first); undefined leaves it. */
+  nice?: number;
+  /** Told when a worker has loaded, with how setting its priority went (null: not asked). */
+  onWorkerStarted?: (workerId: number, priority: PriorityResult | null) => void;
   /** Told when a worker dies, with its exit code or error. */
   onWorkerExit?: (workerId: number, reason: string) => void;
 }
@@ -39,6 +47,8 @@ interface PooledWorker {
   thread: Worker;
   lobbies: Map<string, PooledLobby>;
   batch: Array<[string, LobbyCommand]>;
+  /** Positions buffers going back with the next batch. */
+  recycled: Array<[string, ArrayBuffer]>;
   alive: boolean;
   /** It has spoken at least once: it loaded and ran. */
   booted: boolean;
@@ -106,8 +116,13 @@ export class WorkerLobbyHost implements LobbyHost {
     return {
       post: (command) => {
         if (stopped || !worker.alive) return;
-        if (worker.batch.length === 0) queueMicrotask(() => this.#flush(worker));
+        this.#scheduleFlush(worker);
         worker.batch.push([lobbyId, command]);
+      },
+      recycle: (buffer) => {
+        if (stopped || !worker.alive || buffer.byteLength === 0) return;
+        this.#scheduleFlush(worker);
+        worker.recycled.push([lobbyId, buffer]);
       },
       stop: () => {
         if (stopped) return;
@@ -121,28 +136,41 @@ export class WorkerLobbyHost implements LobbyHost {
     };
   };
 
-  #flush(worker: PooledWorker): void {
-    if (worker.batch.length === 0 || !worker.alive) return;
-    const batch = worker.batch;
-    worker.batch = [];
-    this.#send(worker, { type: 'commands', batch });
+  #scheduleFlush(worker: PooledWorker): void {
+    if (worker.batch.length === 0 && worker.recycled.length === 0)
+      queueMicrotask(() => this.#flush(worker));
   }
 
-  #send(worker: PooledWorker, message: ToWorker): void {
-    if (worker.alive) worker.thread.postMessage(message);
+  #flush(worker: PooledWorker): void {
+    if ((worker.batch.length === 0 && worker.recycled.length === 0) || !worker.alive) return;
+    const { batch, recycled } = worker;
+    worker.batch = [];
+    worker.recycled = [];
+    this.#send(
+      worker,
+      { type: 'commands', batch, recycled },
+      recycled.map(([, buffer]) => buffer),
+    );
+  }
+
+  #send(worker: PooledWorker, message: ToWorker, transfer: ArrayBuffer[] = []): void {
+    if (worker.alive) worker.thread.postMessage(message, transfer);
   }
 
   #startWorker(): PooledWorker {
     const worker: PooledWorker = {
       id: this.#nextWorkerId++,
-      thread: spawnWorkerThread(),
+      thread: spawnWorkerThread({ nice: this.#options.nice ?? null }),
       lobbies: new Map(),
       batch: [],
+      recycled: [],
       alive: true,
       booted: false,
     };
     worker.thread.on('message', (message: FromWorker) => {
       worker.booted = true;
+      if (message.type === 'started')
+        return this.#options.onWorkerStarted?.(worker.id, message.priority);
       const lobby = worker.lobbies.get(message.lobbyId);
       if (!lobby) return;
       const { event } = message;
@@ -190,14 +218,14 @@ const load = (worker: PooledWorker): number => {
  * Starts worker-main: the compiled .js next to this file, or, when running
  * from TypeScript sources (tests, `npm run dev`), the .ts through tsx's loader.
  */
-function spawnWorkerThread(): Worker {
+function spawnWorkerThread(workerData: WorkerOptions): Worker {
   const fromSource = import.meta.url.endsWith('.ts');
   const entry = new URL(fromSource ? './worker-main.ts' : './worker-main.js', import.meta.url);
-  if (!fromSource) return new Worker(entry);
+  if (!fromSource) return new Worker(entry, { workerData });
   // require.resolve finds tsx's CommonJS build; its ESM twin sits beside it.
   const tsx = createRequire(import.meta.url)
     .resolve('tsx/esm/api')
     .replace(/\.cjs$/, '.mjs');
   const boot = `import(${JSON.stringify(new URL(`file://${tsx}`).href)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(boot, { eval: true });
+  return new Worker(boot, { eval: true, workerData });
 }

@@ -1,15 +1,30 @@
 /**
  * Messages between the main thread and a lobby worker. Commands travel in
- * batches (one postMessage per event-loop turn, however many inputs arrived);
- * frames travel one per tick with their positions buffer transferred, not
- * copied.
+ * batches (one postMessage per event-loop turn, however many inputs arrived),
+ * together with the positions buffers of frames that left their lobby's
+ * ring, transferred back for reuse; frames travel one per tick with their
+ * positions buffer transferred, not copied.
  */
 import type { LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.js';
+import type { PriorityResult } from './thread-priority.js';
+
+/** What a worker thread is started with. */
+export interface WorkerOptions {
+  /** Nice value the worker sets on its own thread; null leaves it alone. */
+  nice: number | null;
+}
 
 export type ToWorker =
   | { type: 'spawn'; settings: LobbySettings }
-  | { type: 'commands'; batch: Array<[lobbyId: string, command: LobbyCommand]> }
+  | {
+      type: 'commands';
+      batch: Array<[lobbyId: string, command: LobbyCommand]>;
+      recycled: Array<[lobbyId: string, buffer: ArrayBuffer]>;
+    }
   | { type: 'stop'; lobbyId: string }
   | { type: 'shutdown' };
 
-export type FromWorker = { type: 'event'; lobbyId: string; event: LobbyEvent };
+export type FromWorker =
+  | { type: 'event'; lobbyId: string; event: LobbyEvent }
+  /** First message of every worker: it loaded, and how setting its priority went. */
+  | { type: 'started'; priority: PriorityResult | null };

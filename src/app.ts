@@ -76,6 +76,16 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           size: config.workers,
           frameRing: config.frameRing,
           restartPolicy,
+          nice: config.workerNice === 0 ? undefined : config.workerNice,
+          onWorkerStarted: (worker, priority) => {
+            if (priority === null || priority.ok)
+              fastify.log.debug({ worker, priority }, 'lobby worker started');
+            else
+              fastify.log.warn(
+                { worker, reason: priority.reason },
+                'lobby worker keeps the default priority: its ticks may start late when the cores are busy',
+              );
+          },
           onWorkerExit: (worker, reason) =>
             fastify.log.error(
               { worker, reason },

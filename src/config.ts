@@ -246,6 +246,14 @@ export const SETTINGS = {
     max: 256,
     doc: 'Worker threads that run lobbies (default: cores - 1, at least 1); 0 runs lobbies on the main thread, for debugging.',
   }),
+  workerNice: s({
+    env: 'SWARMHOST_WORKER_NICE',
+    kind: 'int',
+    default: -10,
+    min: -20,
+    max: 19,
+    doc: 'Nice value of the lobby worker threads (Linux): below 0 their ticks run before socket sends on a busy machine. Needs root or CAP_SYS_NICE, else a warning is logged and they keep the default; 0 leaves it alone.',
+  }),
   maxRestarts: s({
     env: 'SWARMHOST_MAX_RESTARTS',
     kind: 'int',

@@ -18,6 +18,10 @@
 // A slow reader therefore learns that it lost data and by how much instead of
 // silently skipping, and it never holds the producer back.
 //
+// Eviction: an `onEvict` callback hears each value the moment it leaves the
+// ring (overwritten by a newer one), when no reader can get it any more;
+// the owner of pooled storage behind the values recycles it there.
+//
 // Close: after `close()`, `send` throws. Receivers can still read retained
 // values they have not read yet; after that they get `{ kind: 'closed' }`.
 //
@@ -37,9 +41,11 @@ export type RecvNewestResult<T> =
   | { kind: 'empty' }
   | { kind: 'closed' };
 
-export interface BroadcastOptions {
+export interface BroadcastOptions<T> {
   /** Called when an `onSend` listener throws; defaults to console.error. */
   onListenerError?: (error: unknown) => void;
+  /** Called with each value as it is overwritten, before the listeners hear of the new one. */
+  onEvict?: (value: T) => void;
 }
 
 interface ListenerEntry<T> {
@@ -61,8 +67,9 @@ export class Broadcast<T> {
   // iterates a stable snapshot without copying it.
   #listeners: ListenerEntry<T>[] = [];
   readonly #onListenerError: (error: unknown) => void;
+  readonly #onEvict: ((value: T) => void) | undefined;
 
-  constructor(capacity: number, options: BroadcastOptions = {}) {
+  constructor(capacity: number, options: BroadcastOptions<T> = {}) {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new RangeError(`Broadcast capacity must be an integer >= 1, got ${capacity}`);
     }
@@ -71,14 +78,18 @@ export class Broadcast<T> {
     this.#onListenerError =
       options.onListenerError ??
       ((error) => console.error('broadcast onSend listener threw', error));
+    this.#onEvict = options.onEvict;
   }
 
   /** Store `value` (overwriting the oldest when full) and return its seq. */
   send(value: T): number {
     if (this.#closed) throw new Error('Broadcast is closed');
     const seq = this.#nextSeq;
-    this.#buf[seq % this.capacity] = value;
+    const slot = seq % this.capacity;
+    const evicted = this.#buf[slot];
+    this.#buf[slot] = value;
     this.#nextSeq = seq + 1;
+    if (evicted !== undefined && this.#onEvict) this.#onEvict(evicted);
     const listeners = this.#listeners;
     for (let i = 0; i < listeners.length; i++) {
       const entry = listeners[i];

@@ -45,6 +45,25 @@ describe('Broadcast', () => {
     expect(b.get(3.5)).toBeUndefined();
   });
 
+  it('onEvict hears each value as it leaves the ring, once it is unreachable', () => {
+    const evicted: Array<[number, number | undefined]> = [];
+    const b: Broadcast<number> = new Broadcast<number>(2, {
+      // The evicted value must already be out of reach: get() of its seq fails.
+      onEvict: (value) => evicted.push([value, b.get(value)]),
+    });
+    b.send(0);
+    b.send(1);
+    expect(evicted).toEqual([]);
+    b.send(2);
+    b.send(3);
+    expect(evicted).toEqual([
+      [0, undefined],
+      [1, undefined],
+    ]);
+    b.close();
+    expect(evicted).toHaveLength(2);
+  });
+
   it('a new receiver sees only values sent after it subscribed', () => {
     const b = new Broadcast<number>(4);
     b.send(1);

@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+import { getPriority } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FrameEvent } from '../../lobbies/lobby-messages.js';
+import type { PriorityResult } from '../../lobbies/thread-priority.js';
+import { NO_RESTARTS } from '../../lobbies/lobby-host.js';
+import { WorkerLobbyHost } from '../../lobbies/worker-pool.js';
+import { joinLobby, startServer, type TestServer, waitFor } from '../support/server.js';
+
+const digest = (positions: Uint16Array) =>
+  createHash('sha1')
+    .update(new Uint8Array(positions.buffer, positions.byteOffset, positions.byteLength))
+    .digest('hex');
+
+describe('worker pool: recycled frame buffers', () => {
+  const RING = 4;
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ workers: 1, frameRing: RING, defaultParticles: 2000 });
+  });
+  afterAll(async () => server.close());
+
+  it('sends each positions buffer back when its frame leaves the ring, and reuses it', async () => {
+    const client = await joinLobby(server, 'recycle');
+    const handle = server.app.directory.get('recycle')!.handle;
+    const seen: FrameEvent[] = [];
+    let compared = 0;
+    let mismatches = 0;
+    const stop = handle.frames.onSend((_seq, frame) => seen.push(frame));
+    // Compare what the client reconstructed with the frame it came from,
+    // while the buffers under the ring are being reused.
+    const socket = client.socket as unknown as { addEventListener(t: string, l: () => void): void };
+    socket.addEventListener('message', () => {
+      const frames = handle.frames;
+      for (let seq = frames.newestSeq; seq >= frames.oldestSeq && seq >= 0; seq--) {
+        const frame = frames.get(seq)!;
+        if (frame.tick !== client.decoder?.tick) continue;
+        if (digest(frame.positions) !== digest(client.decoder.positions)) mismatches++;
+        compared++;
+        return;
+      }
+    });
+    await waitFor(() => seen.length > 120 && compared > 60, 10_000, '120 frames');
+    stop();
+
+    expect(mismatches).toBe(0);
+    // Frames that left the ring gave their buffer away: detached here.
+    const gone = seen.slice(0, -2 * RING);
+    expect(gone.every((frame) => frame.positions.length === 0)).toBe(true);
+    // The worker stopped allocating: the last 60 ticks all reused a buffer.
+    const allocated = seen.map((frame) => frame.stats.buffersAllocated);
+    expect(allocated.at(-1)).toBe(allocated.at(-61));
+    expect(allocated.at(-1)).toBeLessThanOrEqual(RING + 8);
+    client.close();
+  });
+});
+
+describe('worker pool: thread priority', () => {
+  it('a worker sets the nice value it is given on its own thread only', async () => {
+    const started: Array<PriorityResult | null> = [];
+    const host = new WorkerLobbyHost({
+      size: 1,
+      frameRing: 4,
+      restartPolicy: NO_RESTARTS,
+      nice: -3,
+      onWorkerStarted: (_id, priority) => started.push(priority),
+    });
+    try {
+      await waitFor(() => started.length === 1, 10_000, 'worker started');
+      const root = process.getuid?.() === 0;
+      // As root (CI) the thread gets it; otherwise the refusal is explained.
+      expect(started[0]).toEqual(
+        root
+          ? { ok: true, nice: -3 }
+          : { ok: false, reason: expect.stringContaining('CAP_SYS_NICE') },
+      );
+      // The main thread keeps its own priority.
+      expect(getPriority()).toBe(0);
+    } finally {
+      await host.shutdown();
+    }
+  });
+
+  it('a worker asked for no nice value leaves its priority alone', async () => {
+    const started: Array<PriorityResult | null> = [];
+    const host = new WorkerLobbyHost({
+      size: 1,
+      frameRing: 4,
+      restartPolicy: NO_RESTARTS,
+      onWorkerStarted: (_id, priority) => started.push(priority),
+    });
+    try {
+      await waitFor(() => started.length === 1, 10_000, 'worker started');
+      expect(started).toEqual([null]);
+    } finally {
+      await host.shutdown();
+    }
+  });
+});
