@@ -2,9 +2,9 @@
  * `npm run bench:jitter`: how precisely lobbies tick, inline on the main
  * thread versus on a worker thread, idle and while the main thread fans a
  * lobby out to N clients (in a separate bots process), the worker both at
- * its default raised priority and at nice 0; then the largest
- * lobby one worker sustains at 60 Hz and the aggregate particles x ticks
- * per second with one lobby per worker.
+ * its default raised priority and at nice 0; then the largest lobby one
+ * worker sustains at 60 Hz; then the aggregate particles x ticks per second
+ * with one lobby per worker while the N clients are spread over them.
  *
  * Options: --clients 100 --particles 10000 --seconds 8 --capacity 30000,40000,50000,60000
  */
@@ -189,15 +189,26 @@ async function main(): Promise<void> {
     });
   }
 
+  // One lobby per core, each on its own worker, while the main thread serves
+  // CLIENTS clients spread evenly over them (one bots process per lobby).
   const workers = availableParallelism();
   await withServer(workers, async (base, app) => {
     const ids = Array.from({ length: workers }, (_, i) => `agg-${i}`);
     for (const id of ids) await createLobby(base, id, PARTICLES);
+    const perLobby = Math.ceil(CLIENTS / workers);
+    const crowds = ids.map((id) => bots(base, id, perLobby, SECONDS + 4));
     const samples = await Promise.all(ids.map((id) => sample(app, id, SECONDS)));
+    const received = (await Promise.all(crowds)).flatMap(({ messages }) =>
+      messages.map((m) => m / (SECONDS + 4)),
+    );
     const rate = samples.reduce((total, s) => total + (s.ticks / s.seconds) * PARTICLES, 0);
     const p99 = Math.max(...samples.map((s) => summarize(s.duration).p99));
+    const lateP99 = Math.max(...samples.map((s) => summarize(s.late).p99));
     console.log(
-      `\naggregate, ${workers} workers x one ${PARTICLES}-particle lobby: ${(rate / 1e6).toFixed(2)} M particle-ticks/s, worst lobby tick p99 ${ms(p99)} ms, ${samples.map((s) => (s.ticks / s.seconds).toFixed(1)).join(' / ')} ticks/s`,
+      `\naggregate, ${workers} workers x one ${PARTICLES}-particle lobby, ${perLobby * workers} clients: ` +
+        `${(rate / 1e6).toFixed(2)} M particle-ticks/s, ${samples.map((s) => (s.ticks / s.seconds).toFixed(1)).join(' / ')} ticks/s, ` +
+        `worst lobby tick p99 ${ms(p99)} ms, lateness p99 ${ms(lateP99)} ms; ` +
+        `each client got ${summarize(received).p50.toFixed(1)} msgs/s median, ${Math.min(...received).toFixed(1)} min`,
     );
   });
 }
