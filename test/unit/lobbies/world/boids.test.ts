@@ -4,6 +4,7 @@ import {
   BOID_LIMITS,
   neighbourBufferLength,
   resolveBoidParams,
+  steerIntervalFor,
 } from '../../../../lobbies/world/boids.js';
 
 describe('resolveBoidParams', () => {
@@ -34,6 +35,8 @@ describe('resolveBoidParams', () => {
     [{ maxCandidates: 2.5 }, /maxCandidates/],
     [{ steerInterval: 0 }, /steerInterval/],
     [{ steerInterval: 9 }, /steerInterval/],
+    [{ steerBudget: -1 }, /steerBudget/],
+    [{ steerBudget: 0.5 }, /steerBudget/],
     [{ alignment: Number.NaN }, /alignment/],
     [{ forceStrength: -1 }, /forceStrength/],
     [{ forceRadius: Number.POSITIVE_INFINITY }, /forceRadius/],
@@ -46,5 +49,21 @@ describe('resolveBoidParams', () => {
     expect(neighbourBufferLength(resolveBoidParams({ maxCandidates: 32 }), 10)).toBe(10);
     expect(neighbourBufferLength(resolveBoidParams({ maxCandidates: 0 }), 500)).toBe(500);
     expect(neighbourBufferLength(resolveBoidParams({ maxCandidates: 0 }), 0)).toBe(1);
+  });
+});
+
+describe('steerIntervalFor', () => {
+  it('keeps steerInterval while the budget holds, then stretches it up to the limit', () => {
+    const p = resolveBoidParams();
+    expect(steerIntervalFor(p, 10_000)).toBe(2);
+    expect(steerIntervalFor(p, 20_000)).toBe(2);
+    expect(steerIntervalFor(p, 20_001)).toBe(3);
+    expect(steerIntervalFor(p, 50_000)).toBe(BOID_LIMITS.maxBudgetInterval);
+    expect(steerIntervalFor(p, 1_000_000)).toBe(BOID_LIMITS.maxBudgetInterval);
+  });
+
+  it('never lowers a steerInterval set above the budgeted one, and 0 means no budget', () => {
+    expect(steerIntervalFor(resolveBoidParams({ steerInterval: 6 }), 50_000)).toBe(6);
+    expect(steerIntervalFor(resolveBoidParams({ steerBudget: 0 }), 1_000_000)).toBe(2);
   });
 });

@@ -376,6 +376,63 @@ describe('World', () => {
     });
   });
 
+  describe('steering budget', () => {
+    it('changes nothing while count <= steerInterval x steerBudget', () => {
+      const run = (steerBudget: number): World => {
+        const w = new World({
+          size: 300,
+          particles: 1500,
+          maxParticles: 1500,
+          seed: 8,
+          params: { steerBudget },
+        });
+        for (let s = 0; s < 60; s++) w.step(DT);
+        return w;
+      };
+      expect(bits(run(750))).toEqual(bits(run(0)));
+      expect(bits(run(749))).not.toEqual(bits(run(0)));
+    });
+
+    it('a crowded world steered 4x less often still flocks locally', () => {
+      // 4000 particles on a budget of 1000: each steers every 4th step, as
+      // 50,000 do in the default world on the default budget.
+      const run = (steerBudget: number): [number, number] => {
+        const w = new World({
+          size: 300,
+          particles: 4000,
+          maxParticles: 4000,
+          seed: 6,
+          params: { steerBudget },
+        });
+        const start = localOrder(w);
+        for (let s = 0; s < 240; s++) w.step(DT);
+        expectSpeedsWithinLimits(w);
+        return [start, localOrder(w)];
+      };
+      const [start, sliced] = run(1000);
+      const [, full] = run(0);
+      expect(start).toBeLessThan(0.2);
+      expect(sliced).toBeGreaterThan(0.5);
+      expect(sliced).toBeGreaterThan(full * 0.85);
+    });
+
+    it('never stretches the interval past maxBudgetInterval, where flocks break up', () => {
+      const run = (steerBudget: number): World => {
+        const w = new World({
+          size: 300,
+          particles: 4000,
+          maxParticles: 4000,
+          seed: 6,
+          params: { steerBudget },
+        });
+        for (let s = 0; s < 30; s++) w.step(DT);
+        return w;
+      };
+      // Budgets of 1000 and 100 would ask for intervals 4 and 40: both get 4.
+      expect(bits(run(100))).toEqual(bits(run(1000)));
+    });
+  });
+
   it('steers every particle every step with steerInterval 1 and still flocks', () => {
     const w = new World({
       size: 300,
