@@ -11,7 +11,7 @@ import { describeError } from './lobby-machine.js';
 import type { LobbyEvent } from './lobby-messages.js';
 import { PositionsPool } from './positions-pool.js';
 import { createPreciseClock } from './precise-clock.js';
-import { setThreadNice } from './thread-priority.js';
+import { raiseThreadPriority } from './thread-priority.js';
 import type { FromWorker, ToWorker, WorkerOptions } from './worker-protocol.js';
 
 const port = parentPort;
@@ -36,7 +36,7 @@ function fail(lobbyId: string, error: unknown): void {
   post(lobbyId, { type: 'failed', error: describeError(error) });
 }
 
-send({ type: 'started', priority: options.nice === null ? null : setThreadNice(options.nice) });
+send({ type: 'started', priority: raiseThreadPriority(options.priority) });
 
 port.on('message', (message: ToWorker) => {
   switch (message.type) {

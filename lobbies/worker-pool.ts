@@ -5,7 +5,8 @@
  * buffers arrive transferred, so a frame is never copied per client, and go
  * back (transferred again, with the next batch) when the frame leaves its
  * lobby's ring, so a running lobby allocates none. Workers raise their own
- * thread priority (`nice`) so that ticks run before sends on a busy machine.
+ * thread priority (thread-priority.ts) so that ticks run before sends on a
+ * busy machine.
  *
  * A worker that dies (uncaught error, process.exit, out of memory) is
  * replaced, and each of its lobbies is reported failed to its supervisor,
@@ -21,7 +22,7 @@ import type { LobbyHandle } from './lobby-handle.js';
 import type { LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.js';
 import type { LobbyPlacer } from './lobby-runner.js';
 import { type RestartPolicy, superviseLobby } from './supervisor.js';
-import type { PriorityResult } from './thread-priority.js';
+import type { PriorityRequest, ThreadPriority } from './thread-priority.js';
 import type { FromWorker, ToWorker, WorkerOptions } from './worker-protocol.js';
 
 export interface WorkerPoolOptions {
@@ -30,10 +31,10 @@ export interface WorkerPoolOptions {
   restartPolicy: RestartPolicy;
   /** Clock for restart backoff on the main thread. */
   clock?: Clock;
-  /** Nice value each worker sets on its thread (Linux; lower runs first); undefined leaves it. */
-  nice?: number;
-  /** Told when a worker has loaded, with how setting its priority went (null: not asked). */
-  onWorkerStarted?: (workerId: number, priority: PriorityResult | null) => void;
+  /** Scheduling priority each worker sets on its own thread (Linux); default: leave it. */
+  priority?: PriorityRequest;
+  /** Told when a worker has loaded, with the priority its thread got. */
+  onWorkerStarted?: (workerId: number, priority: ThreadPriority) => void;
   /** Told when a worker dies, with its exit code or error. */
   onWorkerExit?: (workerId: number, reason: string) => void;
 }
@@ -166,7 +167,9 @@ export class WorkerLobbyHost implements LobbyHost {
   #startWorker(): PooledWorker {
     const worker: PooledWorker = {
       id: this.#nextWorkerId++,
-      thread: spawnWorkerThread({ nice: this.#options.nice ?? null }),
+      thread: spawnWorkerThread({
+        priority: this.#options.priority ?? { nice: null, realtime: null },
+      }),
       lobbies: new Map(),
       batch: [],
       recycled: [],

@@ -6,12 +6,12 @@
  * positions buffer transferred, not copied.
  */
 import type { LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.js';
-import type { PriorityResult } from './thread-priority.js';
+import type { PriorityRequest, ThreadPriority } from './thread-priority.js';
 
 /** What a worker thread is started with. */
 export interface WorkerOptions {
-  /** Nice value the worker sets on its own thread; null leaves it alone. */
-  nice: number | null;
+  /** The scheduling priority the worker sets on its own thread. */
+  priority: PriorityRequest;
 }
 
 export type ToWorker =
@@ -26,5 +26,5 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'event'; lobbyId: string; event: LobbyEvent }
-  /** First message of every worker: it loaded, and how setting its priority went. */
-  | { type: 'started'; priority: PriorityResult | null };
+  /** First message of every worker: it loaded, and the priority its thread got. */
+  | { type: 'started'; priority: ThreadPriority };

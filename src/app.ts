@@ -19,6 +19,7 @@ import { registerLobbySocketRoute } from './routes/lobby-socket-route.js';
 import { registerPageRoutes } from './routes/page-routes.js';
 import { RuntimeSettings } from './runtime-settings.js';
 import { SERVER_VERSION } from './version.js';
+import { logWorkerStarted, workerPriorityRequest } from './worker-priority.js';
 
 export interface AppOptions {
   /** Lobby clock; tests pass a FakeClock. */
@@ -61,6 +62,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     windowMs: config.restartWindowMs,
     backoffMs: config.restartBackoffMs,
   };
+  const workerPriority = workerPriorityRequest(config);
+  if (workerPriority.warning && config.workers > 0) fastify.log.warn(workerPriority.warning);
   // Lobbies run on worker threads unless SWARMHOST_WORKERS=0 (or a test
   // brings a fake clock, which only an inline lobby can run on).
   const host =
@@ -76,16 +79,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           size: config.workers,
           frameRing: config.frameRing,
           restartPolicy,
-          nice: config.workerNice === 0 ? undefined : config.workerNice,
-          onWorkerStarted: (worker, priority) => {
-            if (priority === null || priority.ok)
-              fastify.log.debug({ worker, priority }, 'lobby worker started');
-            else
-              fastify.log.warn(
-                { worker, reason: priority.reason },
-                'lobby worker keeps the default priority: its ticks may start late when the cores are busy',
-              );
-          },
+          priority: workerPriority.request,
+          onWorkerStarted: (worker, priority) => logWorkerStarted(fastify.log, worker, priority),
           onWorkerExit: (worker, reason) =>
             fastify.log.error(
               { worker, reason },

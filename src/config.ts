@@ -252,7 +252,15 @@ export const SETTINGS = {
     default: -10,
     min: -20,
     max: 19,
-    doc: 'Nice value of the lobby worker threads (Linux): below 0 their ticks run before socket sends on a busy machine. Needs root or CAP_SYS_NICE, else a warning is logged and they keep the default; 0 leaves it alone.',
+    doc: 'Nice value of the lobby worker threads (Linux): below 0 they get more of a busy CPU than socket work. Needs root or CAP_SYS_NICE, else a warning is logged and they keep the default; 0 leaves it alone.',
+  }),
+  workerRealtime: s({
+    env: 'SWARMHOST_WORKER_REALTIME',
+    kind: 'int',
+    default: 1,
+    min: 0,
+    max: 99,
+    doc: 'SCHED_RR priority of the lobby worker threads (Linux, via chrt): a due tick preempts socket work at once. Used only while workers < cores, so the main thread keeps a core; needs root or CAP_SYS_NICE, else a warning is logged and the nice value applies; 0 turns it off.',
   }),
   maxRestarts: s({
     env: 'SWARMHOST_MAX_RESTARTS',

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { getPriority } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FrameEvent } from '../../lobbies/lobby-messages.js';
-import type { PriorityResult } from '../../lobbies/thread-priority.js';
+import type { PriorityRequest, ThreadPriority } from '../../lobbies/thread-priority.js';
 import { NO_RESTARTS } from '../../lobbies/lobby-host.js';
 import { WorkerLobbyHost } from '../../lobbies/worker-pool.js';
 import { joinLobby, startServer, type TestServer, waitFor } from '../support/server.js';
@@ -58,44 +59,48 @@ describe('worker pool: recycled frame buffers', () => {
 });
 
 describe('worker pool: thread priority', () => {
-  it('a worker sets the nice value it is given on its own thread only', async () => {
-    const started: Array<PriorityResult | null> = [];
+  const root = process.getuid?.() === 0;
+
+  async function startedWith(priority?: PriorityRequest): Promise<ThreadPriority> {
+    const started: ThreadPriority[] = [];
     const host = new WorkerLobbyHost({
       size: 1,
       frameRing: 4,
       restartPolicy: NO_RESTARTS,
-      nice: -3,
-      onWorkerStarted: (_id, priority) => started.push(priority),
+      priority,
+      onWorkerStarted: (_id, p) => started.push(p),
     });
     try {
       await waitFor(() => started.length === 1, 10_000, 'worker started');
-      const root = process.getuid?.() === 0;
-      // As root (CI) the thread gets it; otherwise the refusal is explained.
-      expect(started[0]).toEqual(
-        root
-          ? { ok: true, nice: -3 }
-          : { ok: false, reason: expect.stringContaining('CAP_SYS_NICE') },
-      );
-      // The main thread keeps its own priority.
-      expect(getPriority()).toBe(0);
+      // Read back while the thread still exists.
+      if (started[0].realtime !== null) {
+        const policy = execFileSync('chrt', ['--pid', String(started[0].tid)]).toString();
+        expect(policy).toMatch(/SCHED_RR/);
+        expect(policy).toMatch(new RegExp(`priority: ${started[0].realtime}`));
+      }
+      return started[0];
     } finally {
       await host.shutdown();
     }
+  }
+
+  it('a worker sets the nice value and realtime policy it is given on its own thread only', async () => {
+    const priority = await startedWith({ nice: -3, realtime: 2 });
+    expect(priority.tid).not.toBe(process.pid);
+    if (root) {
+      // CI runs as root: the thread gets both.
+      expect(priority).toMatchObject({ nice: -3, realtime: 2, refused: [] });
+    } else {
+      expect(priority.realtime).toBeNull();
+      expect(priority.refused.join('\n')).toMatch(/CAP_SYS_NICE/);
+    }
+    // The main thread keeps its own priority and scheduler.
+    expect(getPriority()).toBe(0);
+    expect(execFileSync('chrt', ['--pid', String(process.pid)]).toString()).toMatch(/SCHED_OTHER/);
   });
 
-  it('a worker asked for no nice value leaves its priority alone', async () => {
-    const started: Array<PriorityResult | null> = [];
-    const host = new WorkerLobbyHost({
-      size: 1,
-      frameRing: 4,
-      restartPolicy: NO_RESTARTS,
-      onWorkerStarted: (_id, priority) => started.push(priority),
-    });
-    try {
-      await waitFor(() => started.length === 1, 10_000, 'worker started');
-      expect(started).toEqual([null]);
-    } finally {
-      await host.shutdown();
-    }
+  it('a worker asked for nothing leaves its priority alone', async () => {
+    const priority = await startedWith();
+    expect(priority).toMatchObject({ nice: 0, realtime: null, refused: [] });
   });
 });

@@ -1,0 +1,41 @@
+/**
+ * The scheduling priority lobby workers ask for (SWARMHOST_WORKER_NICE and
+ * SWARMHOST_WORKER_REALTIME), and how their answers are logged. Realtime is
+ * asked for only while at least one core is left without a lobby worker:
+ * the main thread serves every socket, and realtime threads that can use
+ * every core could starve it.
+ */
+import { availableParallelism } from 'node:os';
+import type { FastifyBaseLogger } from 'fastify';
+import type { PriorityRequest, ThreadPriority } from '../lobbies/thread-priority.js';
+import type { Config } from './config.js';
+
+export function workerPriorityRequest(
+  config: Pick<Config, 'workers' | 'workerNice' | 'workerRealtime'>,
+  cores = availableParallelism(),
+): { request: PriorityRequest; warning?: string } {
+  const nice = config.workerNice === 0 ? null : config.workerNice;
+  if (config.workerRealtime === 0) return { request: { nice, realtime: null } };
+  if (config.workers >= cores) {
+    return {
+      request: { nice, realtime: null },
+      warning: `SWARMHOST_WORKER_REALTIME ignored: ${config.workers} workers on ${cores} cores would leave the main thread no core of its own`,
+    };
+  }
+  return { request: { nice, realtime: config.workerRealtime } };
+}
+
+export function logWorkerStarted(
+  log: FastifyBaseLogger,
+  worker: number,
+  priority: ThreadPriority,
+): void {
+  if (priority.refused.length === 0) {
+    log.info({ worker, ...priority }, 'lobby worker started');
+  } else {
+    log.warn(
+      { worker, ...priority },
+      'lobby worker runs at a lower priority than configured: its ticks may start late when the cores are busy',
+    );
+  }
+}
