@@ -1,10 +1,12 @@
 /**
  * `npm run bench:jitter`: how precisely lobbies tick, inline on the main
  * thread versus on a worker thread, idle and while the main thread fans a
- * lobby out to N clients (in a separate bots process), the worker both at
- * its default raised priority and at nice 0; then the largest lobby one
- * worker sustains at 60 Hz; then the aggregate particles x ticks per second
- * with one lobby per worker while the N clients are spread over them.
+ * lobby out to N clients (in a separate bots process), the worker at its
+ * default priority (SCHED_RR), at nice -10 alone, and at no raised
+ * priority (what it gets without root or CAP_SYS_NICE); then the largest
+ * lobby one worker sustains at 60 Hz; then the aggregate particles x ticks
+ * per second with one lobby per worker while the N clients are spread over
+ * them.
  *
  * Options: --clients 100 --particles 10000 --seconds 8 --capacity 30000,40000,50000,60000
  */
@@ -13,7 +15,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../src/app.js';
-import { defaultConfig } from '../src/config.js';
+import { type Config, defaultConfig } from '../src/config.js';
 import { ms, summarize } from './stats.js';
 
 const { values } = parseArgs({
@@ -28,6 +30,8 @@ const CLIENTS = Number(values.clients);
 const PARTICLES = Number(values.particles);
 const SECONDS = Number(values.seconds);
 
+type WorkerPriority = Partial<Pick<Config, 'workerNice' | 'workerRealtime'>>;
+
 interface Sample {
   late: number[];
   duration: number[];
@@ -38,13 +42,13 @@ interface Sample {
 async function withServer<T>(
   workers: number,
   run: (base: string, app: Awaited<ReturnType<typeof buildApp>>) => Promise<T>,
-  workerNice?: number,
+  priority: WorkerPriority = {},
 ): Promise<T> {
   const config = defaultConfig({
     host: '127.0.0.1',
     port: 0,
     workers,
-    ...(workerNice === undefined ? {} : { workerNice }),
+    ...priority,
     logLevel: 'silent',
     maxClientsPerLobby: 10_000,
     maxParticles: 1_000_000,
@@ -137,13 +141,13 @@ async function main(): Promise<void> {
     `# bench:jitter  node ${process.version}, ${availableParallelism()} cores, lobby of ${PARTICLES} particles, ${CLIENTS} clients, ${SECONDS} s per phase\n`,
   );
   const rows: ReturnType<typeof row>[] = [];
-  // The worker twice: at its default raised priority, and at nice 0 (what
-  // it gets without root or CAP_SYS_NICE), to show what the priority buys.
-  for (const [mode, workers, nice] of [
-    ['inline', 0, undefined],
-    ['worker nice 0', 1, 0],
-    ['worker', 1, undefined],
-  ] as const) {
+  const variants: Array<[label: string, workers: number, priority: WorkerPriority]> = [
+    ['inline', 0, {}],
+    ['worker unprioritised', 1, { workerNice: 0, workerRealtime: 0 }],
+    ['worker nice -10', 1, { workerNice: -10, workerRealtime: 0 }],
+    ['worker', 1, {}],
+  ];
+  for (const [mode, workers, priority] of variants) {
     await withServer(
       workers,
       async (base, app) => {
@@ -157,7 +161,7 @@ async function main(): Promise<void> {
           `(${mode}: each client got ${perClient.p50.toFixed(1)} msgs/s median, ${Math.min(...messages.map((m) => m / (SECONDS + 4))).toFixed(1)} min)`,
         );
       },
-      nice,
+      priority,
     );
   }
   console.log(
@@ -172,7 +176,7 @@ async function main(): Promise<void> {
   const ratio = (a: string, b: string) =>
     (byLabel.get(a)!.lateP99 / Math.max(1e-3, byLabel.get(b)!.lateP99)).toFixed(1);
   console.log(
-    `\nlateness p99 ratio inline/worker: idle ${ratio('inline, idle', 'worker, idle')}x, with clients ${ratio(`inline, ${CLIENTS} clients`, `worker, ${CLIENTS} clients`)}x; worker nice 0/default with clients ${ratio(`worker nice 0, ${CLIENTS} clients`, `worker, ${CLIENTS} clients`)}x`,
+    `\nlateness p99 ratio inline/worker: idle ${ratio('inline, idle', 'worker, idle')}x, with clients ${ratio(`inline, ${CLIENTS} clients`, `worker, ${CLIENTS} clients`)}x; unprioritised/default worker with clients ${ratio(`worker unprioritised, ${CLIENTS} clients`, `worker, ${CLIENTS} clients`)}x`,
   );
 
   console.log(
