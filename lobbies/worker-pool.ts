@@ -14,7 +14,6 @@
  * waits for the threads to exit.
  */
 import { createRequire } from 'node:module';
-import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { Clock } from './clock.js';
 import type { LobbyHost } from './lobby-host.js';
@@ -70,11 +69,6 @@ export class WorkerLobbyHost implements LobbyHost {
     if (!Number.isInteger(options.size) || options.size < 1)
       throw new RangeError('a worker pool needs at least 1 worker');
     this.#options = options;
-    // A worker's tick allocates next to nothing, so V8's memory reducer takes
-    // it for idle and runs full mark-compacts on it to shrink its heap:
-    // pauses of 10+ ms, missed ticks. There is no per-isolate switch; it is
-    // off for the process before the first worker isolate is made.
-    setFlagsFromString('--no-memory-reducer');
     for (let i = 0; i < options.size; i++) this.#workers.push(this.#startWorker());
   }
 
