@@ -25,8 +25,14 @@ export interface LobbySettings {
   epoch?: number;
 }
 
-/** Test-only faults (SWARMHOST_FAULT_INJECTION): a tick that throws, or the worker exiting. */
-export type FaultKind = 'throw' | 'exit';
+/**
+ * Test-only faults (SWARMHOST_FAULT_INJECTION): the lobby's next tick
+ * throws (`throw`); or the worker it runs on dies, as a crash would kill it:
+ * `process.exit` (`exit`), an uncaught error (`uncaught`), running out of
+ * heap (`oom`). On the inline host every kind is a throwing tick.
+ */
+export const FAULT_KINDS = ['throw', 'exit', 'uncaught', 'oom'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
 
 // ── server → lobby ───────────────────────────────────────────────────────
 export type LobbyCommand =

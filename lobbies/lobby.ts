@@ -133,8 +133,9 @@ export class Lobby {
       case 'drain':
         return void this.#actor.send({ type: 'DRAIN' });
       case 'fault':
-        // 'exit' only means something to a worker host, which handles it
-        // before it gets here; on this thread both faults are a throwing tick.
+        // The worker-killing kinds mean something only to a worker host, which
+        // handles them before they get here; on this thread every fault is a
+        // throwing tick.
         this.#faultPending = true;
         return;
     }

@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Lobby } from './lobby.js';
 import { describeError } from './lobby-machine.js';
-import type { LobbyEvent } from './lobby-messages.js';
+import type { FaultKind, LobbyEvent } from './lobby-messages.js';
 import { PositionsPool } from './positions-pool.js';
 import { createPreciseClock } from './precise-clock.js';
 import { raiseThreadPriority } from './thread-priority.js';
@@ -36,6 +36,20 @@ function fail(lobbyId: string, error: unknown): void {
   post(lobbyId, { type: 'failed', error: describeError(error) });
 }
 
+/** Test-only faults that take the whole worker down, as a crash would. */
+function killWorker(kind: Exclude<FaultKind, 'throw'>): void {
+  if (kind === 'exit') process.exit(70);
+  if (kind === 'uncaught') {
+    setImmediate(() => {
+      throw new Error('injected uncaught error (SWARMHOST_FAULT_INJECTION)');
+    });
+    return;
+  }
+  // Fill the heap until V8 stops the worker at its resourceLimits.
+  const hog: number[][] = [];
+  for (;;) hog.push(new Array<number>(1 << 20).fill(hog.length));
+}
+
 send({ type: 'started', priority: raiseThreadPriority(options.priority) });
 
 port.on('message', (message: ToWorker) => {
@@ -56,8 +70,7 @@ port.on('message', (message: ToWorker) => {
       for (const [lobbyId, buffer] of message.recycled)
         lobbies.get(lobbyId)?.positions.give(buffer);
       for (const [lobbyId, command] of message.batch) {
-        // A test-only fault that takes the whole worker down, as a crash would.
-        if (command.type === 'fault' && command.kind === 'exit') process.exit(70);
+        if (command.type === 'fault' && command.kind !== 'throw') killWorker(command.kind);
         const lobby = lobbies.get(lobbyId)?.lobby;
         if (!lobby) continue;
         try {

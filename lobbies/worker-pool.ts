@@ -30,6 +30,8 @@ export interface WorkerPoolOptions {
   restartPolicy: RestartPolicy;
   /** Clock for restart backoff on the main thread. */
   clock?: Clock;
+  /** Each worker's JS heap limit (MB): one that exceeds it dies alone, like any crash. */
+  heapMb?: number;
   /** Scheduling priority each worker sets on its own thread (Linux); default: leave it. */
   priority?: PriorityRequest;
   /** Told when a worker has loaded, with the priority its thread got. */
@@ -161,9 +163,10 @@ export class WorkerLobbyHost implements LobbyHost {
   #startWorker(): PooledWorker {
     const worker: PooledWorker = {
       id: this.#nextWorkerId++,
-      thread: spawnWorkerThread({
-        priority: this.#options.priority ?? { nice: null, realtime: null },
-      }),
+      thread: spawnWorkerThread(
+        { priority: this.#options.priority ?? { nice: null, realtime: null } },
+        this.#options.heapMb,
+      ),
       lobbies: new Map(),
       batch: [],
       recycled: [],
@@ -221,14 +224,15 @@ const load = (worker: PooledWorker): number => {
  * Starts worker-main: the compiled .js next to this file, or, when running
  * from TypeScript sources (tests, `npm run dev`), the .ts through tsx's loader.
  */
-function spawnWorkerThread(workerData: WorkerOptions): Worker {
+function spawnWorkerThread(workerData: WorkerOptions, heapMb: number | undefined): Worker {
+  const resourceLimits = heapMb === undefined ? undefined : { maxOldGenerationSizeMb: heapMb };
   const fromSource = import.meta.url.endsWith('.ts');
   const entry = new URL(fromSource ? './worker-main.ts' : './worker-main.js', import.meta.url);
-  if (!fromSource) return new Worker(entry, { workerData });
+  if (!fromSource) return new Worker(entry, { workerData, resourceLimits });
   // require.resolve finds tsx's CommonJS build; its ESM twin sits beside it.
   const tsx = createRequire(import.meta.url)
     .resolve('tsx/esm/api')
     .replace(/\.cjs$/, '.mjs');
   const boot = `import(${JSON.stringify(new URL(`file://${tsx}`).href)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(boot, { eval: true, workerData });
+  return new Worker(boot, { eval: true, workerData, resourceLimits });
 }

@@ -79,6 +79,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           size: config.workers,
           frameRing: config.frameRing,
           restartPolicy,
+          heapMb: config.workerHeapMb,
           priority: workerPriority.request,
           onWorkerStarted: (worker, priority) => logWorkerStarted(fastify.log, worker, priority),
           onWorkerExit: (worker, reason) =>

@@ -262,6 +262,14 @@ export const SETTINGS = {
     max: 99,
     doc: 'SCHED_RR priority of the lobby worker threads (Linux, via chrt): a due tick preempts socket work at once. Used only while workers < cores, so the main thread keeps a core; needs root or CAP_SYS_NICE, else a warning is logged and the nice value applies; 0 turns it off.',
   }),
+  workerHeapMb: s({
+    env: 'SWARMHOST_WORKER_HEAP_MB',
+    kind: 'int',
+    default: 1024,
+    min: 32,
+    max: 65_536,
+    doc: 'JS heap limit of each lobby worker thread, in MB (particle arrays live outside it). A worker that exceeds it dies alone: it is replaced and its lobbies restart.',
+  }),
   maxRestarts: s({
     env: 'SWARMHOST_MAX_RESTARTS',
     kind: 'int',
@@ -290,7 +298,7 @@ export const SETTINGS = {
     env: 'SWARMHOST_FAULT_INJECTION',
     kind: 'bool',
     default: false,
-    doc: 'Tests only: enables POST /lobbies/:id/fault to make a lobby throw or its worker exit. Refused when NODE_ENV=production.',
+    doc: 'Tests only: enables POST /lobbies/:id/fault to make a lobby throw or its worker die (exit, uncaught error, out of memory). Refused when NODE_ENV=production.',
   }),
 } as const satisfies Record<string, Setting>;
 

@@ -1,14 +1,15 @@
 /**
- * POST /lobbies/:id/fault {kind: 'throw' | 'exit'}: test-only fault
- * injection, registered only when SWARMHOST_FAULT_INJECTION is on (refused
- * in production by config validation). `throw` makes the lobby's next tick
- * throw; `exit` makes the worker it runs on exit.
+ * POST /lobbies/:id/fault {kind}: test-only fault injection, registered only
+ * when SWARMHOST_FAULT_INJECTION is on (refused in production by config
+ * validation). `throw` makes the lobby's next tick throw; `exit`,
+ * `uncaught` and `oom` kill the worker it runs on (lobby-messages.ts).
  */
+import { FAULT_KINDS, type FaultKind } from '../../lobbies/lobby-messages.js';
 import type { App } from '../app.js';
 
 export function registerFaultRoutes(app: App): void {
   const { fastify, directory } = app;
-  fastify.post<{ Params: { id: string }; Body: { kind: 'throw' | 'exit' } }>(
+  fastify.post<{ Params: { id: string }; Body: { kind: FaultKind } }>(
     '/lobbies/:id/fault',
     {
       schema: {
@@ -16,7 +17,7 @@ export function registerFaultRoutes(app: App): void {
           type: 'object',
           additionalProperties: false,
           required: ['kind'],
-          properties: { kind: { type: 'string', enum: ['throw', 'exit'] } },
+          properties: { kind: { type: 'string', enum: [...FAULT_KINDS] } },
         },
       },
     },

@@ -42,6 +42,8 @@ describe('supervised lobbies on a worker pool', () => {
       maxRestarts: 2,
       restartWindowMs: 60_000,
       restartBackoffMs: 100,
+      // Small, so the injected out-of-memory is reached in a moment.
+      workerHeapMb: 64,
     });
   });
   afterAll(async () => server.close());
@@ -94,35 +96,45 @@ describe('supervised lobbies on a worker pool', () => {
     bystander.close();
   });
 
-  it('a worker that exits has its lobbies restarted and is replaced; other workers carry on', async () => {
-    const host = getHost(server);
-    // Empty workers, so placement puts the two lobbies on different ones.
-    for (const lobby of server.app.directory.list())
-      await fetch(`${server.http}/lobbies/${lobby.id}`, { method: 'DELETE' });
-    await waitFor(() => host.workers.every((w) => w.lobbies.length === 0), 5000, 'workers empty');
-    const a = await joinLobby(server, 'on-dying-worker');
-    await waitFor(() => a.frames > 5, 10_000, 'a streaming');
-    const dying = host.workers.find((w) => w.lobbies.includes('on-dying-worker'))!;
-    // A lobby on the other worker, with a client that must not notice.
-    const b = await joinLobby(server, 'elsewhere');
-    await waitFor(() => b.frames > 5, 10_000, 'b streaming');
-    const onOther = host.workers.find((w) => w.lobbies.includes('elsewhere'))!;
-    expect(onOther.id).not.toBe(dying.id);
-    const keyframes = a.keyframes;
+  it.each([
+    ['exit', /exit code 70/],
+    ['uncaught', /injected uncaught error/],
+    ['oom', /memory limit|out of memory/i],
+  ] as const)(
+    'a worker that dies (%s) has its lobbies restarted and is replaced; other workers carry on',
+    async (kind, reason) => {
+      const host = getHost(server);
+      // Empty workers, so placement puts the two lobbies on different ones.
+      for (const lobby of server.app.directory.list())
+        await fetch(`${server.http}/lobbies/${lobby.id}`, { method: 'DELETE' });
+      await waitFor(() => host.workers.every((w) => w.lobbies.length === 0), 5000, 'workers empty');
+      const a = await joinLobby(server, 'on-dying-worker');
+      await waitFor(() => a.frames > 5, 10_000, 'a streaming');
+      const dying = host.workers.find((w) => w.lobbies.includes('on-dying-worker'))!;
+      // A lobby on the other worker, with a client that must not notice.
+      const b = await joinLobby(server, 'elsewhere');
+      await waitFor(() => b.frames > 5, 10_000, 'b streaming');
+      const onOther = host.workers.find((w) => w.lobbies.includes('elsewhere'))!;
+      expect(onOther.id).not.toBe(dying.id);
+      const keyframes = a.keyframes;
+      const crashes: string[] = [];
+      server.app.directory.get('on-dying-worker')!.handle.onNotice((notice) => {
+        if (notice.type === 'crashed') crashes.push(notice.error);
+      });
 
-    const rate = await frameRate(server, 'elsewhere', b, async () => {
-      expect((await post(server, '/lobbies/on-dying-worker/fault', { kind: 'exit' })).status).toBe(
-        202,
-      );
-      await waitFor(() => a.keyframes > keyframes, 15_000, 'keyframe after the worker died');
-      await waitFor(() => !host.workers.some((w) => w.id === dying.id), 5000, 'dead worker gone');
-    });
-    expect(host.workers.length).toBe(2);
-    expect(a.closeCode).toBeUndefined();
-    expect(rate).toBeGreaterThan(0.9);
-    a.close();
-    b.close();
-  });
+      const rate = await frameRate(server, 'elsewhere', b, async () => {
+        expect((await post(server, '/lobbies/on-dying-worker/fault', { kind })).status).toBe(202);
+        await waitFor(() => a.keyframes > keyframes, 15_000, 'keyframe after the worker died');
+        await waitFor(() => !host.workers.some((w) => w.id === dying.id), 5000, 'dead worker gone');
+      });
+      expect(host.workers.length).toBe(2);
+      expect(crashes).toEqual([expect.stringMatching(reason)]);
+      expect(a.closeCode).toBeUndefined();
+      expect(rate).toBeGreaterThan(0.9);
+      a.close();
+      b.close();
+    },
+  );
 
   it('gives up after too many restarts: clients are closed with 1011 and others carry on', async () => {
     const doomed = await joinLobby(server, 'doomed');
