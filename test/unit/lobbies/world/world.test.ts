@@ -59,6 +59,21 @@ function localOrder(w: World): number {
   return total / samples;
 }
 
+/** A world of `size` x `size` holding `particles`, at capacity. */
+function squareWorld(
+  size: number,
+  particles: number,
+  seed: number,
+  params: WorldOptions['params'] = {},
+): World {
+  return new World({ size, particles, maxParticles: particles, seed, params });
+}
+
+function stepped(w: World, steps: number): World {
+  for (let s = 0; s < steps; s++) w.step(DT);
+  return w;
+}
+
 function expectInBounds(w: World): void {
   let bad = 0;
   for (let i = 0; i < w.count; i++) {
@@ -327,17 +342,8 @@ describe('World', () => {
 
   it('the candidate cap changes nothing where it does not bind', () => {
     // 500 particles in 1000 x 1000: a 3x3 block holds ~1, far under any cap.
-    const run = (maxCandidates: number): World => {
-      const w = new World({
-        size: 1000,
-        particles: 500,
-        maxParticles: 500,
-        seed: 6,
-        params: { maxCandidates },
-      });
-      for (let s = 0; s < 120; s++) w.step(DT);
-      return w;
-    };
+    const run = (maxCandidates: number) =>
+      stepped(squareWorld(1000, 500, 6, { maxCandidates }), 120);
     expect(bits(run(0))).toEqual(bits(run(32)));
   });
 
@@ -378,17 +384,7 @@ describe('World', () => {
 
   describe('steering budget', () => {
     it('changes nothing while count <= steerInterval x steerBudget', () => {
-      const run = (steerBudget: number): World => {
-        const w = new World({
-          size: 300,
-          particles: 1500,
-          maxParticles: 1500,
-          seed: 8,
-          params: { steerBudget },
-        });
-        for (let s = 0; s < 60; s++) w.step(DT);
-        return w;
-      };
+      const run = (steerBudget: number) => stepped(squareWorld(300, 1500, 8, { steerBudget }), 60);
       expect(bits(run(750))).toEqual(bits(run(0)));
       expect(bits(run(749))).not.toEqual(bits(run(0)));
     });
@@ -397,16 +393,9 @@ describe('World', () => {
       // 4000 particles on a budget of 1000: each steers every 4th step, as
       // 50,000 do in the default world on the default budget.
       const run = (steerBudget: number): [number, number] => {
-        const w = new World({
-          size: 300,
-          particles: 4000,
-          maxParticles: 4000,
-          seed: 6,
-          params: { steerBudget },
-        });
+        const w = squareWorld(300, 4000, 6, { steerBudget });
         const start = localOrder(w);
-        for (let s = 0; s < 240; s++) w.step(DT);
-        expectSpeedsWithinLimits(w);
+        expectSpeedsWithinLimits(stepped(w, 240));
         return [start, localOrder(w)];
       };
       const [start, sliced] = run(1000);
@@ -417,17 +406,7 @@ describe('World', () => {
     });
 
     it('never stretches the interval past maxBudgetInterval, where flocks break up', () => {
-      const run = (steerBudget: number): World => {
-        const w = new World({
-          size: 300,
-          particles: 4000,
-          maxParticles: 4000,
-          seed: 6,
-          params: { steerBudget },
-        });
-        for (let s = 0; s < 30; s++) w.step(DT);
-        return w;
-      };
+      const run = (steerBudget: number) => stepped(squareWorld(300, 4000, 6, { steerBudget }), 30);
       // Budgets of 1000 and 100 would ask for intervals 4 and 40: both get 4.
       expect(bits(run(100))).toEqual(bits(run(1000)));
     });
