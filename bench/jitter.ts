@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { AddressInfo } from 'node:net';
+import { WorkerLobbyHost } from '../lobbies/worker-pool.js';
 import { buildApp } from '../src/app.js';
 import { type Config, defaultConfig } from '../src/config.js';
 import { ms, summarize } from './stats.js';
@@ -153,6 +154,13 @@ async function main(): Promise<void> {
       async (base, app) => {
         await createLobby(base, 'jitter', PARTICLES);
         rows.push(row(`${mode}, idle`, await sample(app, 'jitter', SECONDS)));
+        // What the worker really got (nothing is granted without privileges).
+        if (app.host instanceof WorkerLobbyHost) {
+          const got = app.host.workers[0]?.priority;
+          console.log(
+            `(${mode}: worker thread nice ${got?.nice}, realtime ${got?.realtime ?? 'no'}${got?.refused.length ? `, refused: ${got.refused.join('; ')}` : ''})`,
+          );
+        }
         const crowd = bots(base, 'jitter', CLIENTS, SECONDS + 4);
         rows.push(row(`${mode}, ${CLIENTS} clients`, await sample(app, 'jitter', SECONDS)));
         const { messages } = await crowd;

@@ -12,11 +12,14 @@
  * - realtime (SCHED_RR through util-linux `chrt`, as Node has no binding):
  *   a woken thread preempts every ordinary one at once. The kernel's
  *   realtime throttling still leaves others 5% of each second, and the
- *   caller must leave a core free of realtime threads (see app.ts).
- * Both need root or CAP_SYS_NICE; what was refused is reported, not thrown.
+ *   caller must leave a core free of realtime threads (src/worker-priority.ts).
+ * The kernel allows them to root, to CAP_SYS_NICE (for `chrt`, a separate
+ * program, only as an ambient capability), or up to RLIMIT_NICE and
+ * RLIMIT_RTPRIO. What was refused is reported, never thrown: a worker runs
+ * either way.
  */
 import { execFileSync } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import { existsSync, readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 
 export interface PriorityRequest {
@@ -27,6 +30,7 @@ export interface PriorityRequest {
 }
 
 export interface ThreadPriority {
+  /** The thread's id (0 where it cannot be known). */
   tid: number;
   nice: number;
   /** SCHED_RR priority in effect, or null. */
@@ -35,19 +39,29 @@ export interface ThreadPriority {
   refused: string[];
 }
 
-const NEEDS_PRIVILEGE = 'needs root or CAP_SYS_NICE';
+const NOT_PERMITTED = 'not permitted (needs root, CAP_SYS_NICE or RLIMIT_NICE/RLIMIT_RTPRIO)';
+
+/** Where Debian and most distributions put util-linux's chrt; never looked up on PATH. */
+const CHRT_PATHS = ['/usr/bin/chrt', '/bin/chrt'];
 
 export function raiseThreadPriority(request: PriorityRequest): ThreadPriority {
+  const unchanged = (refused: string[]): ThreadPriority => ({
+    tid: 0,
+    nice: getPriority(),
+    realtime: null,
+    refused,
+  });
+  if (request.nice === null && request.realtime === null) return unchanged([]);
   if (process.platform !== 'linux') {
-    return {
-      tid: 0,
-      nice: getPriority(),
-      realtime: null,
-      refused: [`per-thread priority is not supported on ${process.platform}`],
-    };
+    return unchanged([`per-thread priority is not supported on ${process.platform}`]);
   }
-  // "<pid>/task/<tid>"
-  const tid = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
+  let tid: number;
+  try {
+    // "<pid>/task/<tid>"
+    tid = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
+  } catch (error) {
+    return unchanged([`cannot name this thread (/proc/thread-self): ${String(error)}`]);
+  }
   const refused: string[] = [];
   if (request.nice !== null) {
     try {
@@ -55,29 +69,27 @@ export function raiseThreadPriority(request: PriorityRequest): ThreadPriority {
     } catch (error) {
       // os.setPriority throws ERR_SYSTEM_ERROR with the errno name in `info`.
       const code = (error as { info?: { code?: string } }).info?.code;
-      refused.push(
-        code === 'EACCES' || code === 'EPERM'
-          ? `nice ${request.nice}: ${NEEDS_PRIVILEGE}`
-          : `nice ${request.nice}: ${String(error)}`,
-      );
+      const why = code === 'EACCES' || code === 'EPERM' ? NOT_PERMITTED : String(error);
+      refused.push(`nice ${request.nice}: ${why}`);
     }
   }
   let realtime: number | null = null;
   if (request.realtime !== null) {
-    try {
-      execFileSync('chrt', ['--rr', '--pid', String(request.realtime), String(tid)], {
-        stdio: 'pipe',
-      });
-      realtime = request.realtime;
-    } catch (error) {
-      const { code, stderr } = error as NodeJS.ErrnoException & { stderr?: Buffer };
-      const why =
-        code === 'ENOENT'
-          ? 'chrt (util-linux) is not installed'
-          : /not permitted/i.test(String(stderr))
-            ? NEEDS_PRIVILEGE
-            : String(stderr ?? error).trim();
-      refused.push(`realtime ${request.realtime}: ${why}`);
+    const chrt = CHRT_PATHS.find((path) => existsSync(path));
+    if (!chrt) {
+      refused.push(`realtime ${request.realtime}: chrt (util-linux) is not installed`);
+    } else {
+      try {
+        execFileSync(chrt, ['--rr', '--pid', String(request.realtime), String(tid)], {
+          stdio: 'pipe',
+          timeout: 2000,
+        });
+        realtime = request.realtime;
+      } catch (error) {
+        const stderr = String((error as { stderr?: Buffer }).stderr ?? '');
+        const why = /not permitted/i.test(stderr) ? NOT_PERMITTED : stderr.trim() || String(error);
+        refused.push(`realtime ${request.realtime}: ${why}`);
+      }
     }
   }
   return { tid, nice: getPriority(tid), realtime, refused };

@@ -12,11 +12,11 @@ import type { FaultKind, LobbyEvent } from './lobby-messages.js';
 import { PositionsPool } from './positions-pool.js';
 import { createPreciseClock } from './precise-clock.js';
 import { raiseThreadPriority } from './thread-priority.js';
-import type { FromWorker, ToWorker, WorkerOptions } from './worker-protocol.js';
+import type { FromWorker, ToWorker, WorkerBootData } from './worker-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('worker-main.ts runs only as a worker thread');
-const options = workerData as WorkerOptions;
+const options = workerData as WorkerBootData;
 
 const clock = createPreciseClock();
 const lobbies = new Map<string, { lobby: Lobby; positions: PositionsPool }>();

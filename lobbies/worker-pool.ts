@@ -22,7 +22,7 @@ import type { LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.j
 import type { LobbyPlacer } from './lobby-runner.js';
 import { type RestartPolicy, superviseLobby } from './supervisor.js';
 import type { PriorityRequest, ThreadPriority } from './thread-priority.js';
-import type { FromWorker, ToWorker, WorkerOptions } from './worker-protocol.js';
+import type { FromWorker, ToWorker, WorkerBootData } from './worker-protocol.js';
 
 export interface WorkerPoolOptions {
   size: number;
@@ -52,6 +52,9 @@ interface PooledWorker {
   batch: Array<[string, LobbyCommand]>;
   /** Positions buffers going back with the next batch. */
   recycled: Array<[string, ArrayBuffer]>;
+  /** Why the main thread ended it, if it did. */
+  failure?: string;
+  priority?: ThreadPriority;
   alive: boolean;
   /** It has spoken at least once: it loaded and ran. */
   booted: boolean;
@@ -75,11 +78,18 @@ export class WorkerLobbyHost implements LobbyHost {
   }
 
   /** Live workers and the lobbies on each (for tests, status and placement checks). */
-  get workers(): ReadonlyArray<{ id: number; lobbies: string[]; particles: number }> {
+  get workers(): ReadonlyArray<{
+    id: number;
+    lobbies: string[];
+    particles: number;
+    /** The priority its thread got; undefined until it has started. */
+    priority: ThreadPriority | undefined;
+  }> {
     return this.#workers.map((w) => ({
       id: w.id,
       lobbies: [...w.lobbies.keys()],
       particles: load(w),
+      priority: w.priority,
     }));
   }
 
@@ -119,12 +129,16 @@ export class WorkerLobbyHost implements LobbyHost {
     return {
       post: (command) => {
         if (stopped || !worker.alive) return;
-        this.#scheduleFlush(worker);
+        // Inputs go out at the end of this event-loop turn, all in one message.
+        if (worker.batch.length === 0) queueMicrotask(() => this.#flush(worker));
         worker.batch.push([lobbyId, command]);
       },
       recycle: (buffer) => {
         if (stopped || !worker.alive || buffer.byteLength === 0) return;
-        this.#scheduleFlush(worker);
+        // Buffers are not urgent: they wait for the loop to go round, so the
+        // frames of every lobby on the worker that arrived meanwhile send
+        // theirs back in one message (with any inputs of that turn).
+        if (worker.recycled.length === 0) setImmediate(() => this.#flush(worker));
         worker.recycled.push([lobbyId, buffer]);
       },
       stop: () => {
@@ -139,11 +153,6 @@ export class WorkerLobbyHost implements LobbyHost {
     };
   };
 
-  #scheduleFlush(worker: PooledWorker): void {
-    if (worker.batch.length === 0 && worker.recycled.length === 0)
-      queueMicrotask(() => this.#flush(worker));
-  }
-
   #flush(worker: PooledWorker): void {
     if ((worker.batch.length === 0 && worker.recycled.length === 0) || !worker.alive) return;
     const { batch, recycled } = worker;
@@ -157,7 +166,16 @@ export class WorkerLobbyHost implements LobbyHost {
   }
 
   #send(worker: PooledWorker, message: ToWorker, transfer: ArrayBuffer[] = []): void {
-    if (worker.alive) worker.thread.postMessage(message, transfer);
+    if (!worker.alive) return;
+    try {
+      worker.thread.postMessage(message, transfer);
+    } catch (error) {
+      // Runs from microtasks and immediates: a throw here (a buffer that
+      // cannot be transferred) would take the process down. The worker
+      // misses this batch, which ends its lobbies as a crash would.
+      worker.failure = `message to worker failed: ${String(error)}`;
+      void worker.thread.terminate();
+    }
   }
 
   #startWorker(): PooledWorker {
@@ -175,8 +193,10 @@ export class WorkerLobbyHost implements LobbyHost {
     };
     worker.thread.on('message', (message: FromWorker) => {
       worker.booted = true;
-      if (message.type === 'started')
+      if (message.type === 'started') {
+        worker.priority = message.priority;
         return this.#options.onWorkerStarted?.(worker.id, message.priority);
+      }
       const lobby = worker.lobbies.get(message.lobbyId);
       if (!lobby) return;
       const { event } = message;
@@ -187,7 +207,9 @@ export class WorkerLobbyHost implements LobbyHost {
     worker.thread.on('error', (error) => {
       reason = `${error.name}: ${error.message}`;
     });
-    worker.thread.on('exit', (code) => this.#onExit(worker, reason || `exit code ${code}`));
+    worker.thread.on('exit', (code) =>
+      this.#onExit(worker, reason || worker.failure || `exit code ${code}`),
+    );
     return worker;
   }
 
@@ -224,7 +246,7 @@ const load = (worker: PooledWorker): number => {
  * Starts worker-main: the compiled .js next to this file, or, when running
  * from TypeScript sources (tests, `npm run dev`), the .ts through tsx's loader.
  */
-function spawnWorkerThread(workerData: WorkerOptions, heapMb: number | undefined): Worker {
+function spawnWorkerThread(workerData: WorkerBootData, heapMb: number | undefined): Worker {
   const resourceLimits = heapMb === undefined ? undefined : { maxOldGenerationSizeMb: heapMb };
   const fromSource = import.meta.url.endsWith('.ts');
   const entry = new URL(fromSource ? './worker-main.ts' : './worker-main.js', import.meta.url);

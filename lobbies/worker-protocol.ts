@@ -9,7 +9,7 @@ import type { LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.j
 import type { PriorityRequest, ThreadPriority } from './thread-priority.js';
 
 /** What a worker thread is started with. */
-export interface WorkerOptions {
+export interface WorkerBootData {
   /** The scheduling priority the worker sets on its own thread. */
   priority: PriorityRequest;
 }

@@ -3,8 +3,9 @@
  * on a torus of side `worldSize`) and the unsigned integers of `bits` bits
  * that travel in frames, and the choice of `bits` for a world size.
  *
- * A coordinate v maps to q = floor(v * 2**bits / worldSize + 0.5) mod 2**bits and
- * back to q * worldSize / 2**bits. The modulo is what makes the top edge
+ * A coordinate v maps to the nearest code, q = round(v * 2**bits / worldSize)
+ * mod 2**bits (a value within an ulp of a half may go to either neighbour),
+ * and back to q * worldSize / 2**bits. The modulo is what makes the top edge
  * (v just under worldSize) land on 0: on the torus those are neighbours, so
  * the error is measured around the seam, not across the whole world.
  *
@@ -90,8 +91,8 @@ export function quantizePositions(
   const levels = 2 ** bits;
   const mask = levels - 1;
   const scale = levels / worldSize;
-  // floor(v + 0.5) rounds like Math.round (halves up, negatives too) and
-  // compiles to far less: this loop runs once per tick over every particle,
+  // floor(v + 0.5) rounds to nearest like Math.round (halves up, negatives
+  // too) and compiles to far less: this loop runs once per tick over every particle,
   // 4x faster than with Math.round and a division (0.45 vs 1.9 ms at 50,000).
   for (let i = 0, j = 0; i < count; i++, j += 2) {
     out[j] = Math.floor(x[i] * scale + 0.5) & mask;

@@ -63,7 +63,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     backoffMs: config.restartBackoffMs,
   };
   const workerPriority = workerPriorityRequest(config);
-  if (workerPriority.warning && config.workers > 0) fastify.log.warn(workerPriority.warning);
+  if (workerPriority.note && config.workers > 0) fastify.log.info(workerPriority.note);
   // Lobbies run on worker threads unless SWARMHOST_WORKERS=0 (or a test
   // brings a fake clock, which only an inline lobby can run on).
   const host =

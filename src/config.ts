@@ -5,8 +5,9 @@
  * first bad setting. docs/CONFIG.md lists this table (a test keeps it true).
  */
 import { randomBytes } from 'node:crypto';
-import { availableParallelism, hostname } from 'node:os';
+import { hostname } from 'node:os';
 import { MAX_QUANT_ERROR } from '../protocol/quantize.js';
+import { usableCores } from './usable-cores.js';
 
 type Kind = 'int' | 'number' | 'string' | 'bool' | 'list';
 
@@ -240,11 +241,11 @@ export const SETTINGS = {
   workers: s({
     env: 'SWARMHOST_WORKERS',
     kind: 'int',
-    default: Math.max(1, availableParallelism() - 1),
+    default: Math.max(1, usableCores() - 1),
     defaultDoc: 'cores - 1',
     min: 0,
     max: 256,
-    doc: 'Worker threads that run lobbies (default: cores - 1, at least 1); 0 runs lobbies on the main thread, for debugging.',
+    doc: 'Worker threads that run lobbies (default: cores - 1, at least 1, where cores are the usable ones: CPU affinity capped by a cgroup CPU quota); 0 runs lobbies on the main thread, for debugging.',
   }),
   workerNice: s({
     env: 'SWARMHOST_WORKER_NICE',

@@ -1,25 +1,33 @@
 /**
  * The scheduling priority lobby workers ask for (SWARMHOST_WORKER_NICE and
  * SWARMHOST_WORKER_REALTIME), and how their answers are logged. Realtime is
- * asked for only while at least one core is left without a lobby worker:
- * the main thread serves every socket, and realtime threads that can use
- * every core could starve it.
+ * asked for only while at least one usable core (usable-cores.ts: affinity
+ * and cgroup quota) is left without a lobby worker: the main thread serves
+ * every socket, and realtime threads on every core could starve it, or, in
+ * a CPU-limited container, take more than the container's share.
  */
-import { availableParallelism } from 'node:os';
 import type { FastifyBaseLogger } from 'fastify';
 import type { PriorityRequest, ThreadPriority } from '../lobbies/thread-priority.js';
 import type { Config } from './config.js';
+import { usableCores } from './usable-cores.js';
 
 export function workerPriorityRequest(
   config: Pick<Config, 'workers' | 'workerNice' | 'workerRealtime'>,
-  cores = availableParallelism(),
-): { request: PriorityRequest; warning?: string } {
+  cores = usableCores(),
+  platform: NodeJS.Platform = process.platform,
+): { request: PriorityRequest; note?: string } {
+  if (platform !== 'linux') {
+    return {
+      request: { nice: null, realtime: null },
+      note: `lobby workers keep the default priority: per-thread priority needs Linux, this is ${platform}`,
+    };
+  }
   const nice = config.workerNice === 0 ? null : config.workerNice;
   if (config.workerRealtime === 0) return { request: { nice, realtime: null } };
   if (config.workers >= cores) {
     return {
       request: { nice, realtime: null },
-      warning: `SWARMHOST_WORKER_REALTIME ignored: ${config.workers} workers on ${cores} cores would leave the main thread no core of its own`,
+      note: `lobby workers do not use realtime priority: ${config.workers} workers on ${cores} usable cores would leave the main thread no core of its own`,
     };
   }
   return { request: { nice, realtime: config.workerRealtime } };

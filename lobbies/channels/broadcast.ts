@@ -44,7 +44,10 @@ export type RecvNewestResult<T> =
 export interface BroadcastOptions<T> {
   /** Called when an `onSend` listener throws; defaults to console.error. */
   onListenerError?: (error: unknown) => void;
-  /** Called with each value as it is overwritten, before the listeners hear of the new one. */
+  /**
+   * Called with each value as it is overwritten, before the listeners hear
+   * of the new one; a throw is reported like a listener's.
+   */
   onEvict?: (value: T) => void;
 }
 
@@ -89,7 +92,13 @@ export class Broadcast<T> {
     const evicted = this.#buf[slot];
     this.#buf[slot] = value;
     this.#nextSeq = seq + 1;
-    if (evicted !== undefined && this.#onEvict) this.#onEvict(evicted);
+    if (evicted !== undefined && this.#onEvict) {
+      try {
+        this.#onEvict(evicted);
+      } catch (error) {
+        this.#onListenerError(error);
+      }
+    }
     const listeners = this.#listeners;
     for (let i = 0; i < listeners.length; i++) {
       const entry = listeners[i];

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FrameEvent } from '../../lobbies/lobby-messages.js';
@@ -48,18 +49,29 @@ describe('worker pool: recycled frame buffers', () => {
     // Frames that left the ring gave their buffer away: detached here.
     const gone = seen.slice(0, -2 * RING);
     expect(gone.every((frame) => frame.positions.length === 0)).toBe(true);
-    // The worker allocates only until buffers start coming back: about the
-    // ring plus what is in flight (more when the main thread lags behind a
-    // busy machine), not one per tick.
+    // Once buffers come back the worker allocates only when the main thread
+    // lags and more frames than usual are in flight: not one per tick.
+    const from = seen[60];
     const last = seen.at(-1)!;
-    expect(last.tick).toBeGreaterThan(120);
-    expect(last.stats.buffersAllocated).toBeLessThan(last.tick / 4);
+    expect(last.tick - from.tick).toBeGreaterThan(50);
+    expect(last.stats.buffersAllocated - from.stats.buffersAllocated).toBeLessThan(
+      (last.tick - from.tick) / 4,
+    );
     client.close();
   });
 });
 
-describe('worker pool: thread priority', () => {
-  const root = process.getuid?.() === 0;
+/** The calling process has CAP_SYS_NICE in its effective set (bit 23). */
+function hasCapSysNice(): boolean {
+  const line = readFileSync('/proc/self/status', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('CapEff:'));
+  return line !== undefined && (BigInt(`0x${line.split(/\s+/)[1]}`) & (1n << 23n)) !== 0n;
+}
+
+describe.skipIf(process.platform !== 'linux')('worker pool: thread priority', () => {
+  const privileged = hasCapSysNice();
+  const ownNice = getPriority();
 
   async function startedWith(priority?: PriorityRequest): Promise<ThreadPriority> {
     const started: ThreadPriority[] = [];
@@ -87,20 +99,20 @@ describe('worker pool: thread priority', () => {
   it('a worker sets the nice value and realtime policy it is given on its own thread only', async () => {
     const priority = await startedWith({ nice: -3, realtime: 2 });
     expect(priority.tid).not.toBe(process.pid);
-    if (root) {
-      // CI runs as root: the thread gets both.
+    if (privileged) {
+      // CI runs as root with CAP_SYS_NICE: the thread gets both.
       expect(priority).toMatchObject({ nice: -3, realtime: 2, refused: [] });
     } else {
       expect(priority.realtime).toBeNull();
-      expect(priority.refused.join('\n')).toMatch(/CAP_SYS_NICE/);
+      expect(priority.refused.join('\n')).toMatch(/not permitted/);
     }
     // The main thread keeps its own priority and scheduler.
-    expect(getPriority()).toBe(0);
+    expect(getPriority()).toBe(ownNice);
     expect(execFileSync('chrt', ['--pid', String(process.pid)]).toString()).toMatch(/SCHED_OTHER/);
   });
 
   it('a worker asked for nothing leaves its priority alone', async () => {
     const priority = await startedWith();
-    expect(priority).toMatchObject({ nice: 0, realtime: null, refused: [] });
+    expect(priority).toMatchObject({ nice: ownNice, realtime: null, refused: [] });
   });
 });

@@ -26,11 +26,19 @@ describe('PositionsPool', () => {
     expect(pool.allocated).toBe(3);
   });
 
-  it('ignores detached buffers and keeps at most maxFree', () => {
-    const pool = new PositionsPool(2);
+  it('ignores detached buffers', () => {
+    const pool = new PositionsPool(1);
     const detached = pool.take(4).buffer as ArrayBuffer;
     structuredClone(detached, { transfer: [detached] });
+    const good = pool.take(4).buffer as ArrayBuffer;
+    // Were the detached one kept, it would fill the only free slot.
     pool.give(detached);
+    pool.give(good);
+    expect(pool.take(4).buffer).toBe(good);
+  });
+
+  it('keeps at most maxFree', () => {
+    const pool = new PositionsPool(2);
     const kept = [pool.take(4), pool.take(4), pool.take(4)];
     for (const p of kept) pool.give(p.buffer as ArrayBuffer);
     const before = pool.allocated;

@@ -64,6 +64,22 @@ describe('Broadcast', () => {
     expect(evicted).toHaveLength(2);
   });
 
+  it('a throwing onEvict is reported and the listeners still hear the send', () => {
+    const errors: unknown[] = [];
+    const heard: number[] = [];
+    const b = new Broadcast<number>(1, {
+      onEvict: () => {
+        throw new Error('evict');
+      },
+      onListenerError: (error) => errors.push(error),
+    });
+    b.onSend((_seq, value) => heard.push(value));
+    b.send(1);
+    b.send(2);
+    expect(heard).toEqual([1, 2]);
+    expect(errors).toHaveLength(1);
+  });
+
   it('a new receiver sees only values sent after it subscribed', () => {
     const b = new Broadcast<number>(4);
     b.send(1);
