@@ -159,6 +159,21 @@ describe('supervised lobbies on a worker pool', () => {
     fine.close();
   });
 
+  it('refuses an unknown fault kind or lobby, and the lobby carries on', async () => {
+    const client = await joinLobby(server, 'unharmed');
+    await waitFor(() => client.frames > 5, 10_000, 'streaming');
+    const crashes = await counter(server, 'lobbyCrashes');
+    const bad = await post(server, '/lobbies/unharmed/fault', { kind: 'melt' });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ message: expect.stringMatching(/kind/) });
+    expect((await post(server, '/lobbies/nowhere/fault', { kind: 'oom' })).status).toBe(404);
+    const frames = client.frames;
+    await waitFor(() => client.frames > frames + 10, 10_000, 'still streaming');
+    expect(await counter(server, 'lobbyCrashes')).toBe(crashes);
+    expect(client.closeCode).toBeUndefined();
+    client.close();
+  });
+
   it('fault injection is off unless configured', async () => {
     const plain = await startServer({ workers: 0 });
     try {
