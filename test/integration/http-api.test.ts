@@ -162,10 +162,10 @@ describe('lobby resource', () => {
     });
   }
 
-  // BUG: Fastify's default Ajv options include removeAdditional: true, so the
-  // schema's additionalProperties: false (src/routes/http-routes.ts) strips
-  // unknown fields instead of refusing them: the POST answers 201 and creates
-  // the lobby. A typo such as {partciles: 10} silently creates a default lobby.
+  // Fastify's default Ajv options include removeAdditional: true, which would
+  // make additionalProperties: false strip unknown fields instead of refusing
+  // them (a typo such as {partciles: 10} silently creating a default lobby);
+  // app.ts turns it off, and this guards that.
   it('POST /lobbies with an unknown field → 400 {error, message}', async () => {
     const res = await post('/lobbies', { id: 'bad-unknown', particles: SMALL, colour: 'red' });
     if (res.status === 201) await del('/lobbies/bad-unknown');
@@ -175,9 +175,9 @@ describe('lobby resource', () => {
     expect(typeof answer.message).toBe('string');
   });
 
-  // BUG, same cause: Fastify's default Ajv options also include
-  // coerceTypes: 'array', so wrong-typed JSON values are converted instead of
-  // refused: "5" → 5 particles, true → 1, null → 0, and a numeric id 5 → "5".
+  // Likewise Fastify's default coerceTypes: 'array' would convert wrong-typed
+  // JSON values instead of refusing them ("5" → 5 particles, true → 1,
+  // null → 0, a numeric id 5 → "5"); app.ts turns it off.
   const coercedBodies: Array<[string, Record<string, unknown>]> = [
     ['a numeric-string particles', { id: 'coerce-1', particles: '5' }],
     ['a boolean particles', { id: 'coerce-2', particles: true }],

@@ -101,15 +101,15 @@ function script(options: WorldOptions): World {
   const w = new World(options);
   w.setForce(2, 100, 100, 'attract');
   w.setForce(1, 990, 20, 'repel');
-  for (let s = 0; s < 50; s++) w.step(DT);
+  stepped(w, 50);
   expect(w.spawn(500, 999.5, 200)).toBe(true);
   w.setForce(7, 0, 0, 'attract');
-  for (let s = 0; s < 50; s++) w.step(DT);
+  stepped(w, 50);
   w.setForce(2, 600, 400, 'repel');
   w.setForce(7, 0, 0, 'none');
   w.removeForce(1);
   expect(w.spawn(0.2, 0.3, 300)).toBe(true);
-  for (let s = 0; s < 100; s++) w.step(DT);
+  stepped(w, 100);
   return w;
 }
 
@@ -157,10 +157,10 @@ describe('World', () => {
 
   it('applies forces in ownerId order whatever order they were set in', () => {
     const run = (order: number[]): World => {
-      const w = new World({ size: 1000, particles: 2000, maxParticles: 2000, seed: 5 });
+      const w = squareWorld(1000, 2000, 5);
       for (const id of order)
         w.setForce(id, 480 + id * 10, 500, id % 2 === 0 ? 'attract' : 'repel');
-      for (let s = 0; s < 60; s++) w.step(DT);
+      stepped(w, 60);
       return w;
     };
     const a = run([3, 1, 2, 9]);
@@ -200,7 +200,7 @@ describe('World', () => {
   });
 
   it('never stores size when a step lands a hair below 0', () => {
-    const w = new World({ size: 1000, particles: 2, maxParticles: 2, seed: 1 });
+    const w = squareWorld(1000, 2, 1);
     w.x[0] = 0;
     w.y[0] = 500;
     w.vx[0] = -20;
@@ -218,7 +218,7 @@ describe('World', () => {
   });
 
   it('wraps even a step longer than a world crossing', () => {
-    const w = new World({ size: 400, particles: 500, maxParticles: 500, seed: 4 });
+    const w = squareWorld(400, 500, 4);
     w.step(100);
     w.step(37.3);
     expectInBounds(w);
@@ -226,13 +226,7 @@ describe('World', () => {
   });
 
   it('keeps speeds within [minSpeed, maxSpeed] under strong forces', () => {
-    const w = new World({
-      size: 1000,
-      particles: 4000,
-      maxParticles: 4000,
-      seed: 12,
-      params: { forceStrength: 5000 },
-    });
+    const w = squareWorld(1000, 4000, 12, { forceStrength: 5000 });
     w.setForce(1, 500, 500, 'attract');
     w.setForce(2, 600, 500, 'repel');
     for (let s = 0; s < 300; s++) {
@@ -299,7 +293,7 @@ describe('World', () => {
       mode: 'attract' | 'repel' | 'none',
       seconds: number,
     ): [number, number] {
-      const w = new World({ size: 1000, particles: 3000, maxParticles: 3000, seed: 11 });
+      const w = squareWorld(1000, 3000, 11);
       const tracked: number[] = [];
       for (let i = 0; i < w.count; i++) {
         if (torusDistance(w, i, PX, PY) < w.params.forceRadius) tracked.push(i);
@@ -308,7 +302,7 @@ describe('World', () => {
         tracked.reduce((sum, i) => sum + torusDistance(w, i, PX, PY), 0) / tracked.length;
       const start = mean();
       w.setForce(1, PX, PY, mode);
-      for (let s = 0; s < seconds * 60; s++) w.step(DT);
+      stepped(w, seconds * 60);
       return [start, mean()];
     }
 
@@ -331,9 +325,9 @@ describe('World', () => {
   });
 
   it('flocks: the velocity order parameter grows from a random start', () => {
-    const w = new World({ size: 300, particles: 1500, maxParticles: 1500, seed: 5 });
+    const w = squareWorld(300, 1500, 5);
     const start = order(w);
-    for (let s = 0; s < 300; s++) w.step(DT);
+    stepped(w, 300);
     const end = order(w);
     expect(start).toBeLessThan(0.1);
     expect(end).toBeGreaterThan(0.25);
@@ -349,16 +343,9 @@ describe('World', () => {
 
   describe('crowding (4000 particles in 300 x 300, like 44k in the default world)', () => {
     const run = (maxCandidates: number, seed: number): [World, number] => {
-      const w = new World({
-        size: 300,
-        particles: 4000,
-        maxParticles: 4000,
-        seed,
-        params: { maxCandidates },
-      });
+      const w = squareWorld(300, 4000, seed, { maxCandidates });
       const start = localOrder(w);
-      for (let s = 0; s < 240; s++) w.step(DT);
-      return [w, start];
+      return [stepped(w, 240), start];
     };
 
     it('the cap binds: half-radius neighbourhoods differ from uncapped', () => {
@@ -413,14 +400,8 @@ describe('World', () => {
   });
 
   it('steers every particle every step with steerInterval 1 and still flocks', () => {
-    const w = new World({
-      size: 300,
-      particles: 1500,
-      maxParticles: 1500,
-      seed: 5,
-      params: { steerInterval: 1 },
-    });
-    for (let s = 0; s < 300; s++) w.step(DT);
+    const w = squareWorld(300, 1500, 5, { steerInterval: 1 });
+    stepped(w, 300);
     expect(order(w)).toBeGreaterThan(0.25);
   });
 });
