@@ -9,11 +9,14 @@ export const CloseCode = {
   unsupportedData: 1003,
   /** A binary message that is not decodable msgpack of the right shape. */
   invalidPayload: 1007,
-  /** Policy: origin not allowed, message flood after warnings. */
+  /** Policy: a message flood sustained past SWARMHOST_RATE_LIMIT_FLOOD_SECONDS (ws also uses it for too many fragments). */
   policy: 1008,
   /** Message larger than the configured maximum (sent by ws itself). */
   tooBig: 1009,
+  /** An unexpected server error on this connection (or its lobby failed); the server lives on. */
   internalError: 1011,
+  /** A socket cap was reached while the upgrade was in flight: retry later. */
+  tryAgainLater: 1013,
   versionMismatch: 4000,
   helloTimeout: 4001,
   lobbyFull: 4002,

@@ -4,9 +4,14 @@
  * implementation can talk to us. Bulk particle data rides inside as one bin.
  */
 import { C1, Packr, Unpackr } from 'msgpackr';
+import { quoteClientText } from './client-text.js';
 
 const packr = new Packr({ useRecords: false });
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
+// Integers arrive as plain numbers whatever their msgpack width: Python's
+// msgpack (and others) write any value >= 2^32 as uint64, which msgpackr
+// would otherwise hand over as a BigInt. Beyond 2^53 precision is lost,
+// which range checks then refuse as out_of_range.
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
 
 /** Encodes a message. The result is a fresh view safe to hold and send. */
 export function encodeMessage(message: object): Uint8Array {
@@ -26,7 +31,11 @@ export function decodeMessage(bytes: Uint8Array): Decoded {
     }
     return { ok: true, value };
   } catch (error) {
-    return { ok: false, reason: `undecodable msgpack: ${(error as Error).message}` };
+    // The decoder's message may quote the bytes it choked on: escape it.
+    return {
+      ok: false,
+      reason: `undecodable msgpack: ${quoteClientText(String((error as Error)?.message), 64)}`,
+    };
   }
 }
 

@@ -4,6 +4,7 @@
  * docs/PROTOCOL.md for units and ranges. Validation never throws: it returns
  * either the typed message or an error code with a human-readable reason.
  */
+import { quoteClientText } from './client-text.js';
 import { ErrorCode, type ErrorCodeValue } from './error-codes.js';
 
 export const INPUT_MODES = ['attract', 'repel', 'none'] as const;
@@ -152,7 +153,7 @@ export function parseClientMessage(
     case 'spawn':
       return parseLobbyInput(t, value, limits);
     default:
-      return fail(ErrorCode.unknownType, `unknown message type '${t.slice(0, 32)}'`);
+      return fail(ErrorCode.unknownType, `unknown message type '${quoteClientText(t)}'`);
   }
 }
 

@@ -11,6 +11,7 @@ import { InlineLobbyHost, type LobbyHost } from '../lobbies/lobby-host.js';
 import { WorkerLobbyHost } from '../lobbies/worker-pool.js';
 import type { Config } from './config.js';
 import { LobbyDirectory } from './lobby-directory.js';
+import { limitConnections, trustProxyOption } from './connection-limits.js';
 import { Metrics } from './metrics.js';
 import { registerFaultRoutes } from './routes/fault-routes.js';
 import { registerHttpRoutes } from './routes/http-routes.js';
@@ -48,6 +49,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     logger: options.logger === false ? false : { level: config.logLevel },
     // Lobby ids are short; anything long is not ours.
     routerOptions: { maxParamLength: 128 },
+    // A request must arrive whole in time, and an idle connection goes:
+    // slow bodies cannot hold descriptors for ever.
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.requestTimeoutMs,
+    // The client address (per-IP caps, logs) comes from X-Forwarded-For
+    // only when a proxy is trusted.
+    trustProxy: trustProxyOption(config.trustProxy),
     // A bad request body is refused, never quietly repaired: no stripping of
     // unknown fields, no turning "5" or true into numbers.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
@@ -117,7 +125,18 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       });
     },
   );
-  await fastify.register(websocket, { options: { maxPayload: config.maxMessageBytes } });
+  limitConnections(fastify.server, config, metrics);
+  await fastify.register(websocket, {
+    options: { maxPayload: config.maxMessageBytes },
+    // Called for errors on an open socket and for a handler that throws.
+    // ws has already failed the connection on protocol errors (with the
+    // right close code, which the session records); anything else closes
+    // with 1011. Logged at debug only: a client can cause these at will.
+    errorHandler: (error, socket) => {
+      fastify.log.debug({ err: error }, 'websocket error');
+      if (socket.readyState === socket.OPEN) socket.close(1011, 'internal error');
+    },
+  });
   registerHttpRoutes(app);
   registerStatusRoutes(app);
   registerLobbySocketRoute(app);

@@ -1,12 +1,19 @@
 /**
  * One client connection: handshake, validation and rate limiting of what it
- * sends, and its net task, which sends the newest frame whenever the socket
- * has room and skips (counts) frames while it does not. A session holds at
- * most `sendHighWaterBytes` plus one frame of unsent data, so a client that
- * stops reading costs bounded memory and never delays the tick or others.
+ * sends, its heartbeat, and its net task, which sends the newest frame
+ * whenever the socket has room and skips (counts) frames while it does not.
+ * A session holds at most `sendHighWaterBytes` plus one frame of unsent
+ * data, so a client that stops reading costs bounded memory and never
+ * delays the tick or others.
+ *
+ * Nothing a client sends can throw out of here: every socket handler is
+ * contained (an unexpected error closes this one connection with 1011 and
+ * is counted), every close reason passes through `closeReason`, and once
+ * the server has decided to close, nothing more from the peer is acted on.
  */
 import type { RawData, WebSocket } from 'ws';
 import { createActor } from 'xstate';
+import { closeReason } from '../protocol/client-text.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { decodeMessage, encodeMessage } from '../protocol/envelope.js';
 import { encodeFrameMessage } from '../protocol/frame-envelope.js';
@@ -15,6 +22,7 @@ import {
   type ClientMessage,
   type FrameMessage,
   type LobbyInput,
+  MAX_SEQ,
   parseClientMessage,
   type ServerMessage,
 } from '../protocol/messages.js';
@@ -27,7 +35,7 @@ import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { RuntimeSettings } from './runtime-settings.js';
-import { sessionMachine } from './session-machine.js';
+import { SESSION_PHASE_RULES, type SessionPhase, sessionMachine } from './session-machine.js';
 import { SERVER_VERSION } from './version.js';
 
 export interface SessionContext {
@@ -36,6 +44,10 @@ export interface SessionContext {
   metrics: Metrics;
   directory: LobbyDirectory;
   log: Logger;
+  /** Logs an unexpected error in a socket handler (throttled: a client may provoke it). */
+  logFailure(error: unknown, lobbyId: string): void;
+  /** Told once, when the socket has closed. */
+  onClosed?(session: ClientSession): void;
 }
 
 let nextClientId = 1;
@@ -52,9 +64,13 @@ export class ClientSession {
   #lastSentSeq = -1;
   #lastSentTick = -1;
   #framesSkipped = 0;
-  #closed = false;
   /** The code we closed with; a peer that never answers would report 1006. */
   #closeCode: number | undefined;
+  /** Heartbeat: whether the peer was heard (any message or pong) since the last ping. */
+  #heard = true;
+  /** Heartbeat: our unsent bytes and bytes written to the kernel when we pinged. */
+  #bufferedAtPing = 0;
+  #writtenAtPing = 0;
 
   constructor(socket: WebSocket, lobbyId: string, ctx: SessionContext) {
     this.#socket = socket;
@@ -62,23 +78,32 @@ export class ClientSession {
     this.#ctx = ctx;
     this.#limiter = new RateLimiter(ctx.config.rateLimitPerSec, ctx.config.rateLimitBurst);
     this.#machine = createActor(sessionMachine, {
-      input: { helloTimeoutMs: ctx.config.helloTimeoutMs },
+      input: {
+        helloTimeoutMs: ctx.config.helloTimeoutMs,
+        closeTimeoutMs: ctx.config.closeTimeoutMs,
+      },
     });
     this.#machine.subscribe({
       next: (snapshot) => {
-        if (snapshot.value === 'timedOut')
+        if (snapshot.value === 'helloTimedOut')
           this.close(CloseCode.helloTimeout, 'no hello received in time');
+        else if (snapshot.value === 'closeTimedOut') this.#cut('close_timeout');
       },
       error: (error) => ctx.log.error({ err: error, lobby: lobbyId }, 'session machine failed'),
     });
     this.#machine.start();
-    socket.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
-    socket.on('close', (code) => this.#onClose(code));
-    socket.on('error', (error) => {
-      // ws closes by itself on protocol errors (1009 too big, 1007 bad UTF-8, 1002).
-      this.#closeCode ??= WS_ERROR_CLOSE_CODES[(error as { code?: string }).code ?? ''] ?? 1002;
-      ctx.log.debug({ err: error, lobby: lobbyId }, 'socket error');
+    socket.on('message', (data, isBinary) =>
+      this.#contained(() => this.#onMessage(data, isBinary)),
+    );
+    socket.on('pong', () => {
+      this.#heard = true;
     });
+    socket.on('close', (code) => this.#contained(() => this.#onClose(code)));
+    socket.on('error', (error) => this.#contained(() => this.#onSocketError(error)));
+  }
+
+  get phase(): SessionPhase {
+    return this.#machine.getSnapshot().value as SessionPhase;
   }
 
   /** Frames this client did not get because its socket was full. */
@@ -91,15 +116,78 @@ export class ClientSession {
     return this.#socket.bufferedAmount;
   }
 
+  /**
+   * Starts the closing handshake. From here on nothing the peer sends is
+   * acted on; a peer that does not answer within closeTimeoutMs is cut.
+   */
   close(code: number, reason: string): void {
-    if (this.#closed) return;
+    const phase = this.phase;
+    if (!SESSION_PHASE_RULES[phase].readsMessages && phase !== 'helloTimedOut') return;
     this.#closeCode ??= code;
+    this.#machine.send({ type: 'CLOSE' });
     // The socket's own close event does the bookkeeping; this only starts it.
-    this.#socket.close(code, reason.slice(0, 120));
+    this.#socket.close(code, closeReason(reason));
+  }
+
+  /**
+   * Called by the heartbeat every heartbeatMs: cut a peer that answered
+   * neither the last ping nor anything else, else ping it again. A slow
+   * reader is not dead: if our ping was queued behind unsent frames and the
+   * peer has since taken bytes off the socket, it is alive, only behind.
+   */
+  heartbeat(): void {
+    if (!SESSION_PHASE_RULES[this.phase].readsMessages) return;
+    const socket = this.#socket;
+    const written = bytesWritten(socket);
+    const draining = this.#bufferedAtPing > 0 && written > this.#writtenAtPing;
+    if (!this.#heard && !draining) return this.#cut('heartbeat');
+    this.#heard = false;
+    this.#bufferedAtPing = socket.bufferedAmount;
+    this.#writtenAtPing = written;
+    socket.ping();
+  }
+
+  /** Ends the TCP connection at once: a dead or unresponsive peer. */
+  #cut(reason: 'heartbeat' | 'close_timeout'): void {
+    this.#ctx.metrics.peersCut.inc({ reason });
+    this.#closeCode ??= 1006;
+    this.#socket.terminate();
+  }
+
+  /** Runs a socket handler; an unexpected error costs this connection only. */
+  #contained(handler: () => void): void {
+    try {
+      handler();
+    } catch (error) {
+      this.#ctx.metrics.sessionErrors.inc();
+      this.#ctx.logFailure(error, this.lobbyId);
+      try {
+        this.#closeCode ??= CloseCode.internalError;
+        if (this.phase !== 'closed') this.#machine.send({ type: 'CLOSE' });
+        this.#socket.close(CloseCode.internalError, 'internal error');
+      } catch {
+        this.#socket.terminate();
+      }
+    }
+  }
+
+  #onSocketError(error: Error): void {
+    // ws fails the connection by itself on protocol errors (too big, bad
+    // UTF-8, bad frames) and has already sent its close frame: record the
+    // code it sent, and let the close timeout cut a peer that never answers.
+    this.#closeCode ??= wsCloseCode(error);
+    if (SESSION_PHASE_RULES[this.phase].readsMessages) this.#machine.send({ type: 'CLOSE' });
+    this.#ctx.log.debug({ err: error, lobby: this.lobbyId }, 'socket error');
   }
 
   #onMessage(data: RawData, isBinary: boolean): void {
     const { metrics, config } = this.#ctx;
+    this.#heard = true;
+    if (!SESSION_PHASE_RULES[this.phase].readsMessages) {
+      // Sent after we closed (or timed out): heard, never acted on.
+      metrics.inputs.inc({ result: 'after_close' });
+      return;
+    }
     if (!isBinary) {
       metrics.inputs.inc({ result: 'invalid' });
       return this.close(
@@ -107,16 +195,7 @@ export class ClientSession {
         'text messages are not supported: send binary msgpack',
       );
     }
-    if (!this.#limiter.tryTake()) {
-      metrics.inputs.inc({ result: 'rate_limited' });
-      if (this.#limiter.refusedInARow >= config.rateLimitCloseAfter) {
-        return this.close(CloseCode.policy, 'message rate limit exceeded');
-      }
-      // One reply per burst, not per message, so a flood cannot make us flood back.
-      if (this.#limiter.refusedInARow === 1)
-        this.#replyError(ErrorCode.rateLimited, 'too many messages: slow down');
-      return;
-    }
+    if (!this.#limiter.tryTake()) return this.#onRateLimited(data);
     const decoded = decodeMessage(toBytes(data));
     if (!decoded.ok) {
       metrics.inputs.inc({ result: 'invalid' });
@@ -126,7 +205,7 @@ export class ClientSession {
       worldSize: config.worldSize,
       maxSpawn: config.maxSpawn,
     });
-    const joined = this.#machine.getSnapshot().value === 'joined';
+    const joined = this.phase === 'joined';
     if (!parsed.ok) {
       metrics.inputs.inc({
         result: parsed.code === ErrorCode.outOfRange ? 'out_of_range' : 'invalid',
@@ -135,6 +214,29 @@ export class ClientSession {
       return this.#replyError(parsed.code, parsed.reason, parsed.seq);
     }
     this.#dispatch(parsed.message, joined);
+  }
+
+  /**
+   * A message over the rate: dropped unread (it was never accepted, so
+   * "nothing accepted is dropped" holds). The first of a burst gets one
+   * reply, with its seq if it had one; a flood that lasts closes with 1008.
+   */
+  #onRateLimited(data: RawData): void {
+    const { metrics, config } = this.#ctx;
+    metrics.inputs.inc({ result: 'rate_limited' });
+    if (this.#limiter.floodSeconds >= config.rateLimitFloodSeconds) {
+      return this.close(
+        CloseCode.policy,
+        `message rate limit exceeded for ${config.rateLimitFloodSeconds} s: flood`,
+      );
+    }
+    if (!this.#limiter.burstStarted) return;
+    const seq = seqOf(toBytes(data));
+    this.#replyError(
+      ErrorCode.rateLimited,
+      `too many messages (over ${config.rateLimitPerSec}/s): dropped until you slow down`,
+      seq,
+    );
   }
 
   #dispatch(message: ClientMessage, joined: boolean): void {
@@ -174,7 +276,8 @@ export class ClientSession {
       metrics.handshakesRefused.inc({ reason: joined.reason });
       return this.close(joined.closeCode, joined.message);
     }
-    const lobby = (this.#lobby = joined.lobby);
+    const lobby = joined.lobby;
+    this.#lobby = lobby;
     const { handle } = lobby;
     this.#machine.send({ type: 'HELLO' });
     this.#send(
@@ -193,10 +296,10 @@ export class ClientSession {
       },
       'other',
     );
-    this.#sendStatus();
+    this.#sendStatus(lobby);
     this.#unsubscribe.push(
-      handle.status.subscribe(() => this.#onStatus()),
-      handle.onNotice((notice) => this.#onNotice(notice)),
+      handle.status.subscribe(() => this.#contained(() => this.#onStatus(lobby))),
+      handle.onNotice((notice) => this.#contained(() => this.#onNotice(notice))),
     );
     // The first frame is a keyframe of the newest tick, without waiting a tick.
     this.sendNewestFrame();
@@ -204,7 +307,8 @@ export class ClientSession {
 
   #forward(input: LobbyInput): void {
     const { metrics } = this.#ctx;
-    const result = this.#lobby!.handle.trySend(this.clientId, input);
+    const lobby = this.#lobby;
+    const result = lobby ? lobby.handle.trySend(this.clientId, input) : 'closed';
     if (result === 'ok') return void metrics.inputs.inc({ result: 'accepted' });
     if (result === 'full') {
       metrics.inputs.inc({ result: 'inbox_full' });
@@ -220,11 +324,17 @@ export class ClientSession {
 
   /**
    * The net task, run by the lobby's fan-out on every new frame: send the
-   * newest frame if the socket has room, else skip it (counted).
+   * newest frame if the socket has room, else skip it (counted). Contained:
+   * one session's failure never stops the fan-out to the others.
    */
   sendNewestFrame(): void {
     const lobby = this.#lobby;
-    if (!lobby || this.#closed || this.#socket.readyState !== this.#socket.OPEN) return;
+    if (!lobby || !SESSION_PHASE_RULES[this.phase].sendsFrames) return;
+    this.#contained(() => this.#sendNewestFrame(lobby));
+  }
+
+  #sendNewestFrame(lobby: JoinedLobby): void {
+    if (this.#socket.readyState !== this.#socket.OPEN) return;
     const frames = lobby.handle.frames;
     const seq = frames.newestSeq;
     const frame = frames.get(seq);
@@ -265,17 +375,17 @@ export class ClientSession {
     this.#lastSentTick = frame.tick;
   }
 
-  #onStatus(): void {
-    const { phase } = this.#lobby!.handle.status.get();
-    this.#sendStatus();
+  #onStatus(lobby: JoinedLobby): void {
+    const { phase } = lobby.handle.status.get();
+    this.#sendStatus(lobby);
     if (phase === 'draining') this.close(CloseCode.draining, 'server is draining: reconnect');
     else if (phase === 'closing' || phase === 'closed')
       this.close(CloseCode.lobbyClosed, 'lobby closed');
     else if (phase === 'failed') this.close(CloseCode.internalError, 'lobby failed');
   }
 
-  #sendStatus(): void {
-    const { id, ...status } = this.#lobby!.handle.currentStatus();
+  #sendStatus(lobby: JoinedLobby): void {
+    const { id, ...status } = lobby.handle.currentStatus();
     this.#send({ t: 'status', lobbyId: id, ...status }, 'other');
   }
 
@@ -298,28 +408,53 @@ export class ClientSession {
   }
 
   #sendBytes(bytes: Uint8Array, kind: 'key' | 'delta' | 'other'): void {
-    if (this.#closed || this.#socket.readyState !== this.#socket.OPEN) return;
+    if (!SESSION_PHASE_RULES[this.phase].readsMessages) return;
+    if (this.#socket.readyState !== this.#socket.OPEN) return;
     this.#socket.send(bytes);
     this.#ctx.metrics.bytesSent.inc({ kind }, bytes.byteLength);
   }
 
   #onClose(code: number): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.phase === 'closed') return;
     this.#ctx.metrics.wsCloses.inc({ code: String(this.#closeCode ?? code) });
-    if (this.#machine.getSnapshot().status === 'active') this.#machine.send({ type: 'CLOSED' });
+    this.#machine.send({ type: 'CLOSED' });
     this.#machine.stop();
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.#unsubscribe.length = 0;
+    this.#ctx.onClosed?.(this);
     if (this.#lobby) this.#ctx.directory.leave(this.lobbyId, this);
   }
 }
 
-/** Close codes ws uses when it fails a connection itself, by its error code. */
-const WS_ERROR_CLOSE_CODES: Record<string, number> = {
-  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: CloseCode.tooBig,
-  WS_ERR_INVALID_UTF8: CloseCode.invalidPayload,
-};
+/**
+ * The close code ws sent when it failed the connection itself: ws stores it
+ * on the error under its `status-code` symbol (1002 bad frame, 1007 bad
+ * UTF-8, 1008 too many fragments, 1009 too big). 1006 if there is none (a
+ * socket-level error: ws sent nothing).
+ */
+function wsCloseCode(error: Error): number {
+  for (const key of Object.getOwnPropertySymbols(error)) {
+    if (key.description !== 'status-code') continue;
+    const code = (error as unknown as Record<symbol, unknown>)[key];
+    if (typeof code === 'number') return code;
+  }
+  return 1006;
+}
+
+/** Bytes the socket has written to the kernel so far (ws keeps the net.Socket private). */
+function bytesWritten(socket: WebSocket): number {
+  return (socket as unknown as { _socket?: { bytesWritten?: number } })._socket?.bytesWritten ?? 0;
+}
+
+/** The seq of a refused message, if it has a readable one (only the first of a burst is read). */
+function seqOf(bytes: Uint8Array): number | undefined {
+  const decoded = decodeMessage(bytes);
+  if (!decoded.ok || typeof decoded.value !== 'object' || decoded.value === null) return undefined;
+  const seq = (decoded.value as { seq?: unknown }).seq;
+  return Number.isInteger(seq) && (seq as number) >= 0 && (seq as number) <= MAX_SEQ
+    ? (seq as number)
+    : undefined;
+}
 
 function toBytes(data: RawData): Uint8Array {
   if (Array.isArray(data)) return Buffer.concat(data);

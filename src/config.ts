@@ -5,6 +5,7 @@
  * first bad setting. docs/CONFIG.md lists this table (a test keeps it true).
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { MAX_QUANT_ERROR } from '../protocol/quantize.js';
 import { usableCores } from './usable-cores.js';
@@ -29,6 +30,32 @@ interface Setting {
 }
 
 const s = <const S extends Setting>(setting: S): S => setting;
+
+/**
+ * SWARMHOST_TRUST_PROXY: empty, `true`/`false`, a hop count, or a list of
+ * IPv4/IPv6 addresses and CIDRs (what Fastify's trustProxy accepts).
+ */
+const TRUST_PROXY_PATTERN = /^(|true|false|\d{1,2}|[0-9A-Fa-f.:/]+(\s*,\s*[0-9A-Fa-f.:/]+)*)$/;
+
+/**
+ * Connections the process can hold without running out of descriptors:
+ * the soft open-file limit less room for files, workers and logs.
+ */
+function defaultMaxConnections(): number {
+  return Math.max(16, Math.min(16_384, openFileLimit() - 128));
+}
+
+function openFileLimit(): number {
+  try {
+    const limits = readFileSync('/proc/self/limits', 'utf8');
+    const soft = /^Max open files\s+(\d+|unlimited)/m.exec(limits)?.[1];
+    if (soft === 'unlimited') return Number.POSITIVE_INFINITY;
+    if (soft !== undefined) return Number(soft);
+  } catch {
+    // Not Linux: fall through to a conservative guess.
+  }
+  return 1024;
+}
 
 /** Largest world side a 16-bit coordinate covers within MAX_QUANT_ERROR. */
 const MAX_WORLD_SIZE = Math.floor(2 ** 16 * 2 * MAX_QUANT_ERROR);
@@ -193,6 +220,22 @@ export const SETTINGS = {
     max: 600_000,
     doc: 'Time a new socket has to send its hello (else close 4001).',
   }),
+  heartbeatMs: s({
+    env: 'SWARMHOST_HEARTBEAT_MS',
+    kind: 'int',
+    default: 20_000,
+    min: 100,
+    max: 600_000,
+    doc: 'Interval of WebSocket pings; a peer that answered neither the last ping nor anything else by the next one is cut off (keep it below proxy idle timeouts).',
+  }),
+  closeTimeoutMs: s({
+    env: 'SWARMHOST_CLOSE_TIMEOUT_MS',
+    kind: 'int',
+    default: 2_000,
+    min: 10,
+    max: 60_000,
+    doc: 'After the server sends a close frame, how long the peer has to answer it before the TCP connection is cut.',
+  }),
   rateLimitPerSec: s({
     env: 'SWARMHOST_RATE_LIMIT_PER_SEC',
     kind: 'number',
@@ -209,19 +252,68 @@ export const SETTINGS = {
     max: 1_000_000,
     doc: 'Token bucket size: messages a client may send at once.',
   }),
-  rateLimitCloseAfter: s({
-    env: 'SWARMHOST_RATE_LIMIT_CLOSE_AFTER',
+  rateLimitFloodSeconds: s({
+    env: 'SWARMHOST_RATE_LIMIT_FLOOD_SECONDS',
     kind: 'int',
-    default: 200,
+    default: 5,
     min: 1,
-    max: 1_000_000,
-    doc: 'Rate-limited messages in a row after which the socket is closed with 1008.',
+    max: 3600,
+    doc: 'A client rate-limited in every second for this many seconds in a row is flooding: its socket is closed with 1008.',
   }),
   allowedOrigins: s({
     env: 'SWARMHOST_ALLOWED_ORIGINS',
     kind: 'list',
     default: Object.freeze([]) as readonly string[],
-    doc: 'Comma-separated Origin values allowed to open sockets; empty allows any (close 1008 otherwise).',
+    pattern: /^[a-z][a-z0-9+.-]*:\/\/[^/\s?#]+$/,
+    doc: "Comma-separated Origin values (`scheme://host[:port]`) allowed to open game sockets; others get 403 before the upgrade. Empty allows any site to open sockets from a visitor's browser: set it in production (docs/SECURITY.md).",
+  }),
+  trustProxy: s({
+    env: 'SWARMHOST_TRUST_PROXY',
+    kind: 'string',
+    default: '',
+    pattern: TRUST_PROXY_PATTERN,
+    doc: 'Which proxies may say who the client is (X-Forwarded-For): empty trusts none (the peer address is the client), `true` trusts all, a number trusts that many hops, or a comma-separated list of addresses and CIDRs. Per-IP caps use the client address this yields.',
+  }),
+  maxSockets: s({
+    env: 'SWARMHOST_MAX_SOCKETS',
+    kind: 'int',
+    default: 2_000,
+    min: 1,
+    max: 1_000_000,
+    doc: 'Game sockets (open or opening) this instance holds at once; one more is refused with 503 before the upgrade.',
+  }),
+  maxSocketsPerIp: s({
+    env: 'SWARMHOST_MAX_SOCKETS_PER_IP',
+    kind: 'int',
+    default: 64,
+    min: 1,
+    max: 1_000_000,
+    doc: 'Game sockets one client address holds at once; one more is refused with 503 before the upgrade.',
+  }),
+  maxConnections: s({
+    env: 'SWARMHOST_MAX_CONNECTIONS',
+    kind: 'int',
+    default: defaultMaxConnections(),
+    defaultDoc: 'open-file limit - 128, at most 16384',
+    min: 16,
+    max: 1_000_000,
+    doc: 'TCP connections (HTTP and WebSocket) held at once; beyond it new ones are dropped on accept, so the process never runs out of file descriptors.',
+  }),
+  maxConnectionsPerIp: s({
+    env: 'SWARMHOST_MAX_CONNECTIONS_PER_IP',
+    kind: 'int',
+    default: 128,
+    min: 1,
+    max: 1_000_000,
+    doc: 'TCP connections one peer address holds at once; beyond it new ones are dropped on accept. Applies only without SWARMHOST_TRUST_PROXY (behind a proxy every peer is the proxy: limit connections there).',
+  }),
+  requestTimeoutMs: s({
+    env: 'SWARMHOST_REQUEST_TIMEOUT_MS',
+    kind: 'int',
+    default: 10_000,
+    min: 100,
+    max: 600_000,
+    doc: 'Longest an HTTP request (headers and body) may take to arrive, and longest a connection may sit idle; slower ones are cut.',
   }),
   drainTimeoutMs: s({
     env: 'SWARMHOST_DRAIN_TIMEOUT_MS',
@@ -349,12 +441,14 @@ function parseValue(
     throw new ConfigError(name, `'${raw}' is not a boolean (true/false)`);
   }
   if (kind === 'list') {
-    return Object.freeze(
-      raw
-        .split(',')
-        .map((item) => item.trim())
-        .filter((item) => item !== ''),
-    );
+    const items = raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+    // A list's pattern applies to each item.
+    const bad = setting.pattern && items.find((item) => !setting.pattern?.test(item));
+    if (bad) throw new ConfigError(name, `'${bad}' does not match ${setting.pattern}`);
+    return Object.freeze(items);
   }
   if (setting.oneOf && !setting.oneOf.includes(raw)) {
     throw new ConfigError(name, `'${raw}' is not one of ${setting.oneOf.join(', ')}`);

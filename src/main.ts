@@ -6,6 +6,7 @@
  */
 import { buildApp } from './app.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
+import { guardProcess } from './process-guard.js';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -22,17 +23,18 @@ async function main(): Promise<void> {
   await app.fastify.listen({ host: config.host, port: config.port });
 
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (reason: string, exitCode: number) => {
     if (stopping) return;
     stopping = true;
     app.ready = false;
-    app.fastify.log.info({ signal, lobbies: app.directory.size }, 'draining');
+    app.fastify.log.info({ reason, lobbies: app.directory.size }, 'draining');
     await app.directory.drainAll(config.drainTimeoutMs);
     await app.fastify.close();
-    process.exit(0);
+    process.exit(exitCode);
   };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM', 0));
+  process.on('SIGINT', () => void stop('SIGINT', 0));
+  guardProcess(app.fastify.log, app.metrics, (code) => stop('uncaught exception', code));
 }
 
 main().catch((error) => {

@@ -132,6 +132,29 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly peersCut = new Counter({
+    name: 'swarmhost_peers_cut_total',
+    help: 'Connections ended without a closing handshake, by reason (heartbeat: answered neither a ping nor anything else; close_timeout: ignored our close frame).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly sessionErrors = new Counter({
+    name: 'swarmhost_session_errors_total',
+    help: 'Unexpected errors in a connection handler, each contained by closing that connection with 1011.',
+    registers: [this.registry],
+  });
+  readonly connectionsDropped = new Counter({
+    name: 'swarmhost_connections_dropped_total',
+    help: 'TCP connections dropped on accept, by the cap they hit (total, per_ip).',
+    labelNames: ['cap'] as const,
+    registers: [this.registry],
+  });
+  readonly processErrors = new Counter({
+    name: 'swarmhost_process_errors_total',
+    help: 'Errors that reached the process-wide last resort, by kind (uncaught_exception, unhandled_rejection).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly inboxDepth = new Gauge({
     name: 'swarmhost_inbox_depth',
     help: "Inputs waiting in a lobby's bounded inbox for its next tick (sampled each tick).",
@@ -174,6 +197,11 @@ export class Metrics {
       1,
     );
     for (const phase of PHASES) this.lobbies.set({ phase }, 0);
+    // Known label values exist from the start, so a dashboard shows 0, not "No data".
+    for (const reason of ['heartbeat', 'close_timeout']) this.peersCut.inc({ reason }, 0);
+    for (const cap of ['total', 'per_ip']) this.connectionsDropped.inc({ cap }, 0);
+    for (const kind of ['uncaught_exception', 'unhandled_rejection'])
+      this.processErrors.inc({ kind }, 0);
   }
 
   /** Drops a closed lobby's labelled series so ids that come and go do not pile up. */

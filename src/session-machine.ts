@@ -1,37 +1,67 @@
 /**
- * A client connection's lifecycle (xstate v5):
+ * A client connection's lifecycle (xstate v5), the one place its phase
+ * lives:
  *
- *   awaitingHello ─HELLO─▶ joined ─CLOSED─▶ closed
- *        └─(hello timeout)─▶ timedOut
+ *   awaitingHello ─HELLO─▶ joined ─CLOSE─▶ closing ─CLOSED─▶ closed
+ *        │ └─CLOSE─▶ closing        └─(close timeout)─▶ closeTimedOut
+ *        └─(hello timeout)─▶ helloTimedOut ─CLOSE─▶ closing
+ *   (CLOSED, the socket's own close event, ends every phase)
  *
  * Only phase changes are events; frames and inputs never go through the
- * machine. The hello timeout lives here so it is cancelled by leaving the
- * state, whatever the reason.
+ * machine. Both timeouts live here so leaving a state cancels them, whatever
+ * the reason; the session answers `helloTimedOut` by closing with 4001 and
+ * `closeTimedOut` (a peer that ignores our close frame) by cutting the TCP
+ * connection.
  */
 import { setup } from 'xstate';
 
+export interface SessionMachineInput {
+  helloTimeoutMs: number;
+  closeTimeoutMs: number;
+}
+
 export const sessionMachine = setup({
   types: {
-    context: {} as { helloTimeoutMs: number },
-    input: {} as { helloTimeoutMs: number },
-    events: {} as { type: 'HELLO' } | { type: 'CLOSED' },
+    context: {} as SessionMachineInput,
+    input: {} as SessionMachineInput,
+    events: {} as { type: 'HELLO' } | { type: 'CLOSE' } | { type: 'CLOSED' },
   },
   delays: {
     helloTimeout: ({ context }) => context.helloTimeoutMs,
+    closeTimeout: ({ context }) => context.closeTimeoutMs,
   },
 }).createMachine({
   id: 'session',
-  context: ({ input }) => ({ helloTimeoutMs: input.helloTimeoutMs }),
+  context: ({ input }) => ({ ...input }),
   initial: 'awaitingHello',
+  on: { CLOSED: '.closed' },
   states: {
     awaitingHello: {
-      on: { HELLO: 'joined', CLOSED: 'closed' },
-      after: { helloTimeout: 'timedOut' },
+      on: { HELLO: 'joined', CLOSE: 'closing' },
+      after: { helloTimeout: 'helloTimedOut' },
     },
-    joined: {
-      on: { CLOSED: 'closed' },
-    },
-    timedOut: { type: 'final' },
+    helloTimedOut: { on: { CLOSE: 'closing' } },
+    joined: { on: { CLOSE: 'closing' } },
+    closing: { after: { closeTimeout: 'closeTimedOut' } },
+    closeTimedOut: {},
     closed: { type: 'final' },
   },
 });
+
+export type SessionPhase =
+  | 'awaitingHello'
+  | 'helloTimedOut'
+  | 'joined'
+  | 'closing'
+  | 'closeTimedOut'
+  | 'closed';
+
+/** What each phase allows, in one table: the session asks it rather than comparing phases. */
+export const SESSION_PHASE_RULES = {
+  awaitingHello: { readsMessages: true, sendsFrames: false },
+  helloTimedOut: { readsMessages: false, sendsFrames: false },
+  joined: { readsMessages: true, sendsFrames: true },
+  closing: { readsMessages: false, sendsFrames: false },
+  closeTimedOut: { readsMessages: false, sendsFrames: false },
+  closed: { readsMessages: false, sendsFrames: false },
+} as const satisfies Record<SessionPhase, { readsMessages: boolean; sendsFrames: boolean }>;

@@ -1,17 +1,53 @@
 /**
- * GET /lobby/:id/ws: the game socket. The id and origin are checked before
- * the upgrade (a bad id is a plain 400); everything after the upgrade belongs
- * to a ClientSession.
+ * GET /lobby/:id/ws: the game socket. Everything that can be refused before
+ * the upgrade is, as a plain HTTP answer that costs no WebSocket: a bad id
+ * (400), a draining instance (503), an Origin not on the allow-list (403),
+ * a socket cap reached (503 with Retry-After). Everything after the upgrade
+ * belongs to a ClientSession.
  */
+import type { FastifyReply } from 'fastify';
 import { CloseCode } from '../../protocol/close-codes.js';
-import type { App } from '../app.js';
-import { ClientSession } from '../client-session.js';
 import { BAD_LOBBY_ID, LOBBY_ID_PATTERN } from '../../protocol/lobby-id.js';
+import type { App } from '../app.js';
+import { ClientSession, type SessionContext } from '../client-session.js';
+import { LogThrottle } from '../log-throttle.js';
+import { SessionRegistry, type SocketCap } from '../session-registry.js';
+
+/** How often an unexpected session error may be logged with its stack. */
+const FAILURE_LOG_INTERVAL_MS = 10_000;
+/** What a client refused by a socket cap is told to wait before trying again, seconds. */
+const RETRY_AFTER_SECONDS = 5;
 
 export function registerLobbySocketRoute(app: App): void {
   const { fastify, config, metrics, directory, settings } = app;
-  const context = { config, settings, metrics, directory, log: fastify.log };
   const allowed = new Set(config.allowedOrigins);
+  const registry = new SessionRegistry(config);
+  registry.startHeartbeat();
+  fastify.addHook('onClose', async () => registry.stop());
+  const failures = new LogThrottle(fastify.log, FAILURE_LOG_INTERVAL_MS);
+  const context: SessionContext = {
+    config,
+    settings,
+    metrics,
+    directory,
+    log: fastify.log,
+    logFailure: (error, lobbyId) =>
+      failures.log('error', 'session', { err: error, lobby: lobbyId }, 'session handler failed'),
+  };
+
+  const refuseCap = (cap: SocketCap, reply: FastifyReply) => {
+    metrics.handshakesRefused.inc({ reason: cap === 'total' ? 'socket_cap' : 'ip_socket_cap' });
+    return reply
+      .code(503)
+      .header('retry-after', String(RETRY_AFTER_SECONDS))
+      .send({
+        error: cap === 'total' ? 'too_many_sockets' : 'too_many_sockets_from_address',
+        message:
+          cap === 'total'
+            ? `this instance holds its maximum of ${config.maxSockets} game sockets`
+            : `this address holds its maximum of ${config.maxSocketsPerIp} game sockets`,
+      });
+  };
 
   fastify.get<{ Params: { id: string } }>(
     '/lobby/:id/ws',
@@ -28,17 +64,32 @@ export function registerLobbySocketRoute(app: App): void {
             .code(503)
             .send({ error: 'draining', message: 'this instance is shutting down' });
         }
+        const origin = request.headers.origin;
+        if (allowed.size > 0 && (origin === undefined || !allowed.has(origin))) {
+          metrics.handshakesRefused.inc({ reason: 'origin' });
+          return reply.code(403).send({
+            error: 'origin_not_allowed',
+            message: 'this Origin may not open game sockets (SWARMHOST_ALLOWED_ORIGINS)',
+          });
+        }
+        const cap = registry.admits(request.ip);
+        if (cap) return refuseCap(cap, reply);
       },
     },
     (socket, request) => {
-      const origin = request.headers.origin;
-      if (allowed.size > 0 && (origin === undefined || !allowed.has(origin))) {
-        metrics.handshakesRefused.inc({ reason: 'origin' });
-        metrics.wsCloses.inc({ code: String(CloseCode.policy) });
-        socket.close(CloseCode.policy, 'origin not allowed');
+      const ip = request.ip;
+      const cap = registry.register(ip);
+      if (cap) {
+        // Upgrades in flight together passed the first check: the cap still holds.
+        metrics.handshakesRefused.inc({ reason: cap === 'total' ? 'socket_cap' : 'ip_socket_cap' });
+        metrics.wsCloses.inc({ code: String(CloseCode.tryAgainLater) });
+        socket.close(CloseCode.tryAgainLater, 'too many sockets: try again later');
         return;
       }
-      new ClientSession(socket, request.params.id, context);
+      let session: ClientSession | undefined;
+      socket.once('close', () => registry.release(ip, session));
+      session = new ClientSession(socket, request.params.id, context);
+      registry.track(session);
     },
   );
 }

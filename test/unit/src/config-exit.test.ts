@@ -156,9 +156,9 @@ describe('main: a good configuration', () => {
       .stdout()
       .split('\n')
       .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as { msg?: string; signal?: string });
+      .map((line) => JSON.parse(line) as { msg?: string; reason?: string });
     expect(logged.filter((entry) => entry.msg === 'draining')).toEqual([
-      expect.objectContaining({ msg: 'draining', signal: 'SIGTERM' }),
+      expect.objectContaining({ msg: 'draining', reason: 'SIGTERM' }),
     ]);
   });
 });

@@ -45,7 +45,7 @@ describe('loadConfig defaults', () => {
     expect(config.helloTimeoutMs).toBe(5_000);
     expect(config.rateLimitPerSec).toBe(120);
     expect(config.rateLimitBurst).toBe(240);
-    expect(config.rateLimitCloseAfter).toBe(200);
+    expect(config.rateLimitFloodSeconds).toBe(5);
     expect(config.allowedOrigins).toEqual([]);
     expect(config.drainTimeoutMs).toBe(10_000);
   });
@@ -232,6 +232,24 @@ describe('loadConfig refuses bad values with a ConfigError naming the variable',
       { SWARMHOST_DEFAULT_PARTICLES: '200000' },
       'SWARMHOST_DEFAULT_PARTICLES',
       'must not exceed SWARMHOST_MAX_PARTICLES',
+    ],
+    [
+      'an origin that is not an origin',
+      { SWARMHOST_ALLOWED_ORIGINS: 'https://good.example, notaurl' },
+      'SWARMHOST_ALLOWED_ORIGINS',
+      "'notaurl' does not match",
+    ],
+    [
+      'an origin with a path',
+      { SWARMHOST_ALLOWED_ORIGINS: 'https://good.example/' },
+      'SWARMHOST_ALLOWED_ORIGINS',
+      "'https://good.example/' does not match",
+    ],
+    [
+      'a trusted proxy that is not an address',
+      { SWARMHOST_TRUST_PROXY: 'everyone' },
+      'SWARMHOST_TRUST_PROXY',
+      "'everyone' does not match",
     ],
     [
       'defaultParticles > lowered maxParticles',

@@ -16,7 +16,6 @@ describe('RateLimiter', () => {
     const clock = fakeNow();
     const limiter = new RateLimiter(8, 3, clock.now);
     expect(takeMany(limiter, 5)).toEqual([true, true, true, false, false]);
-    expect(limiter.refusedInARow).toBe(2);
   });
 
   it('starts full regardless of the clock value at construction', () => {
@@ -71,35 +70,76 @@ describe('RateLimiter', () => {
     expect(allowed).toBe(80);
   });
 
-  it('counts refusals in a row and resets the count on the next success', () => {
-    const clock = fakeNow();
+  it('marks the first refusal of a burst, and only that one', () => {
+    const clock = fakeNow(0);
     const limiter = new RateLimiter(8, 1, clock.now);
-    expect(limiter.refusedInARow).toBe(0);
     expect(limiter.tryTake()).toBe(true);
-    expect(limiter.refusedInARow).toBe(0);
-    for (let i = 1; i <= 5; i++) {
-      expect(limiter.tryTake()).toBe(false);
-      expect(limiter.refusedInARow).toBe(i);
-    }
+    expect(limiter.burstStarted).toBe(false);
+    expect(limiter.tryTake()).toBe(false);
+    expect(limiter.burstStarted).toBe(true);
+    expect(limiter.tryTake()).toBe(false);
+    expect(limiter.burstStarted).toBe(false);
+    // A refilled token does not end the burst: refusals go on in the same second.
     clock.advance(125);
     expect(limiter.tryTake()).toBe(true);
-    expect(limiter.refusedInARow).toBe(0);
     expect(limiter.tryTake()).toBe(false);
-    expect(limiter.refusedInARow).toBe(1);
-  });
-
-  it('does not reset the refusal count merely because time passed', () => {
-    const clock = fakeNow();
-    const limiter = new RateLimiter(8, 1, clock.now);
+    expect(limiter.burstStarted).toBe(false);
+    // A whole second without refusals does.
+    clock.advance(2000);
     limiter.tryTake();
-    expect(takeMany(limiter, 3)).toEqual([false, false, false]);
-    clock.advance(10_000);
-    expect(limiter.refusedInARow).toBe(3);
+    expect(limiter.tryTake()).toBe(false);
+    expect(limiter.burstStarted).toBe(true);
   });
 
   it('uses performance.now by default', () => {
     const limiter = new RateLimiter(1, 2);
     expect(takeMany(limiter, 3)).toEqual([true, true, false]);
-    expect(limiter.refusedInARow).toBe(1);
+    expect(limiter.burstStarted).toBe(true);
+  });
+
+  it('measures a steady flood at 10x the rate in whole seconds, whatever the refill does', () => {
+    const clock = fakeNow(0);
+    const limiter = new RateLimiter(8, 8, clock.now);
+    takeMany(limiter, 8);
+    // 80 messages a second: one token refills every 125 ms, so about every
+    // tenth message is accepted; the burst goes on regardless.
+    let accepted = 0;
+    let burstsStarted = 0;
+    for (let i = 0; i < 80 * 3; i++) {
+      clock.advance(12.5);
+      if (limiter.tryTake()) accepted++;
+      if (limiter.burstStarted) burstsStarted++;
+    }
+    expect(accepted).toBeGreaterThan(20);
+    expect(burstsStarted).toBe(1);
+    // Refusals in seconds 0, 1, 2 and the last message lands at t = 3000.
+    expect(limiter.floodSeconds).toBe(3);
+  });
+
+  it('ends a flood after a whole second without refusals', () => {
+    const clock = fakeNow(0);
+    const limiter = new RateLimiter(8, 1, clock.now);
+    limiter.tryTake();
+    expect(limiter.tryTake()).toBe(false);
+    clock.advance(1000);
+    limiter.tryTake();
+    expect(limiter.tryTake()).toBe(false);
+    expect(limiter.floodSeconds).toBe(1);
+    // Second 2 passes quietly; a refusal in second 3 starts a new run.
+    clock.advance(2000);
+    limiter.tryTake();
+    expect(limiter.tryTake()).toBe(false);
+    expect(limiter.floodSeconds).toBe(0);
+  });
+
+  it('never reports a flood for a client at the rate after one burst', () => {
+    const clock = fakeNow(0);
+    const limiter = new RateLimiter(8, 8, clock.now);
+    takeMany(limiter, 9);
+    for (let i = 0; i < 8 * 10; i++) {
+      clock.advance(125);
+      expect(limiter.tryTake()).toBe(true);
+    }
+    expect(limiter.floodSeconds).toBe(0);
   });
 });
