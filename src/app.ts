@@ -22,6 +22,9 @@ import { RuntimeSettings } from './runtime-settings.js';
 import { SERVER_VERSION } from './version.js';
 import { logWorkerStarted, workerPriorityRequest } from './worker-priority.js';
 
+/** Most fragments one client message may arrive in. */
+const MAX_MESSAGE_FRAGMENTS = 64;
+
 export interface AppOptions {
   /** Lobby clock; tests pass a FakeClock. */
   clock?: Clock;
@@ -29,6 +32,8 @@ export interface AppOptions {
   /** Pass lobby messages through structuredClone (proves they can cross threads). */
   cloneLobbyMessages?: boolean;
   logger?: boolean;
+  /** Where log lines go instead of stdout (tests read them back). */
+  logStream?: { write(line: string): void };
 }
 
 export interface App {
@@ -46,7 +51,12 @@ export interface App {
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
   const fastify = Fastify({
-    logger: options.logger === false ? false : { level: config.logLevel },
+    logger:
+      options.logger === false
+        ? false
+        : options.logStream
+          ? { level: config.logLevel, stream: options.logStream }
+          : { level: config.logLevel },
     // Lobby ids are short; anything long is not ours.
     routerOptions: { maxParamLength: 128 },
     // A request must arrive whole in time, and an idle connection goes:
@@ -127,7 +137,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   );
   limitConnections(fastify.server, config, metrics);
   await fastify.register(websocket, {
-    options: { maxPayload: config.maxMessageBytes },
+    // A message is at most a few KB: a peer that splits one into more
+    // fragments than this is wasting our time (ws closes it with 1008).
+    options: { maxPayload: config.maxMessageBytes, maxFragments: MAX_MESSAGE_FRAGMENTS },
     // Called for errors on an open socket and for a handler that throws.
     // ws has already failed the connection on protocol errors (with the
     // right close code, which the session records); anything else closes
