@@ -68,9 +68,9 @@ export class ClientSession {
   #closeCode: number | undefined;
   /** Heartbeat: whether the peer was heard (any message or pong) since the last ping. */
   #heard = true;
-  /** Heartbeat: our unsent bytes and bytes written to the kernel when we pinged. */
-  #bufferedAtPing = 0;
-  #writtenAtPing = 0;
+  /** Heartbeat: whether the last ping queued behind unsent frames, and bytes delivered then. */
+  #pingBehindBacklog = false;
+  #deliveredAtPing = 0;
 
   constructor(socket: WebSocket, lobbyId: string, ctx: SessionContext) {
     this.#socket = socket;
@@ -130,20 +130,23 @@ export class ClientSession {
   }
 
   /**
-   * Called by the heartbeat every heartbeatMs: cut a peer that answered
-   * neither the last ping nor anything else, else ping it again. A slow
-   * reader is not dead: if our ping was queued behind unsent frames and the
-   * peer has since taken bytes off the socket, it is alive, only behind.
+   * Called by the heartbeat every heartbeatMs: cut a dead peer, else ping.
+   * Dead means it answered neither the last ping nor anything else since.
+   * One exception keeps slow readers: a ping that went out behind unsent
+   * frames (our buffer was not empty: the kernel's was full) may be
+   * answered late, and the peer is alive as long as the kernel keeps
+   * taking bytes off the connection, which it stops doing once the peer is
+   * gone.
    */
   heartbeat(): void {
     if (!SESSION_PHASE_RULES[this.phase].readsMessages) return;
     const socket = this.#socket;
-    const written = bytesWritten(socket);
-    const draining = this.#bufferedAtPing > 0 && written > this.#writtenAtPing;
+    const delivered = bytesDelivered(socket);
+    const draining = this.#pingBehindBacklog && delivered > this.#deliveredAtPing;
     if (!this.#heard && !draining) return this.#cut('heartbeat');
     this.#heard = false;
-    this.#bufferedAtPing = socket.bufferedAmount;
-    this.#writtenAtPing = written;
+    this.#pingBehindBacklog = socket.bufferedAmount > 0;
+    this.#deliveredAtPing = delivered;
     socket.ping();
   }
 
@@ -441,9 +444,15 @@ function wsCloseCode(error: Error): number {
   return 1006;
 }
 
-/** Bytes the socket has written to the kernel so far (ws keeps the net.Socket private). */
-function bytesWritten(socket: WebSocket): number {
-  return (socket as unknown as { _socket?: { bytesWritten?: number } })._socket?.bytesWritten ?? 0;
+/**
+ * Bytes the kernel has taken from this connection so far: net.Socket's
+ * bytesWritten less what still waits in Node's own buffer (ws keeps the
+ * net.Socket private, as `_socket`).
+ */
+function bytesDelivered(socket: WebSocket): number {
+  const tcp = (socket as unknown as { _socket?: { bytesWritten: number; writableLength: number } })
+    ._socket;
+  return tcp ? tcp.bytesWritten - tcp.writableLength : 0;
 }
 
 /** The seq of a refused message, if it has a readable one (only the first of a burst is read). */

@@ -1,0 +1,109 @@
+/**
+ * The heartbeat's rule, on a hand-driven socket: a peer is cut when it
+ * answered neither the last ping nor anything else, unless that ping went
+ * out behind a backlog of unsent frames and the kernel has since taken
+ * bytes off the connection (a slow reader, whose pong is on its way).
+ * (Real sockets: test/integration/connection-limits.test.ts.)
+ */
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import type { WebSocket } from 'ws';
+import { ClientSession } from '../../../src/client-session.js';
+import { defaultConfig } from '../../../src/config.js';
+import type { LobbyDirectory } from '../../../src/lobby-directory.js';
+import type { Logger } from '../../../src/logger.js';
+import { Metrics } from '../../../src/metrics.js';
+import { RuntimeSettings } from '../../../src/runtime-settings.js';
+
+class FakeSocket extends EventEmitter {
+  readonly OPEN = 1;
+  readyState = 1;
+  bufferedAmount = 0;
+  pings = 0;
+  terminated = false;
+  /** What ws keeps as `_socket`: the net.Socket's counters. */
+  _socket = { bytesWritten: 0, writableLength: 0 };
+  ping(): void {
+    this.pings++;
+  }
+  terminate(): void {
+    this.terminated = true;
+    this.readyState = 3;
+    this.emit('close', 1006);
+  }
+  close(): void {}
+  send(): void {}
+}
+
+function newSession() {
+  const config = defaultConfig({ helloTimeoutMs: 600_000 });
+  const metrics = new Metrics({ version: 'test', protocol: 1, instance: 'test' });
+  const socket = new FakeSocket();
+  const noop = () => {};
+  const log = { debug: noop, info: noop, warn: noop, error: noop } as unknown as Logger;
+  const s = new ClientSession(socket as unknown as WebSocket, 'hb', {
+    config,
+    settings: new RuntimeSettings(config),
+    metrics,
+    directory: {} as LobbyDirectory,
+    log,
+    logFailure: noop,
+  });
+  return { session: s, socket };
+}
+
+describe('ClientSession.heartbeat', () => {
+  it('pings a peer that answers, for ever', () => {
+    const { session, socket } = newSession();
+    for (let i = 0; i < 10; i++) {
+      session.heartbeat();
+      socket.emit('pong');
+    }
+    expect(socket.pings).toBe(10);
+    expect(socket.terminated).toBe(false);
+  });
+
+  it('cuts a peer at the first heartbeat after an unanswered ping', () => {
+    const { session, socket } = newSession();
+    session.heartbeat();
+    expect(socket.terminated).toBe(false);
+    // The kernel still takes bytes (a dead peer's buffers are not full yet),
+    // but the ping went out with nothing queued before it: no excuse.
+    socket._socket.bytesWritten += 10_000;
+    session.heartbeat();
+    expect(socket.terminated).toBe(true);
+    expect(session.phase).toBe('closed');
+  });
+
+  it('counts any message as an answer', () => {
+    const { session, socket } = newSession();
+    session.heartbeat();
+    socket.emit('message', Buffer.from([0xc1]), true);
+    session.heartbeat();
+    expect(socket.terminated).toBe(false);
+  });
+
+  it('keeps a slow reader: its ping queued behind frames and bytes keep leaving', () => {
+    const { session, socket } = newSession();
+    socket.bufferedAmount = 200_000;
+    session.heartbeat();
+    for (let i = 0; i < 5; i++) {
+      socket._socket.bytesWritten += 50_000;
+      session.heartbeat();
+      expect(socket.terminated).toBe(false);
+    }
+  });
+
+  it('cuts a backlogged peer once the kernel stops taking bytes', () => {
+    const { session, socket } = newSession();
+    socket.bufferedAmount = 200_000;
+    socket._socket.bytesWritten = 1_000_000;
+    socket._socket.writableLength = 200_000;
+    session.heartbeat();
+    // Node's buffer grows, but nothing more reaches the kernel.
+    socket._socket.bytesWritten += 30_000;
+    socket._socket.writableLength += 30_000;
+    session.heartbeat();
+    expect(socket.terminated).toBe(true);
+  });
+});
