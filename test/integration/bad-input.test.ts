@@ -42,7 +42,7 @@ let lobbyObserver: LobbyClient;
 const openClients: LobbyClient[] = [];
 
 async function createLobby(server: TestServer, id: string, particles: number): Promise<void> {
-  const res = await fetch(`${server.http}/lobbies`, {
+  const res = await server.adminFetch('/lobbies', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ id, particles }),
