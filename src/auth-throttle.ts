@@ -23,12 +23,14 @@ export const AUTH_THROTTLE_BOUNDS = {
   logLinesPerInterval: 50,
 } as const;
 
+export type AuthThrottleBounds = { -readonly [K in keyof typeof AUTH_THROTTLE_BOUNDS]: number };
+
 export interface AuthThrottleOptions {
   /** Failures an IP may make per window before it is refused. */
   maxFailures: number;
   windowMs: number;
   now?: () => number;
-  bounds?: Partial<typeof AUTH_THROTTLE_BOUNDS>;
+  bounds?: Partial<AuthThrottleBounds>;
 }
 
 interface IpRecord {
@@ -44,7 +46,7 @@ export class AuthThrottle {
   #maxFailures: number;
   #windowMs: number;
   #now: () => number;
-  #bounds: typeof AUTH_THROTTLE_BOUNDS;
+  #bounds: AuthThrottleBounds;
   #logWindowEndsAt = Number.NEGATIVE_INFINITY;
   #logLines = 0;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type AUTH_THROTTLE_BOUNDS, AuthThrottle } from '../../../src/auth-throttle.js';
+import { AuthThrottle, type AuthThrottleBounds } from '../../../src/auth-throttle.js';
 
-function throttle(bounds: Partial<typeof AUTH_THROTTLE_BOUNDS> = {}) {
+function throttle(bounds: Partial<AuthThrottleBounds> = {}) {
   let now = 0;
   const t = new AuthThrottle({ maxFailures: 3, windowMs: 10_000, now: () => now, bounds });
   return { t, advance: (ms: number) => (now += ms) };
