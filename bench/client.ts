@@ -22,6 +22,7 @@
  *
  * Options: --sizes 0,10000,50000  --seconds 10  --warmup 3  --width 1280 --height 720
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,7 +57,10 @@ const config = defaultConfig({
   port: 0,
   logLevel: 'silent',
   maxParticles: Math.max(...SIZES),
+  // Creating lobbies over REST needs the admin token.
+  adminToken: randomBytes(16).toString('hex'),
 });
+const admin = { authorization: `Bearer ${config.adminToken}` };
 const app = await buildApp(config, { logger: false });
 await app.fastify.listen({ host: '127.0.0.1', port: 0 });
 const address = app.fastify.server.address();
@@ -121,7 +125,7 @@ for (const particles of SIZES) {
   const id = `bench-${particles}`;
   const created = await fetch(`${base}/lobbies`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...admin },
     body: JSON.stringify({ id, particles }),
   });
   if (created.status !== 201) throw new Error(`POST /lobbies answered ${created.status}`);
@@ -141,7 +145,7 @@ for (const particles of SIZES) {
   await page.mouse.wheel(0, -462);
   await sleep(1000);
   await measure(particles, 'zoomed 2x');
-  await fetch(`${base}/lobbies/${id}`, { method: 'DELETE' });
+  await fetch(`${base}/lobbies/${id}`, { method: 'DELETE', headers: admin });
 }
 
 await context.close();

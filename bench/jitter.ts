@@ -11,6 +11,7 @@
  * Options: --clients 100 --particles 10000 --seconds 8 --capacity 30000,40000,50000,60000
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { AddressInfo } from 'node:net';
@@ -40,6 +41,9 @@ interface Sample {
   seconds: number;
 }
 
+/** This run's admin token: creating lobbies over REST needs one. */
+const ADMIN_TOKEN = randomBytes(16).toString('hex');
+
 async function withServer<T>(
   workers: number,
   run: (base: string, app: Awaited<ReturnType<typeof buildApp>>) => Promise<T>,
@@ -54,6 +58,7 @@ async function withServer<T>(
     maxClientsPerLobby: 10_000,
     maxParticles: 1_000_000,
     idleTimeoutMs: 600_000,
+    adminToken: ADMIN_TOKEN,
   });
   const app = await buildApp(config, { logger: false });
   await app.fastify.listen({ host: '127.0.0.1', port: 0 });
@@ -68,7 +73,7 @@ async function withServer<T>(
 async function createLobby(base: string, id: string, particles: number): Promise<void> {
   const res = await fetch(`${base}/lobbies`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
     body: JSON.stringify({ id, particles }),
   });
   if (res.status !== 201) throw new Error(`create ${id}: ${res.status} ${await res.text()}`);

@@ -11,6 +11,7 @@
  * Options: --clients 10 --slow 0 --particles 10000 --seconds 10
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { LobbyClient, type SocketLike } from '../protocol/lobby-client.js';
@@ -29,6 +30,9 @@ const SLOW = Number(values.slow);
 const PARTICLES = Number(values.particles);
 const SECONDS = Number(values.seconds);
 
+/** This run's admin token: creating lobbies over REST needs one. */
+const ADMIN_TOKEN = randomBytes(16).toString('hex');
+
 async function startServer(): Promise<{ child: ChildProcess; base: string }> {
   const child = spawn(
     process.execPath,
@@ -38,6 +42,9 @@ async function startServer(): Promise<{ child: ChildProcess; base: string }> {
         ...process.env,
         SWARMHOST_LOG_LEVEL: 'info',
         SWARMHOST_MAX_PARTICLES: String(Math.max(PARTICLES, 100_000)),
+        SWARMHOST_ADMIN_TOKEN: ADMIN_TOKEN,
+        // /metrics and POST /lobbies on the one port this script talks to.
+        SWARMHOST_ADMIN_PORT: '-1',
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -64,7 +71,7 @@ async function main(): Promise<void> {
   try {
     const created = await fetch(`${base}/lobbies`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
       body: JSON.stringify({ id: 'bench', particles: PARTICLES }),
     });
     if (created.status !== 201)

@@ -2,14 +2,20 @@
  * Builds one server instance: Fastify with the WebSocket plugin, the lobby
  * directory on a lobby host, metrics, and the routes. Nothing listens until
  * the caller says so, which lets tests run many instances on port 0.
+ *
+ * With SWARMHOST_ADMIN_PORT the operator's routes (/metrics, /status,
+ * /config, the admin routes) go on a second Fastify instance, `app.admin`,
+ * which the caller listens on too, and the public one serves only players;
+ * without it `app.admin` is `app.fastify`. Closing `app.fastify` closes both.
  */
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import type { Clock } from '../lobbies/clock.js';
 import { InlineLobbyHost, type LobbyHost } from '../lobbies/lobby-host.js';
 import { WorkerLobbyHost } from '../lobbies/worker-pool.js';
-import type { Config } from './config.js';
+import { AdminAuth } from './admin-auth.js';
+import { ADMIN_PORT_OFF, type Config } from './config.js';
 import { LobbyDirectory } from './lobby-directory.js';
 import { limitConnections, trustProxyOption } from './connection-limits.js';
 import { Metrics } from './metrics.js';
@@ -32,12 +38,16 @@ export interface AppOptions {
   /** Pass lobby messages through structuredClone (proves they can cross threads). */
   cloneLobbyMessages?: boolean;
   logger?: boolean;
-  /** Where log lines go instead of stdout (tests read them back). */
-  logStream?: { write(line: string): void };
+  /** Where log lines go instead of stdout (tests read them). */
+  logStream?: NodeJS.WritableStream;
 }
 
 export interface App {
   fastify: FastifyInstance;
+  /** Where the operator's routes are: its own listener with SWARMHOST_ADMIN_PORT, else `fastify`. */
+  admin: FastifyInstance;
+  /** The admin token check that admin routes run first. */
+  adminAuth: AdminAuth;
   directory: LobbyDirectory;
   metrics: Metrics;
   config: Config;
@@ -50,13 +60,9 @@ export interface App {
 }
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const fastify = Fastify({
+  const serverOptions = {
     logger:
-      options.logger === false
-        ? false
-        : options.logStream
-          ? { level: config.logLevel, stream: options.logStream }
-          : { level: config.logLevel },
+      options.logger === false ? false : { level: config.logLevel, stream: options.logStream },
     // Lobby ids are short; anything long is not ours.
     routerOptions: { maxParamLength: 128 },
     // A request must arrive whole in time, and an idle connection goes:
@@ -69,7 +75,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // A bad request body is refused, never quietly repaired: no stripping of
     // unknown fields, no turning "5" or true into numbers.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
-  });
+  } satisfies FastifyServerOptions;
+  const fastify = Fastify(serverOptions);
   const metrics = new Metrics({
     version: SERVER_VERSION,
     protocol: PROTOCOL_VERSION,
@@ -108,7 +115,29 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         }));
   const settings = new RuntimeSettings(config);
   const directory = new LobbyDirectory(config, settings, host, metrics, fastify.log);
-  const app: App = { fastify, directory, metrics, config, settings, host, ready: true };
+  const admin =
+    config.adminPort === ADMIN_PORT_OFF
+      ? fastify
+      : Fastify({
+          ...serverOptions,
+          // One log for both listeners.
+          logger: undefined,
+          loggerInstance:
+            options.logger === false ? undefined : fastify.log.child({ listener: 'admin' }),
+        });
+  const adminAuth = new AdminAuth({ config, metrics, log: fastify.log });
+  const app: App = {
+    fastify,
+    admin,
+    adminAuth,
+    directory,
+    metrics,
+    config,
+    settings,
+    host,
+    ready: true,
+  };
+  if (admin !== fastify) fastify.addHook('onClose', async () => admin.close());
 
   // Stopping the server stops every lobby and the threads they run on.
   fastify.addHook('onClose', async () => {
@@ -135,6 +164,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       });
     },
   );
+  if (admin !== fastify) admin.setErrorHandler(fastify.errorHandler);
   limitConnections(fastify.server, config, metrics);
   await fastify.register(websocket, {
     // A message is at most a few KB: a peer that splits one into more
@@ -150,9 +180,20 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     },
   });
   registerHttpRoutes(app);
-  registerStatusRoutes(app);
+  registerStatusRoutes(onAdminListener(app));
   registerLobbySocketRoute(app);
   registerPageRoutes(app);
   if (config.faultInjection) registerFaultRoutes(app);
   return app;
+}
+
+/**
+ * `app` for route modules that register on `app.fastify` but belong on the
+ * admin listener: the same live object (reads of `ready` and the rest go
+ * through to it), with `fastify` standing for `app.admin`.
+ */
+function onAdminListener(app: App): App {
+  return app.admin === app.fastify
+    ? app
+    : (Object.create(app, { fastify: { value: app.admin } }) as App);
 }

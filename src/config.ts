@@ -56,6 +56,11 @@ function openFileLimit(): number {
   }
   return 1024;
 }
+/** SWARMHOST_ADMIN_PORT's "no admin listener": the admin routes stay on PORT. */
+export const ADMIN_PORT_OFF = -1;
+
+/** The only NODE_ENV values under which fault injection may be enabled. */
+export const FAULT_INJECTION_ENVS: readonly string[] = ['development', 'test'];
 
 /** Largest world side a 16-bit coordinate covers within MAX_QUANT_ERROR. */
 const MAX_WORLD_SIZE = Math.floor(2 ** 16 * 2 * MAX_QUANT_ERROR);
@@ -328,7 +333,37 @@ export const SETTINGS = {
     kind: 'string',
     default: '',
     secret: true,
-    doc: 'Bearer token that PATCH /config requires; empty disables PATCH /config.',
+    doc: 'Bearer token that the admin routes require (PATCH /config, POST /lobbies, PUT and DELETE /lobbies/:id, fault injection); empty disables them.',
+  }),
+  adminPort: s({
+    env: 'SWARMHOST_ADMIN_PORT',
+    kind: 'int',
+    default: ADMIN_PORT_OFF,
+    min: ADMIN_PORT_OFF,
+    max: 65535,
+    doc: 'Separate TCP port for /metrics, /status, /config and the admin routes, which then leave the public port; -1 keeps everything on PORT; 0 picks a free one.',
+  }),
+  adminHost: s({
+    env: 'SWARMHOST_ADMIN_HOST',
+    kind: 'string',
+    default: '127.0.0.1',
+    doc: 'Interface the admin port listens on (only with SWARMHOST_ADMIN_PORT); the default keeps it off the network.',
+  }),
+  adminAuthMaxFailures: s({
+    env: 'SWARMHOST_ADMIN_AUTH_MAX_FAILURES',
+    kind: 'int',
+    default: 20,
+    min: 1,
+    max: 1_000_000,
+    doc: 'Failed admin authentications (no or wrong token) one client IP may make per SWARMHOST_ADMIN_AUTH_WINDOW_MS; beyond it its admin requests get 429 until the window ends.',
+  }),
+  adminAuthWindowMs: s({
+    env: 'SWARMHOST_ADMIN_AUTH_WINDOW_MS',
+    kind: 'int',
+    default: 60_000,
+    min: 1000,
+    max: 86_400_000,
+    doc: 'Window over which failed admin authentications are counted per client IP.',
   }),
   workers: s({
     env: 'SWARMHOST_WORKERS',
@@ -391,7 +426,7 @@ export const SETTINGS = {
     env: 'SWARMHOST_FAULT_INJECTION',
     kind: 'bool',
     default: false,
-    doc: 'Tests only: enables POST /lobbies/:id/fault to make a lobby throw or its worker die (exit, uncaught error, out of memory). Refused when NODE_ENV=production.',
+    doc: 'Tests only: enables POST /lobbies/:id/fault (admin token required) to make a lobby throw or its worker die (exit, uncaught error, out of memory). Refused unless NODE_ENV is `development` or `test`.',
   }),
 } as const satisfies Record<string, Setting>;
 
@@ -501,12 +536,17 @@ export function loadConfig(
       `must not exceed ${SETTINGS.maxParticles.env}`,
     );
   }
-  if (config.faultInjection === true && env.NODE_ENV === 'production') {
+  // An allow-list, not a deny-list: an unset, misspelt or differently cased
+  // NODE_ENV ('Production', 'prod') must not open a route that kills workers.
+  if (config.faultInjection === true && !FAULT_INJECTION_ENVS.includes(env.NODE_ENV ?? '')) {
     throw new ConfigError(
       SETTINGS.faultInjection.env,
-      'fault injection is refused when NODE_ENV=production',
+      `fault injection needs NODE_ENV=${FAULT_INJECTION_ENVS.join(' or ')} (it is ${env.NODE_ENV === undefined ? 'unset' : JSON.stringify(env.NODE_ENV)})`,
     );
   }
+  // Caught here with a clear message, not as EADDRINUSE at listen (0 picks a free port).
+  if ((config.adminPort as number) > 0 && config.adminPort === config.port)
+    throw new ConfigError(SETTINGS.adminPort.env, `must differ from ${SETTINGS.port.env}`);
   if (config.instanceId === '')
     config.instanceId = `${hostname()}-${randomBytes(3).toString('hex')}`;
   return Object.freeze(config) as Config;

@@ -1,8 +1,9 @@
 /**
  * CLI entry: `node dist/src/main.js [--host H] [--port P]`. Reads and
  * validates the configuration (a bad value exits 2 with one line naming the
- * setting), serves, and on SIGTERM/SIGINT drains: not ready, lobbies told
- * to drain (clients are closed with 4005 and reconnect elsewhere), exit 0.
+ * setting), serves (on the admin port too when SWARMHOST_ADMIN_PORT is set),
+ * and on SIGTERM/SIGINT drains: not ready, lobbies told to drain (clients
+ * are closed with 4005 and reconnect elsewhere), both listeners closed, exit 0.
  */
 import { buildApp } from './app.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
@@ -21,6 +22,8 @@ async function main(): Promise<void> {
   }
   const app = await buildApp(config);
   await app.fastify.listen({ host: config.host, port: config.port });
+  if (app.admin !== app.fastify)
+    await app.admin.listen({ host: config.adminHost, port: config.adminPort });
 
   let stopping = false;
   const stop = async (reason: string, exitCode: number) => {
@@ -29,6 +32,7 @@ async function main(): Promise<void> {
     app.ready = false;
     app.fastify.log.info({ reason, lobbies: app.directory.size }, 'draining');
     await app.directory.drainAll(config.drainTimeoutMs);
+    // Closes the admin listener too (app.ts).
     await app.fastify.close();
     process.exit(exitCode);
   };

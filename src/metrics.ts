@@ -7,6 +7,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LobbyPhase } from '../protocol/messages.js';
+import { ADMIN_AUTH_FAILURES } from './admin-auth.js';
 
 const PHASES: readonly LobbyPhase[] = [
   'starting',
@@ -178,6 +179,12 @@ export class Metrics {
     help: 'Lobbies given up on (crashed too often, or could not be restarted) and closed.',
     registers: [this.registry],
   });
+  readonly adminAuthFailures = new Counter({
+    name: 'swarmhost_admin_auth_failures_total',
+    help: 'Admin requests refused before reaching their route, by reason (missing_token, wrong_token, disabled: no token configured, throttled: too many failures from that IP).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly info = new Gauge({
     name: 'swarmhost_info',
     help: 'Constant 1, labelled with the server version, protocol version and instance id.',
@@ -202,6 +209,8 @@ export class Metrics {
     for (const cap of ['total', 'per_ip']) this.connectionsDropped.inc({ cap }, 0);
     for (const kind of ['uncaught_exception', 'unhandled_rejection'])
       this.processErrors.inc({ kind }, 0);
+    // Zero from the start, so an alert on the rate sees the first failure.
+    for (const reason of ADMIN_AUTH_FAILURES) this.adminAuthFailures.inc({ reason }, 0);
   }
 
   /** Drops a closed lobby's labelled series so ids that come and go do not pile up. */

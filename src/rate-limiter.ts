@@ -1,21 +1,24 @@
 /**
  * Token bucket for one client's messages: `burst` tokens, refilled at
  * `perSecond`. Refusals are grouped into bursts: a burst is a run of
- * seconds that each saw a refusal, and ends with a whole second without
- * one. Besides yes/no the bucket says two things about the current burst:
+ * refusals with less than a second between any two, so it ends with a
+ * whole second without one. Besides yes/no the bucket says two things
+ * about the current burst:
  * - `burstStarted`: the refusal just made is its first, so a client gets
  *   one reply per burst, however it is spread over the refill;
  * - `floodSeconds`: how long it has lasted. A client above the rate keeps
  *   being refused in every second whatever the refill does, so this is
  *   what closes a steady flood.
  */
+/** A pause in refusals this long ends a burst. */
+const BURST_GAP_MS = 1000;
+
 export class RateLimiter {
   #tokens: number;
   #last: number;
-  /** Index (now / 1000, floored) of the last second with a refusal; -2 if none. */
-  #lastRefusedSecond = -2;
-  /** First second of the current burst. */
-  #burstStartSecond = -2;
+  /** When the last refusal and the current burst's first refusal were, ms. */
+  #lastRefusal = Number.NEGATIVE_INFINITY;
+  #burstStart = Number.NEGATIVE_INFINITY;
   #burstStarted = false;
 
   constructor(
@@ -40,13 +43,12 @@ export class RateLimiter {
       this.#tokens -= 1;
       return true;
     }
-    const second = Math.floor(now / 1000);
-    if (second > this.#lastRefusedSecond + 1) {
+    if (now - this.#lastRefusal >= BURST_GAP_MS) {
       // A whole second without refusals ended the last burst.
-      this.#burstStartSecond = second;
+      this.#burstStart = now;
       this.#burstStarted = true;
     }
-    this.#lastRefusedSecond = second;
+    this.#lastRefusal = now;
     return false;
   }
 
@@ -55,12 +57,8 @@ export class RateLimiter {
     return this.#burstStarted;
   }
 
-  /**
-   * Whole seconds the current burst has lasted: 0 while its refusals have
-   * come within one second, N once each of N + 1 consecutive seconds had
-   * one. Read it right after a refusal.
-   */
+  /** Seconds from the current burst's first refusal to its latest. Read it right after a refusal. */
   get floodSeconds(): number {
-    return this.#lastRefusedSecond - this.#burstStartSecond;
+    return (this.#lastRefusal - this.#burstStart) / 1000;
   }
 }

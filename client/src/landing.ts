@@ -1,7 +1,9 @@
 /**
  * The landing page (/): the lobbies on this instance (GET /lobbies, polled)
- * and a form that creates a lobby by name (POST /lobbies) or, if it exists,
- * joins it, then navigates to /lobby/<name>.
+ * and a form that opens /lobby/<name>. Joining a name that does not exist
+ * creates that lobby at the server's default size, so the form needs no
+ * REST call; creating lobbies of other sizes is an admin route
+ * (POST /lobbies with the admin token), not a player's.
  */
 import type { LobbyStatus } from '../../protocol/messages.js';
 import { LOBBY_ID_PATTERN } from '../../protocol/lobby-id.js';
@@ -55,32 +57,14 @@ async function refresh(): Promise<void> {
   }
 }
 
-async function openLobby(event: SubmitEvent): Promise<void> {
+function openLobby(event: SubmitEvent): void {
   event.preventDefault();
   const id = $<HTMLInputElement>('lobby-name').value.trim();
   if (!LOBBY_ID_PATTERN.test(id)) {
     return showError('form-error', 'A lobby name is 1 to 64 letters, digits, "-" or "_".');
   }
-  const particlesText = $<HTMLInputElement>('lobby-particles').value.trim();
-  const body: { id: string; particles?: number } = { id };
-  if (particlesText !== '') body.particles = Number(particlesText);
   showError('form-error', undefined);
-  try {
-    const res = await fetch('/lobbies', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    // 201 created; 409 it exists already, so this is a join.
-    if (res.status === 201 || res.status === 409) {
-      location.assign(lobbyUrl(id));
-      return;
-    }
-    const answer = (await res.json().catch(() => ({}))) as { message?: string };
-    showError('form-error', `The server refused: ${answer.message ?? `HTTP ${res.status}`}`);
-  } catch (error) {
-    showError('form-error', `Could not reach the server: ${(error as Error).message}`);
-  }
+  location.assign(lobbyUrl(id));
 }
 
 function randomName(): string {
@@ -90,6 +74,6 @@ function randomName(): string {
 
 const name = $<HTMLInputElement>('lobby-name');
 if (name.value === '') name.value = randomName();
-$<HTMLFormElement>('open-lobby').addEventListener('submit', (event) => void openLobby(event));
+$<HTMLFormElement>('open-lobby').addEventListener('submit', openLobby);
 void refresh();
 setInterval(() => void refresh(), REFRESH_MS);

@@ -1,17 +1,20 @@
 /**
  * POST /lobbies/:id/fault {kind}: test-only fault injection, registered only
- * when SWARMHOST_FAULT_INJECTION is on (refused in production by config
- * validation). `throw` makes the lobby's next tick throw; `exit`,
- * `uncaught` and `oom` kill the worker it runs on (lobby-messages.ts).
+ * when SWARMHOST_FAULT_INJECTION is on (which config validation allows only
+ * with NODE_ENV development or test), on the admin listener and behind the
+ * admin token like any admin route. `throw` makes the lobby's next tick
+ * throw; `exit`, `uncaught` and `oom` kill the worker it runs on
+ * (lobby-messages.ts).
  */
 import { FAULT_KINDS, type FaultKind } from '../../lobbies/lobby-messages.js';
 import type { App } from '../app.js';
 
 export function registerFaultRoutes(app: App): void {
-  const { fastify, directory } = app;
-  fastify.post<{ Params: { id: string }; Body: { kind: FaultKind } }>(
+  const { admin, adminAuth, directory } = app;
+  admin.post<{ Params: { id: string }; Body: { kind: FaultKind } }>(
     '/lobbies/:id/fault',
     {
+      onRequest: adminAuth.onRequest,
       schema: {
         body: {
           type: 'object',
@@ -28,7 +31,7 @@ export function registerFaultRoutes(app: App): void {
           .code(404)
           .send({ error: 'not_found', message: `no lobby '${request.params.id}'` });
       lobby.handle.injectFault(request.body.kind);
-      fastify.log.warn({ lobby: request.params.id, kind: request.body.kind }, 'fault injected');
+      admin.log.warn({ lobby: request.params.id, kind: request.body.kind }, 'fault injected');
       return reply.code(202).send({ injected: request.body.kind });
     },
   );

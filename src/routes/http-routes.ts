@@ -2,12 +2,18 @@
  * The HTTP API: health and readiness, the lobby REST resource and metrics.
  * (Pages live in page-routes.ts.) Bodies are JSON; errors are `{error, message}` with a
  * status that says whose fault it was.
+ *
+ * Players' routes (health, readiness, reading lobbies) are on `app.fastify`;
+ * the operator's (creating and deleting lobbies, behind the admin token, and
+ * /metrics) on `app.admin`, its own listener when SWARMHOST_ADMIN_PORT is set.
+ * Players create lobbies by joining them (/lobby/:id/ws), at the default size.
  */
 import { randomBytes } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PROTOCOL_VERSION } from '../../protocol/version.js';
 import type { App } from '../app.js';
 import { SERVER_VERSION } from '../version.js';
-import { LOBBY_ID_PATTERN } from '../../protocol/lobby-id.js';
+import { BAD_LOBBY_ID, LOBBY_ID_PATTERN } from '../../protocol/lobby-id.js';
 
 interface CreateLobbyBody {
   id?: string;
@@ -16,7 +22,53 @@ interface CreateLobbyBody {
 }
 
 export function registerHttpRoutes(app: App): void {
-  const { fastify, directory, config, metrics } = app;
+  const { fastify, admin, adminAuth, directory, config, metrics } = app;
+  const properties = {
+    particles: { type: 'integer', minimum: 0, maximum: config.maxParticles },
+    seed: { type: 'integer', minimum: 0, maximum: 0xffff_ffff },
+  } as const;
+  const createOptions = (withId: boolean) => ({
+    schema: {
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        properties: withId
+          ? { id: { type: 'string', pattern: LOBBY_ID_PATTERN.source }, ...properties }
+          : properties,
+      },
+    },
+    // The token before anything else, the body included.
+    onRequest: adminAuth.onRequest,
+    // Answer schema failures in the same shape as every other error.
+    attachValidation: true,
+    // No body at all means "all defaults".
+    preValidation: async (request: { body: unknown }) => {
+      request.body ??= {};
+    },
+  });
+
+  /** Creates lobby `id` from a validated body: 201 with its status, 409 if it exists. */
+  const create = async (
+    request: FastifyRequest<{ Body: CreateLobbyBody }>,
+    reply: FastifyReply,
+    id: string,
+  ) => {
+    if (request.validationError) {
+      return reply
+        .code(400)
+        .send({ error: 'invalid_body', message: request.validationError.message });
+    }
+    if (!app.ready)
+      return reply.code(503).send({ error: 'draining', message: 'this instance is shutting down' });
+    const body = request.body ?? {};
+    const created = directory.create({ id, particles: body.particles, seed: body.seed });
+    if (!created.ok) {
+      return reply
+        .code(created.reason === 'exists' ? 409 : 503)
+        .send({ error: created.reason, message: created.message });
+    }
+    return reply.code(201).send(created.lobby.handle.currentStatus());
+  };
 
   fastify.get('/healthz', async () => ({
     status: 'ok',
@@ -31,50 +83,18 @@ export function registerHttpRoutes(app: App): void {
 
   fastify.get('/lobbies', async () => ({ lobbies: directory.list() }));
 
-  fastify.post<{ Body: CreateLobbyBody }>(
-    '/lobbies',
-    {
-      schema: {
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            id: { type: 'string', pattern: LOBBY_ID_PATTERN.source },
-            particles: { type: 'integer', minimum: 0, maximum: config.maxParticles },
-            seed: { type: 'integer', minimum: 0, maximum: 0xffff_ffff },
-          },
-        },
-      },
-      // Answer schema failures in the same shape as every other error.
-      attachValidation: true,
-      // No body at all means "all defaults".
-      preValidation: async (request) => {
-        request.body ??= {};
-      },
-    },
-    async (request, reply) => {
-      if (request.validationError) {
-        return reply
-          .code(400)
-          .send({ error: 'invalid_body', message: request.validationError.message });
-      }
-      if (!app.ready)
-        return reply
-          .code(503)
-          .send({ error: 'draining', message: 'this instance is shutting down' });
-      const body = request.body ?? {};
-      const created = directory.create({
-        id: body.id ?? randomBytes(6).toString('base64url'),
-        particles: body.particles,
-        seed: body.seed,
-      });
-      if (!created.ok) {
-        return reply
-          .code(created.reason === 'exists' ? 409 : 503)
-          .send({ error: created.reason, message: created.message });
-      }
-      return reply.code(201).send(created.lobby.handle.currentStatus());
-    },
+  admin.post<{ Body: CreateLobbyBody }>('/lobbies', createOptions(true), (request, reply) =>
+    create(request, reply, request.body?.id ?? randomBytes(6).toString('base64url')),
+  );
+
+  // PUT names the lobby in the path, so a load balancer can route it.
+  admin.put<{ Params: { id: string }; Body: CreateLobbyBody }>(
+    '/lobbies/:id',
+    createOptions(false),
+    (request, reply) =>
+      LOBBY_ID_PATTERN.test(request.params.id)
+        ? create(request, reply, request.params.id)
+        : reply.code(400).send(BAD_LOBBY_ID),
   );
 
   fastify.get<{ Params: { id: string } }>('/lobbies/:id', async (request, reply) => {
@@ -86,16 +106,20 @@ export function registerHttpRoutes(app: App): void {
     return lobby.handle.currentStatus();
   });
 
-  fastify.delete<{ Params: { id: string } }>('/lobbies/:id', async (request, reply) => {
-    if (!directory.close(request.params.id, 'closed by API')) {
-      return reply
-        .code(404)
-        .send({ error: 'not_found', message: `no lobby '${request.params.id}'` });
-    }
-    return reply.code(202).send({ status: 'closing' });
-  });
+  admin.delete<{ Params: { id: string } }>(
+    '/lobbies/:id',
+    { onRequest: adminAuth.onRequest },
+    async (request, reply) => {
+      if (!directory.close(request.params.id, 'closed by API')) {
+        return reply
+          .code(404)
+          .send({ error: 'not_found', message: `no lobby '${request.params.id}'` });
+      }
+      return reply.code(202).send({ status: 'closing' });
+    },
+  );
 
-  fastify.get('/metrics', async (_request, reply) => {
+  admin.get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });

@@ -2,9 +2,10 @@
  * The operator's endpoints: `GET /status` (this instance at a glance: every
  * lobby's watch status with its recent tick p99, and totals), `GET /config`
  * (the effective configuration, secrets redacted) and `PATCH /config` (change
- * the runtime-tunable settings; needs `Authorization: Bearer
- * <SWARMHOST_ADMIN_TOKEN>`, and is refused with 403 `patch_disabled` when no
- * token is configured). docs/OPERATIONS.md describes the answers.
+ * the runtime-tunable settings; an admin route: needs `Authorization: Bearer
+ * <SWARMHOST_ADMIN_TOKEN>`, checked by admin-auth.ts, and is refused with 403
+ * `admin_disabled` when no token is configured). docs/OPERATIONS.md
+ * describes the answers.
  *
  * The tick p99 is read from the lobby tick-duration histogram that the
  * directory already feeds (O(1) per tick), so /status adds nothing to the
@@ -12,8 +13,6 @@
  * request compares the live counts with a copy about TICK_WINDOW_MS old,
  * estimating the quantile the way Prometheus's histogram_quantile does.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PROTOCOL_VERSION } from '../../protocol/version.js';
 import type { App } from '../app.js';
 import { type Config, SETTINGS, type SettingName } from '../config.js';
@@ -91,7 +90,7 @@ export function registerStatusRoutes(app: App): void {
     // Authorise before the body is even parsed.
     {
       bodyLimit: PATCH_BODY_LIMIT,
-      onRequest: async (request, reply) => authorise(app, request, reply),
+      onRequest: app.adminAuth.onRequest,
     },
     async (request, reply) => {
       const result = app.settings.patch(request.body);
@@ -104,39 +103,6 @@ export function registerStatusRoutes(app: App): void {
       return { tunables: result.value };
     },
   );
-}
-
-/** 403 when PATCH is disabled, 401 without a well-formed bearer token, 403 for a wrong one. */
-async function authorise(
-  app: App,
-  request: FastifyRequest,
-  reply: FastifyReply,
-): Promise<FastifyReply | undefined> {
-  const expected = app.config.adminToken;
-  if (expected === '') {
-    return reply.code(403).send({
-      error: 'patch_disabled',
-      message: 'PATCH /config is disabled: SWARMHOST_ADMIN_TOKEN is not configured',
-    });
-  }
-  const match = /^Bearer +(\S+)$/i.exec(request.headers.authorization ?? '');
-  if (!match) {
-    return reply.code(401).header('www-authenticate', 'Bearer realm="swarmhost"').send({
-      error: 'unauthorized',
-      message: 'PATCH /config needs the header Authorization: Bearer <SWARMHOST_ADMIN_TOKEN>',
-    });
-  }
-  if (!sameSecret(match[1], expected)) {
-    request.log.warn('PATCH /config with a wrong admin token');
-    return reply.code(403).send({ error: 'forbidden', message: 'wrong admin token' });
-  }
-  return undefined;
-}
-
-/** Constant-time comparison (of digests, so lengths need not match). */
-function sameSecret(given: string, expected: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value).digest();
-  return timingSafeEqual(digest(given), digest(expected));
 }
 
 function redact(config: Config): Record<string, unknown> {

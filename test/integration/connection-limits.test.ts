@@ -13,7 +13,14 @@ import { PROTOCOL_VERSION } from '../../protocol/version.js';
 import { type Bystander, joinBystander } from '../support/bystander.js';
 import { metricValue } from '../support/metrics.js';
 import { Opcode, rawUpgrade } from '../support/raw-socket.js';
-import { joinLobby, openSocket, startServer, type TestServer, waitFor } from '../support/server.js';
+import {
+  joinLobby,
+  openSocket,
+  startServer,
+  TEST_ADMIN_TOKEN,
+  type TestServer,
+  waitFor,
+} from '../support/server.js';
 
 const hello = () => encodeMessage({ t: 'hello', v: PROTOCOL_VERSION });
 
@@ -74,22 +81,31 @@ describe('request and connection limits', () => {
     );
   });
 
-  it('a request body that never finishes is cut after requestTimeoutMs', async () => {
-    const socket = await tcpConnect(server.port);
-    held.push(socket);
-    let answer = '';
-    socket.on('data', (chunk) => (answer += chunk));
-    const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    socket.write(
-      'POST /lobbies HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"id":',
-    );
-    const started = performance.now();
-    await ended;
-    // Node answers 408 and closes; what matters is that the socket is freed.
-    expect(performance.now() - started).toBeLessThan(5000);
-    expect(answer === '' || answer.startsWith('HTTP/1.1 408')).toBe(true);
-    await bystander.expectUndisturbed();
-  });
+  const slowRequests: Array<[string, () => string]> = [
+    [
+      'a request body that never finishes',
+      () =>
+        `POST /lobbies HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TEST_ADMIN_TOKEN}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"id":`,
+    ],
+    ['request headers that never finish', () => 'GET /lobbies HTTP/1.1\r\nHost: x\r\nX-Slow: '],
+  ];
+  for (const [name, request] of slowRequests) {
+    it(`${name} is cut after requestTimeoutMs`, async () => {
+      const socket = await tcpConnect(server.port);
+      held.push(socket);
+      let answer = '';
+      socket.on('data', (chunk) => (answer += chunk));
+      const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      socket.write(request());
+      const started = performance.now();
+      await ended;
+      // Node answers 408 and closes; what matters is that the socket is freed.
+      expect(performance.now() - started).toBeLessThan(5000);
+      expect(answer === '' || answer.startsWith('HTTP/1.1 408')).toBe(true);
+      await bystander.expectUndisturbed();
+    });
+  }
 
   it('game sockets beyond the per-address cap get 503 before the upgrade', async () => {
     // The bystander holds one of the four this address may hold.

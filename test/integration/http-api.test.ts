@@ -30,13 +30,13 @@ async function get(path: string): Promise<Response> {
 async function post(path: string, body: unknown): Promise<Response> {
   return fetch(`${server.http}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...server.adminHeaders },
     body: JSON.stringify(body),
   });
 }
 
 async function del(path: string): Promise<Response> {
-  return fetch(`${server.http}${path}`, { method: 'DELETE' });
+  return fetch(`${server.http}${path}`, { method: 'DELETE', headers: server.adminHeaders });
 }
 
 /** Polls an async predicate every 20 ms until it holds; fails with `label` after 5 s. */
@@ -193,7 +193,7 @@ describe('lobby resource', () => {
   }
 
   it('POST /lobbies with a body that is not JSON → 400 {error, message}', async () => {
-    const res = await fetch(`${server.http}/lobbies`, {
+    const res = await server.adminFetch('/lobbies', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{"id": ',

@@ -78,7 +78,7 @@ describe('maxLobbies', () => {
   });
 
   it('POST /lobbies at the limit → 503 too_many_lobbies', async () => {
-    const res = await fetch(`${server.http}/lobbies`, {
+    const res = await server.adminFetch('/lobbies', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ id: 'limit-rest', particles: PARTICLES }),
@@ -91,7 +91,7 @@ describe('maxLobbies', () => {
   });
 
   it('a deleted lobby frees its slot', async () => {
-    const res = await fetch(`${server.http}/lobbies/limit-2`, { method: 'DELETE' });
+    const res = await server.adminFetch('/lobbies/limit-2', { method: 'DELETE' });
     expect(res.status).toBe(202);
     await waitFor(() => server.app.directory.get('limit-2') === undefined, 5000, 'limit-2 removed');
     const client = await joinLobby(server, 'limit-3');

@@ -12,7 +12,7 @@ describe('a client that stops reading', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startServer({ sendHighWaterBytes: HIGH_WATER, frameRing: 16 });
-    const res = await fetch(`${server.http}/lobbies`, {
+    const res = await server.adminFetch('/lobbies', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ id: 'slow', particles: 20_000 }),

@@ -57,7 +57,7 @@ describe('GET /status', () => {
   beforeAll(async () => {
     server = await startServer({ defaultParticles: 2000 });
     clients.push(await joinLobby(server, 'st-a'), await joinLobby(server, 'st-a'));
-    const res = await fetch(`${server.http}/lobbies`, {
+    const res = await server.adminFetch('/lobbies', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ id: 'st-b', particles: 500 }),
@@ -105,7 +105,7 @@ describe('GET /status', () => {
   });
 
   it('drops a lobby once it has closed', async () => {
-    expect((await fetch(`${server.http}/lobbies/st-b`, { method: 'DELETE' })).status).toBe(202);
+    expect((await server.adminFetch('/lobbies/st-b', { method: 'DELETE' })).status).toBe(202);
     await waitFor(() => server.app.directory.get('st-b') === undefined, 10_000, 'st-b removed');
     const status = await (await fetch(`${server.http}/status`)).json();
     expect(status.lobbies.map((l: { id: string }) => l.id)).toEqual(['st-a']);
@@ -143,7 +143,7 @@ describe('GET /config', () => {
   });
 
   it('says PATCH is disabled when no token is configured', async () => {
-    const open = await startServer();
+    const open = await startServer({ adminToken: '' });
     try {
       const body = await (await fetch(`${open.http}/config`)).json();
       expect(body.patchEnabled).toBe(false);
@@ -187,14 +187,14 @@ describe('PATCH /config', () => {
     expect(await currentSendRate()).toBe(60);
   });
 
-  it('403 patch_disabled when no admin token is configured, whatever the header', async () => {
-    const open = await startServer();
+  it('403 admin_disabled when no admin token is configured, whatever the header', async () => {
+    const open = await startServer({ adminToken: '' });
     try {
       for (const authorization of [undefined, 'Bearer ', 'Bearer anything']) {
         const res = await patchConfig(open, { sendRate: 30 }, authorization);
         expect(res.status).toBe(403);
         const body = await res.json();
-        expect(body.error).toBe('patch_disabled');
+        expect(body.error).toBe('admin_disabled');
         expect(body.message).toContain('SWARMHOST_ADMIN_TOKEN');
       }
     } finally {

@@ -6,7 +6,7 @@ import { joinLobby, startServer, type TestServer, waitFor } from '../support/ser
 const post = (server: TestServer, path: string, body: unknown) =>
   fetch(`${server.http}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...server.adminHeaders },
     body: JSON.stringify(body),
   });
 
@@ -57,7 +57,7 @@ describe('supervised lobbies on a worker pool', () => {
     expect(byLobby.get('light-a')).not.toBe(byLobby.get('heavy'));
     expect(byLobby.get('light-b')).toBe(byLobby.get('light-a'));
     for (const id of ['heavy', 'light-a', 'light-b'])
-      await fetch(`${server.http}/lobbies/${id}`, { method: 'DELETE' });
+      await server.adminFetch(`/lobbies/${id}`, { method: 'DELETE' });
   });
 
   it('a throwing tick restarts that lobby alone; its clients resync without reconnecting', async () => {
@@ -106,7 +106,7 @@ describe('supervised lobbies on a worker pool', () => {
       const host = getHost(server);
       // Empty workers, so placement puts the two lobbies on different ones.
       for (const lobby of server.app.directory.list())
-        await fetch(`${server.http}/lobbies/${lobby.id}`, { method: 'DELETE' });
+        await server.adminFetch(`/lobbies/${lobby.id}`, { method: 'DELETE' });
       await waitFor(() => host.workers.every((w) => w.lobbies.length === 0), 5000, 'workers empty');
       const a = await joinLobby(server, 'on-dying-worker');
       await waitFor(() => a.frames > 5, 10_000, 'a streaming');

@@ -13,9 +13,9 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { describe, it } from 'vitest';
 import type { DebugSnapshot } from '../../client/src/debug.js';
 import { BACKGROUND_RGB } from '../../client/src/renderer.js';
-import { type AppOptions, buildApp } from '../../src/app.js';
-import { type Config, defaultConfig } from '../../src/config.js';
-import type { TestServer } from '../support/server.js';
+import type { AppOptions } from '../../src/app.js';
+import type { Config } from '../../src/config.js';
+import { startServerOn, type TestServer } from '../support/server.js';
 
 import { CHROMIUM, CHROMIUM_ARGS } from '../support/chromium.js';
 
@@ -67,23 +67,12 @@ export async function launchBrowser(viewport = { width: 800, height: 600 }): Pro
 }
 
 /** A server on 127.0.0.1 at `port` (0: any free one), as startServer makes but restartable on the same port. */
-export async function startServerAt(
+export function startServerAt(
   port: number,
   overrides: Partial<Config> = {},
   options: AppOptions = {},
 ): Promise<TestServer> {
-  const config = defaultConfig({ host: '127.0.0.1', port, logLevel: 'silent', ...overrides });
-  const app = await buildApp(config, { logger: false, ...options });
-  await app.fastify.listen({ host: '127.0.0.1', port });
-  const address = app.fastify.server.address();
-  const actual = typeof address === 'object' && address ? address.port : port;
-  return {
-    app,
-    port: actual,
-    http: `http://127.0.0.1:${actual}`,
-    wsUrl: (lobbyId) => `ws://127.0.0.1:${actual}/lobby/${lobbyId}/ws`,
-    close: () => app.fastify.close(),
-  };
+  return startServerOn(port, overrides, options);
 }
 
 /** The client's debug snapshot (window.__swarmhost). */

@@ -261,7 +261,7 @@ describe('dashboards against a real Prometheus', () => {
       frameRing: 16,
     });
     // A big lobby for the reader that stops, so its socket fills quickly.
-    const created = await fetch(`${server.http}/lobbies`, {
+    const created = await server.adminFetch('/lobbies', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ id: 'slow', particles: 20_000 }),
