@@ -25,6 +25,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthThrottle } from './auth-throttle.js';
 import type { Config } from './config.js';
+import { LogThrottle } from './log-throttle.js';
 import type { Metrics } from './metrics.js';
 
 /** Why an admin request was refused: the values of the metric's `reason` label. */
@@ -39,6 +40,9 @@ export type AdminAuthFailure = (typeof ADMIN_AUTH_FAILURES)[number];
 /** `Bearer <token>`, the scheme in any case; the token is any run of non-blank bytes. */
 const BEARER = /^Bearer +([^ \t]+)$/i;
 
+/** Refusal log lines: one per IP a minute, 50 a minute for all IPs together. */
+const REFUSAL_LOG = { intervalMs: 60_000, maxLinesPerInterval: 50, maxKeys: 10_000 } as const;
+
 export interface AdminAuthOptions {
   config: Pick<Config, 'adminToken' | 'adminAuthMaxFailures' | 'adminAuthWindowMs'>;
   metrics: Pick<Metrics, 'adminAuthFailures'>;
@@ -51,7 +55,7 @@ export class AdminAuth {
   #expected: Buffer | undefined;
   #throttle: AuthThrottle;
   #metrics: AdminAuthOptions['metrics'];
-  #log: FastifyBaseLogger;
+  #refusals: LogThrottle;
 
   constructor({ config, metrics, log, now }: AdminAuthOptions) {
     this.#expected = config.adminToken === '' ? undefined : digest(Buffer.from(config.adminToken));
@@ -61,7 +65,7 @@ export class AdminAuth {
       now,
     });
     this.#metrics = metrics;
-    this.#log = log;
+    this.#refusals = new LogThrottle(log, { ...REFUSAL_LOG, now });
   }
 
   /** Whether a token is configured (else every admin route is refused). */
@@ -132,8 +136,7 @@ export class AdminAuth {
 
   /** Logs a refusal unless this IP (or everyone) has logged enough this interval. */
   #warn(ip: string, fields: Record<string, unknown>, message: string): void {
-    const allowed = this.#throttle.mayLog(ip);
-    if (allowed) this.#log.warn({ ip, ...fields, suppressed: allowed.suppressed }, message);
+    this.#refusals.log('warn', ip, { ip, ...fields }, message);
   }
 }
 

@@ -1,10 +1,7 @@
 /**
  * Failed admin authentications per client IP: how many in the IP's current
- * fixed window (past the limit, the IP is refused until that window ends),
- * and when a refusal from it was last logged (at most one line per IP per
- * interval, carrying the count of those left out, and at most a few lines
- * per interval for all IPs together, so that a flood from many addresses
- * cannot flood the log either).
+ * fixed window (past the limit, the IP is refused until that window ends).
+ * (Their log lines are rationed by a LogThrottle in admin-auth.ts.)
  *
  * Memory is bounded: the IPs sit in a Map of at most `trackedIps` entries,
  * kept in the order they were last touched; a new IP beyond it evicts the
@@ -15,12 +12,8 @@
 
 /** The bounds that are not operator settings (SWARMHOST_ADMIN_AUTH_* are). */
 export const AUTH_THROTTLE_BOUNDS = {
-  /** IPs remembered at once (about 200 bytes each). */
+  /** IPs remembered at once (about 100 bytes each). */
   trackedIps: 10_000,
-  /** At most one log line per IP per this many ms. */
-  logIntervalMs: 60_000,
-  /** At most this many lines per interval for all IPs together. */
-  logLinesPerInterval: 50,
 } as const;
 
 export type AuthThrottleBounds = { -readonly [K in keyof typeof AUTH_THROTTLE_BOUNDS]: number };
@@ -36,9 +29,6 @@ export interface AuthThrottleOptions {
 interface IpRecord {
   failures: number;
   windowEndsAt: number;
-  loggedAt: number;
-  /** Refusals from this IP not logged since `loggedAt`. */
-  suppressed: number;
 }
 
 export class AuthThrottle {
@@ -47,8 +37,6 @@ export class AuthThrottle {
   #windowMs: number;
   #now: () => number;
   #bounds: AuthThrottleBounds;
-  #logWindowEndsAt = Number.NEGATIVE_INFINITY;
-  #logLines = 0;
 
   constructor(options: AuthThrottleOptions) {
     this.#maxFailures = options.maxFailures;
@@ -86,44 +74,13 @@ export class AuthThrottle {
     if (record) record.failures = 0;
   }
 
-  /**
-   * One refusal from `ip` that deserves a log line: answers whether it may
-   * be logged now and, if so, how many refusals from `ip` were left out
-   * since its last line (undefined: leave this one out too).
-   */
-  mayLog(ip: string): { suppressed: number } | undefined {
-    const now = this.#now();
-    const record = this.#touch(ip);
-    if (now >= this.#logWindowEndsAt) {
-      this.#logWindowEndsAt = now + this.#bounds.logIntervalMs;
-      this.#logLines = 0;
-    }
-    if (
-      now - record.loggedAt < this.#bounds.logIntervalMs ||
-      this.#logLines >= this.#bounds.logLinesPerInterval
-    ) {
-      record.suppressed++;
-      return undefined;
-    }
-    this.#logLines++;
-    const suppressed = record.suppressed;
-    record.loggedAt = now;
-    record.suppressed = 0;
-    return { suppressed };
-  }
-
   /** The record of `ip`, created if new, moved to the newest end; evicts the oldest past the cap. */
   #touch(ip: string): IpRecord {
     let record = this.#records.get(ip);
     if (record) {
       this.#records.delete(ip);
     } else {
-      record = {
-        failures: 0,
-        windowEndsAt: Number.NEGATIVE_INFINITY,
-        loggedAt: Number.NEGATIVE_INFINITY,
-        suppressed: 0,
-      };
+      record = { failures: 0, windowEndsAt: Number.NEGATIVE_INFINITY };
       if (this.#records.size >= this.#bounds.trackedIps) {
         const oldest = this.#records.keys().next().value;
         if (oldest !== undefined) this.#records.delete(oldest);

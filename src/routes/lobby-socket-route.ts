@@ -24,7 +24,7 @@ export function registerLobbySocketRoute(app: App): void {
   const registry = new SessionRegistry(config);
   registry.startHeartbeat();
   fastify.addHook('onClose', async () => registry.stop());
-  const failures = new LogThrottle(fastify.log, FAILURE_LOG_INTERVAL_MS);
+  const failures = new LogThrottle(fastify.log, { intervalMs: FAILURE_LOG_INTERVAL_MS });
   const context: SessionContext = {
     config,
     settings,

@@ -45,23 +45,4 @@ describe('AuthThrottle', () => {
     for (let i = 0; i < 10_000; i++) t.fail(`ip-${i}`);
     expect(t.size).toBe(3);
   });
-
-  it('logs an IP at most once per interval, with the count left out', () => {
-    const { t, advance } = throttle({ logIntervalMs: 60_000 });
-    expect(t.mayLog('a')).toEqual({ suppressed: 0 });
-    for (let i = 0; i < 5; i++) expect(t.mayLog('a')).toBeUndefined();
-    expect(t.mayLog('b')).toEqual({ suppressed: 0 });
-    advance(60_000);
-    expect(t.mayLog('a')).toEqual({ suppressed: 5 });
-    expect(t.mayLog('a')).toBeUndefined();
-  });
-
-  it('logs at most logLinesPerInterval lines for all IPs together', () => {
-    const { t, advance } = throttle({ logIntervalMs: 1000, logLinesPerInterval: 4 });
-    const logged = Array.from({ length: 100 }, (_, i) => t.mayLog(`ip-${i}`)).filter(Boolean);
-    expect(logged).toHaveLength(4);
-    advance(1000);
-    // An IP left out before reports it when it gets a line.
-    expect(t.mayLog('ip-50')).toEqual({ suppressed: 1 });
-  });
 });
