@@ -64,6 +64,8 @@ export class ClientSession {
   #lastSentSeq = -1;
   #lastSentTick = -1;
   #framesSkipped = 0;
+  /** Seq of the last input the lobby's inbox accepted from this client. */
+  #lastAcceptedSeq = -1;
   /** The code we closed with; a peer that never answers would report 1006. */
   #closeCode: number | undefined;
   /** Heartbeat: whether the peer was heard (any message or pong) since the last ping. */
@@ -310,9 +312,22 @@ export class ClientSession {
 
   #forward(input: LobbyInput): void {
     const { metrics } = this.#ctx;
+    // Acks name the last seq processed, which means something only if seqs
+    // increase; a refused input (inbox_full) may come again with its seq.
+    if (input.seq <= this.#lastAcceptedSeq) {
+      metrics.inputs.inc({ result: 'out_of_range' });
+      return this.#replyError(
+        ErrorCode.outOfRange,
+        `seq must increase: the last accepted was ${this.#lastAcceptedSeq}`,
+        input.seq,
+      );
+    }
     const lobby = this.#lobby;
     const result = lobby ? lobby.handle.trySend(this.clientId, input) : 'closed';
-    if (result === 'ok') return void metrics.inputs.inc({ result: 'accepted' });
+    if (result === 'ok') {
+      this.#lastAcceptedSeq = input.seq;
+      return void metrics.inputs.inc({ result: 'accepted' });
+    }
     if (result === 'full') {
       metrics.inputs.inc({ result: 'inbox_full' });
       return this.#replyError(

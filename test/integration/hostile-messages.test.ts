@@ -197,8 +197,9 @@ describe('integers of every msgpack width arrive as plain numbers', () => {
     socket.send(hello());
     await waitFor(() => messages.some((m) => m.t === 'welcome'), 5000, 'welcome');
     const input = (seq: Buffer) => packMap({ t: 'input', seq, x: 10, y: 10, mode: 'none' });
-    // Every width that can hold 7, then values just outside the seq range.
-    for (const width of widthsFor(7n)) socket.send(input(packInt(width, 7n)));
+    // Seqs 10..18, each in another width, then values outside the seq range.
+    let seq = 10n;
+    for (const width of widthsFor(18n)) socket.send(input(packInt(width, seq++)));
     socket.send(input(packInt('uint64', 2n ** 32n)));
     socket.send(input(packInt('uint64', 2n ** 64n - 1n)));
     socket.send(input(packInt('int64', -1n)));
@@ -206,11 +207,29 @@ describe('integers of every msgpack width arrive as plain numbers', () => {
     await waitFor(() => messages.filter((m) => m.t === 'error').length >= 4, 5000, 'four errors');
     const errors = messages.filter((m): m is ErrorMessage => m.t === 'error');
     expect(errors.map((e) => e.code)).toEqual(Array(4).fill(ErrorCode.outOfRange));
-    expect(widthsFor(7n).length).toBe(INT_WIDTHS.length);
-    // All nine in-range inputs were accepted: the server acks seq 7.
-    await waitFor(() => messages.some((m) => m.t === 'frame' && m.ack === 7), 5000, 'ack of seq 7');
+    expect(widthsFor(18n).length).toBe(INT_WIDTHS.length);
+    // All nine in-range inputs were accepted: the server acks seq 18.
+    await waitFor(() => messages.some((m) => m.t === 'frame' && m.ack === 18), 5000, 'ack of seq 18');
     socket.close();
     await bystander.expectUndisturbed();
+  });
+});
+
+describe('seqs must increase', () => {
+  it('a repeated or lower seq gets out_of_range and is not forwarded; the next higher one is', async () => {
+    const { socket, messages } = await connect('seq-order');
+    socket.send(hello());
+    await waitFor(() => messages.some((m) => m.t === 'welcome'), 5000, 'welcome');
+    const input = (seq: number) => encodeMessage({ t: 'input', seq, x: 5, y: 5, mode: 'none' });
+    for (const seq of [5, 5, 3, 6]) socket.send(input(seq));
+    await waitFor(() => messages.some((m) => m.t === 'frame' && m.ack === 6), 5000, 'ack of seq 6');
+    const errors = messages.filter((m): m is ErrorMessage => m.t === 'error');
+    expect(errors.map((e) => [e.code, e.seq])).toEqual([
+      [ErrorCode.outOfRange, 5],
+      [ErrorCode.outOfRange, 3],
+    ]);
+    expect(errors[0].message).toContain('seq must increase');
+    socket.close();
   });
 });
 
