@@ -56,6 +56,11 @@ const config = defaultConfig({
   port: 0,
   logLevel: 'silent',
   maxParticles: Math.max(...SIZES),
+  // Every size gets its lobby, whatever the default admission budget.
+  particleBudget: Math.max(
+    defaultConfig().particleBudget,
+    SIZES.reduce((sum, size) => sum + size, 0),
+  ),
 });
 const app = await buildApp(config, { logger: false });
 await app.fastify.listen({ host: '127.0.0.1', port: 0 });

@@ -38,6 +38,8 @@ async function startServer(): Promise<{ child: ChildProcess; base: string }> {
         ...process.env,
         SWARMHOST_LOG_LEVEL: 'info',
         SWARMHOST_MAX_PARTICLES: String(Math.max(PARTICLES, 100_000)),
+        // One lobby of any size: this bench is about fan-out, not admission.
+        SWARMHOST_PARTICLE_BUDGET: String(Math.max(PARTICLES, 100_000)),
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
