@@ -59,6 +59,11 @@ const config = defaultConfig({
   maxParticles: Math.max(...SIZES),
   // Creating lobbies over REST needs the admin token.
   adminToken: randomBytes(16).toString('hex'),
+  // Every size gets its lobby, whatever the default admission budget.
+  particleBudget: Math.max(
+    defaultConfig().particleBudget,
+    SIZES.reduce((sum, size) => sum + size, 0),
+  ),
 });
 const admin = { authorization: `Bearer ${config.adminToken}` };
 const app = await buildApp(config, { logger: false });

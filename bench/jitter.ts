@@ -57,6 +57,8 @@ async function withServer<T>(
     logLevel: 'silent',
     maxClientsPerLobby: 10_000,
     maxParticles: 1_000_000,
+    // The capacity phase goes past the default admission budget on purpose.
+    particleBudget: 1_000_000,
     idleTimeoutMs: 600_000,
     adminToken: ADMIN_TOKEN,
   });
@@ -85,8 +87,11 @@ async function sample(
   id: string,
   seconds: number,
 ): Promise<Sample> {
-  await new Promise((r) => setTimeout(r, 3000));
   const handle = app.directory.get(id)!.handle;
+  // An empty lobby is paused. A member that is no session keeps it ticking
+  // with no fan-out: the "idle" of these phases. (Session ids start at 1.)
+  if (handle.joinedClients().length === 0) handle.join(0);
+  await new Promise((r) => setTimeout(r, 3000));
   const late: number[] = [];
   const duration: number[] = [];
   const stop = handle.frames.onSend((_seq, frame) => {

@@ -45,6 +45,8 @@ async function startServer(): Promise<{ child: ChildProcess; base: string }> {
         SWARMHOST_ADMIN_TOKEN: ADMIN_TOKEN,
         // /metrics and POST /lobbies on the one port this script talks to.
         SWARMHOST_ADMIN_PORT: '-1',
+        // One lobby of any size: this bench is about fan-out, not admission.
+        SWARMHOST_PARTICLE_BUDGET: String(Math.max(PARTICLES, 100_000)),
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     },

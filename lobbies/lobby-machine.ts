@@ -6,9 +6,13 @@
  *                     live ─TICK_FAILED─▶ failed
  *                     idle ─(idle timeout)─▶ closing
  *
- * The tick loop is a callback actor invoked while `live`: xstate starts and
- * stops it with the state, but ticks are plain callbacks, not events. Each
- * state carries its phase as a tag, so the status is read off the snapshot.
+ * The tick loop is a callback actor invoked while `running` (and while
+ * `draining`, until the last client has gone): xstate starts and stops it
+ * with the state, but ticks are plain callbacks, not events. An `idle` lobby
+ * (no clients) is paused: no ticks, no frames, no CPU, until a client joins;
+ * the loop then starts afresh and the tick count carries on where it
+ * stopped. Each state carries its phase as a tag, so the status is read off
+ * the snapshot.
  */
 import { assign, fromCallback, setup, type EventObject } from 'xstate';
 import type { Clock } from './clock.js';
@@ -67,6 +71,14 @@ const tickLoopActor = fromCallback<EventObject, TickLoopInput>(({ input, sendBac
 export const describeError = (error: unknown): string =>
   error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
+const tickLoopInput = ({ context }: { context: LobbyMachineContext }): TickLoopInput => ({
+  clock: context.clock,
+  tickRate: context.tickRate,
+  maxCatchUpSteps: context.maxCatchUpSteps,
+  tick: context.tick,
+  onTicksDropped: context.onTicksDropped,
+});
+
 export const lobbyMachine = setup({
   types: {
     context: {} as LobbyMachineContext,
@@ -96,16 +108,6 @@ export const lobbyMachine = setup({
       on: { READY: 'live' },
     },
     live: {
-      invoke: {
-        src: 'tickLoop',
-        input: ({ context }) => ({
-          clock: context.clock,
-          tickRate: context.tickRate,
-          maxCatchUpSteps: context.maxCatchUpSteps,
-          tick: context.tick,
-          onTicksDropped: context.onTicksDropped,
-        }),
-      },
       on: {
         CLOSE: { target: 'closing', actions: assign({ closeReason: ({ event }) => event.reason }) },
         TICK_FAILED: { target: 'failed', actions: assign({ error: ({ event }) => event.error }) },
@@ -121,8 +123,10 @@ export const lobbyMachine = setup({
             },
             running: {
               tags: 'running',
+              invoke: { src: 'tickLoop', input: tickLoopInput },
               always: { guard: 'noClients', target: 'idle' },
             },
+            // Paused: nobody would see a frame, so none is made.
             idle: {
               tags: 'idle',
               always: { guard: 'hasClients', target: 'running' },
@@ -137,6 +141,7 @@ export const lobbyMachine = setup({
         },
         draining: {
           tags: 'draining',
+          invoke: { src: 'tickLoop', input: tickLoopInput },
           always: { guard: 'noClients', target: '#lobby.closed' },
           after: { closeGrace: '#lobby.closed' },
         },

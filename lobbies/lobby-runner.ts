@@ -3,12 +3,15 @@
  * some settings and returns its runner; the actor's events go to the sink in
  * order until the runner is stopped. Inline placement runs the actor on this
  * thread; the worker pool runs it in a worker thread. Supervision sits on
- * top and never knows which.
+ * top and never knows which. A seat is the room a host admitted a lobby
+ * into: it places every incarnation of that lobby and is released once,
+ * when the lobby ends, so a restart never has to be admitted again.
  */
 import { type Clock, realClock } from './clock.js';
 import { Lobby } from './lobby.js';
 import { describeError } from './lobby-machine.js';
 import type { LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.js';
+import type { ParticleBudget } from './particle-budget.js';
 
 export interface LobbyRunner {
   post(command: LobbyCommand): void;
@@ -27,10 +30,20 @@ export type LobbyPlacer = (
   sink: (event: LobbyEvent) => void,
 ) => LobbyRunner;
 
+/** Room for one lobby on some thread, held from admission until the lobby ends, across restarts. */
+export interface LobbySeat {
+  /** Starts an incarnation of the lobby in this seat; throws when there is nowhere to run it. */
+  place: LobbyPlacer;
+  /** The lobby has ended: give its room back. Called once. */
+  release(): void;
+}
+
 export interface InlinePlacerOptions {
   clock?: Clock;
   /** Pass every message through structuredClone, as a thread boundary would. */
   cloneMessages?: boolean;
+  /** The calling thread's particle budget, shared by the lobbies placed here. */
+  budget?: ParticleBudget;
 }
 
 /** Runs each lobby on the calling thread (SWARMHOST_WORKERS=0, and tests). */
@@ -42,7 +55,7 @@ export function inlinePlacer(options: InlinePlacerOptions = {}): LobbyPlacer {
     const emit = (event: LobbyEvent) => {
       if (!stopped) sink(pass(event));
     };
-    const lobby = new Lobby(settings, emit, clock);
+    const lobby = new Lobby(settings, emit, clock, undefined, options.budget);
     lobby.start();
     return {
       post(command) {

@@ -5,6 +5,9 @@
  *
  * Per tick: drain the inbox in arrival order (inputs and spawns), apply the
  * leaves that came after them, step the world, quantize, emit one frame.
+ * It ticks only while someone is in it (lobby-machine.ts): an empty lobby is
+ * paused. Spawns grow it within its own cap and within its thread's
+ * particle budget, which it shares with every lobby on that thread.
  */
 import { createActor, type Actor } from 'xstate';
 import { ErrorCode } from '../protocol/error-codes.js';
@@ -15,6 +18,7 @@ import { Watch } from './channels/watch.js';
 import type { Clock } from './clock.js';
 import { describeError, lobbyMachine } from './lobby-machine.js';
 import type { LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.js';
+import { ParticleBudget } from './particle-budget.js';
 import { PositionsPool } from './positions-pool.js';
 import { World } from './world/world.js';
 
@@ -41,6 +45,7 @@ export class Lobby {
   #faultPending = false;
   #dt: number;
   #positions: PositionsPool;
+  #budget: ParticleBudget;
   #actor: Actor<typeof lobbyMachine>;
   #applyInput = (queued: QueuedInput) => this.#apply(queued);
 
@@ -48,15 +53,21 @@ export class Lobby {
    * `positions` supplies each frame's positions array: a worker passes the
    * pool its returned buffers go to; by default every frame gets a new one,
    * which an inline host needs, since its frames are never handed back.
+   * `budget` is the particle budget of the thread the lobby runs on; the
+   * lobby holds its initial particles in it from here on (the host admitted
+   * them) and asks it before every spawn. The host releases the reservation
+   * when the lobby ends, not when this actor stops: a restart keeps it.
    */
   constructor(
     settings: LobbySettings,
     emit: (event: LobbyEvent) => void,
     clock: Clock,
     positions = new PositionsPool(),
+    budget = new ParticleBudget(Number.POSITIVE_INFINITY),
   ) {
     this.settings = settings;
     this.#positions = positions;
+    this.#budget = budget;
     this.#emit = emit;
     this.#clock = clock;
     this.#dt = 1 / settings.tickRate;
@@ -70,6 +81,7 @@ export class Lobby {
       maxParticles: settings.maxParticles,
       seed: settings.seed,
     });
+    budget.hold(settings.id, settings.particles);
     this.status = new Watch<LobbyStatus>(this.#readStatus('starting'));
     this.status.subscribe((status) => this.#emit({ type: 'status', status }));
     this.#actor = createActor(lobbyMachine, {
@@ -185,16 +197,31 @@ export class Lobby {
     if (input.t === 'input') {
       // A client that left keeps no force, even if its input was queued.
       if (this.#clients.has(clientId)) this.#world.setForce(clientId, input.x, input.y, input.mode);
-    } else if (!this.#world.spawn(input.x, input.y, input.count)) {
-      this.#emit({
-        type: 'rejected',
-        clientId,
-        seq: input.seq,
-        code: ErrorCode.particleCap,
-        message: `spawning ${input.count} would exceed the lobby cap of ${this.#world.maxParticles} particles`,
-      });
+    } else {
+      const refusal = this.#spawn(input.x, input.y, input.count);
+      if (refusal !== undefined) {
+        this.#emit({
+          type: 'rejected',
+          clientId,
+          seq: input.seq,
+          code: ErrorCode.particleCap,
+          message: refusal,
+        });
+      }
     }
     this.#tickAcks.push(clientId, input.seq);
+  }
+
+  /** Spawns within the lobby's cap and its thread's budget; else spawns nothing and says why. */
+  #spawn(x: number, y: number, count: number): string | undefined {
+    const world = this.#world;
+    if (world.count + count > world.maxParticles)
+      return `spawning ${count} would exceed the lobby cap of ${world.maxParticles} particles`;
+    const budget = this.#budget;
+    if (!budget.tryGrow(this.settings.id, count))
+      return `spawning ${count} would exceed the particle budget of the worker running this lobby (${budget.used} of ${budget.limit} in use): the instance is full`;
+    world.spawn(x, y, count);
+    return undefined;
   }
 
   #readStatus(phase: LobbyPhase): LobbyStatus {

@@ -7,12 +7,16 @@
  * re-joining its clients, who see a `restarting` status and then a fresh
  * keyframe without reconnecting. Too many restarts in the window and it
  * gives up: the lobby is `failed` and its clients are closed with 1011.
+ *
+ * The lobby runs in a seat its host admitted it to: every incarnation is
+ * placed through the seat, which keeps the lobby's particle reservation
+ * across restarts, and the seat is released once, when the lobby ends.
  */
 import { type Clock, type TimerHandle, realClock } from './clock.js';
 import { LobbyHandle } from './lobby-handle.js';
 import type { LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.js';
 import { describeError } from './lobby-machine.js';
-import type { LobbyPlacer, LobbyRunner } from './lobby-runner.js';
+import type { LobbyRunner, LobbySeat } from './lobby-runner.js';
 
 export interface RestartPolicy {
   maxRestarts: number;
@@ -28,7 +32,7 @@ export interface SuperviseOptions {
 
 export function superviseLobby(
   settings: LobbySettings,
-  place: LobbyPlacer,
+  seat: LobbySeat,
   options: SuperviseOptions,
 ): LobbyHandle {
   const clock = options.clock ?? realClock;
@@ -40,6 +44,17 @@ export function superviseLobby(
   let restartTimer: TimerHandle | undefined;
   let restarts: number[] = [];
   let closing = false;
+  let released = false;
+  /**
+   * Gives the seat back, before the terminal status goes out: whoever hears
+   * that status (the directory, which then frees the id) may create a lobby
+   * of the same id at once, and it must not find this one's room still taken.
+   */
+  const release = () => {
+    if (released) return;
+    released = true;
+    seat.release();
+  };
 
   const handle = new LobbyHandle(
     settings,
@@ -62,7 +77,7 @@ export function superviseLobby(
     let current: LobbyRunner;
     try {
       // An inline actor speaks during place() already, so gate on the id, not the runner.
-      current = place(incarnation, (event) => {
+      current = seat.place(incarnation, (event) => {
         if (live === id) onEvent(event);
       });
     } catch (error) {
@@ -78,13 +93,14 @@ export function superviseLobby(
     if (event.type === 'failed') return crash(event.error);
     // The supervisor, not the actor, decides what a failure means for the lobby.
     if (event.type === 'status' && event.status.phase === 'failed') return;
-    handle.deliver(event);
-    // A lobby that closed is done: release where it ran (its worker slot).
+    // A lobby that closed is done: stop where it ran and give back its seat.
     if (event.type === 'status' && event.status.phase === 'closed') {
       live++;
       runner?.stop();
       runner = undefined;
+      release();
     }
+    handle.deliver(event);
   };
 
   const crash = (error: string) => {
@@ -111,6 +127,7 @@ export function superviseLobby(
   const giveUp = (error: string | null) => {
     if (restartTimer !== undefined) clock.clearTimeout(restartTimer);
     restartTimer = undefined;
+    release();
     if (error !== null) handle.deliver({ type: 'failed', error });
     handle.deliver({
       type: 'status',

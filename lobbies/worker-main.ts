@@ -4,11 +4,16 @@
  * applies command batches, takes back recycled positions buffers, and posts
  * each event back (frames with their positions buffer transferred). A
  * throwing lobby is reported as that lobby's failure; the worker carries on.
+ * Its lobbies share one particle budget: a spawn that would take the
+ * worker's total past it is refused (particle_cap). A stopped or failed
+ * lobby keeps its reservation until the pool releases it (a restart may
+ * follow).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Lobby } from './lobby.js';
 import { describeError } from './lobby-machine.js';
 import type { FaultKind, LobbyEvent } from './lobby-messages.js';
+import { ParticleBudget } from './particle-budget.js';
 import { PositionsPool } from './positions-pool.js';
 import { createPreciseClock } from './precise-clock.js';
 import { raiseThreadPriority } from './thread-priority.js';
@@ -20,6 +25,7 @@ const options = workerData as WorkerBootData;
 
 const clock = createPreciseClock();
 const lobbies = new Map<string, { lobby: Lobby; positions: PositionsPool }>();
+const budget = new ParticleBudget(options.particleBudget);
 
 function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);
@@ -58,7 +64,15 @@ port.on('message', (message: ToWorker) => {
       const { id } = message.settings;
       try {
         const positions = new PositionsPool();
-        const lobby = new Lobby(message.settings, (event) => post(id, event), clock, positions);
+        // The pool admitted it: its reservation is held whatever this
+        // worker counts (see the bound in worker-pool.ts).
+        const lobby = new Lobby(
+          message.settings,
+          (event) => post(id, event),
+          clock,
+          positions,
+          budget,
+        );
         lobbies.set(id, { lobby, positions });
         lobby.start();
       } catch (error) {
@@ -83,6 +97,12 @@ port.on('message', (message: ToWorker) => {
     case 'stop':
       lobbies.get(message.lobbyId)?.lobby.stop();
       lobbies.delete(message.lobbyId);
+      return;
+    case 'reserve':
+      budget.hold(message.lobbyId, message.particles);
+      return;
+    case 'release':
+      budget.release(message.lobbyId);
       return;
     case 'shutdown':
       for (const { lobby } of lobbies.values()) lobby.stop();

@@ -1,7 +1,9 @@
 /**
  * The worker-thread lobby host: a pool of worker threads, each running the
  * lobbies placed on it (worker-main.ts). A new lobby goes to the live worker
- * with the fewest particles. Commands are batched per event-loop turn; frame
+ * with the fewest particles, if its particles fit that worker's particle
+ * budget; a lobby that fits on no worker is refused (instance full).
+ * Commands are batched per event-loop turn; frame
  * buffers arrive transferred, so a frame is never copied per client, and go
  * back (transferred again, with the next batch) when the frame leaves its
  * lobby's ring, so a running lobby allocates none. Workers raise their own
@@ -10,16 +12,39 @@
  *
  * A worker that dies (uncaught error, process.exit, out of memory) is
  * replaced, and each of its lobbies is reported failed to its supervisor,
- * which restarts it on the live workers. Shutdown stops every worker and
- * waits for the threads to exit.
+ * which restarts it on the worker that took over its seat. Shutdown stops
+ * every worker and waits for the threads to exit.
+ *
+ * Admission, and the bound it keeps. Placement runs here, on the main
+ * thread, against its own view of each worker: the seats it admitted there,
+ * each at the particles its lobby last reported (a status goes out whenever
+ * a tick changes the count). Spawns are granted on the worker, against the
+ * worker's own budget (worker-main.ts), which counts the same lobbies
+ * exactly. The view trails the worker only by the spawns granted since the
+ * last status arrived, and only from below: a release leaves here before
+ * any placement that could reuse its room, and a worker handles messages in
+ * order. So the main thread may place a lobby on a worker whose real total
+ * is higher than it saw; the worker holds that lobby anyway (it was
+ * admitted), and its total then exceeds the budget by at most the spawn
+ * growth not yet reported when the lobby was placed (a tick or two of
+ * spawns), never by more than that lobby's initial particles. While over,
+ * the worker refuses every spawn, so the excess cannot grow; it goes as
+ * lobbies end. A restarting lobby keeps its seat: on its own worker, or on
+ * the worker that replaced a dead one (which is told to hold it at once);
+ * only when no replacement exists yet (workers dying before they ever ran)
+ * does a restart go to the live worker with the most room, budget or not.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Clock } from './clock.js';
-import type { LobbyHost } from './lobby-host.js';
-import type { LobbyHandle } from './lobby-handle.js';
+import {
+  instanceFull,
+  type LobbyHost,
+  type SpawnResult,
+  type ThreadCapacity,
+} from './lobby-host.js';
 import type { LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.js';
-import type { LobbyPlacer } from './lobby-runner.js';
+import type { LobbyRunner } from './lobby-runner.js';
 import { type RestartPolicy, superviseLobby } from './supervisor.js';
 import type { PriorityRequest, ThreadPriority } from './thread-priority.js';
 import type { FromWorker, ToWorker, WorkerBootData } from './worker-protocol.js';
@@ -38,17 +63,30 @@ export interface WorkerPoolOptions {
   onWorkerStarted?: (workerId: number, priority: ThreadPriority) => void;
   /** Told when a worker dies, with its exit code or error. */
   onWorkerExit?: (workerId: number, reason: string) => void;
+  /** Particles all the lobbies on one worker may hold together; default: no limit. */
+  particleBudget?: number;
 }
 
 interface PooledLobby {
   sink: (event: LobbyEvent) => void;
+}
+
+/** A lobby's room on a worker, from admission until the lobby ends (across restarts). */
+interface Seat {
+  id: string;
+  /** Particles it holds as this thread sees them: initial, then as its lobby reports. */
   particles: number;
+  /** The worker whose budget holds it; none while its worker is dead and unreplaced. */
+  worker: PooledWorker | undefined;
 }
 
 interface PooledWorker {
   id: number;
   thread: Worker;
+  /** Incarnations running on it now. */
   lobbies: Map<string, PooledLobby>;
+  /** Lobbies whose particles its budget holds (running, paused or restarting). */
+  seats: Map<string, Seat>;
   batch: Array<[string, LobbyCommand]>;
   /** Positions buffers going back with the next batch. */
   recycled: Array<[string, ArrayBuffer]>;
@@ -64,6 +102,7 @@ const MAX_REPLACE_DELAY_MS = 10_000;
 
 export class WorkerLobbyHost implements LobbyHost {
   #options: WorkerPoolOptions;
+  #budget: number;
   #workers: PooledWorker[] = [];
   #nextWorkerId = 1;
   #stopping = false;
@@ -74,6 +113,7 @@ export class WorkerLobbyHost implements LobbyHost {
     if (!Number.isInteger(options.size) || options.size < 1)
       throw new RangeError('a worker pool needs at least 1 worker');
     this.#options = options;
+    this.#budget = options.particleBudget ?? Number.POSITIVE_INFINITY;
     for (let i = 0; i < options.size; i++) this.#workers.push(this.#startWorker());
   }
 
@@ -93,12 +133,45 @@ export class WorkerLobbyHost implements LobbyHost {
     }));
   }
 
-  spawn(settings: LobbySettings): LobbyHandle {
-    return superviseLobby(settings, this.#place, {
-      frameRing: this.#options.frameRing,
-      policy: this.#options.restartPolicy,
-      clock: this.#options.clock,
-    });
+  /** Admits a lobby onto the least-loaded live worker its particles fit, or refuses it. */
+  spawn(settings: LobbySettings): SpawnResult {
+    const budget = this.#budget;
+    const { particles } = settings;
+    let best: PooledWorker | undefined;
+    let freest = 0;
+    for (const worker of this.#workers) {
+      if (!worker.alive) continue;
+      const used = load(worker);
+      freest = Math.max(freest, budget - used);
+      if (used + particles <= budget && (best === undefined || used < load(best))) best = worker;
+    }
+    if (best === undefined) return instanceFull(particles, freest, budget);
+    const seat: Seat = { id: settings.id, particles, worker: undefined };
+    this.#attach(seat, best);
+    const handle = superviseLobby(
+      settings,
+      {
+        place: (incarnation, sink) => this.#place(seat, incarnation, sink),
+        release: () => this.#release(seat),
+      },
+      {
+        frameRing: this.#options.frameRing,
+        policy: this.#options.restartPolicy,
+        clock: this.#options.clock,
+      },
+    );
+    return { ok: true, handle };
+  }
+
+  capacity(): ThreadCapacity[] {
+    return this.#workers
+      .filter((w) => w.alive)
+      .map((w) => ({
+        worker: String(w.id),
+        particles: load(w),
+        budget: this.#budget,
+        lobbies: w.seats.size,
+      }));
   }
 
   async shutdown(): Promise<void> {
@@ -117,12 +190,19 @@ export class WorkerLobbyHost implements LobbyHost {
     this.#workers = [];
   }
 
-  #place: LobbyPlacer = (settings, sink) => {
-    const live = this.#workers.filter((w) => w.alive);
-    if (live.length === 0) throw new Error('no live lobby workers');
-    const worker = live.reduce((best, w) => (load(w) < load(best) ? w : best));
+  /** Starts an incarnation of a seat's lobby on the seat's worker. */
+  #place(seat: Seat, settings: LobbySettings, sink: (event: LobbyEvent) => void): LobbyRunner {
+    let worker = seat.worker;
+    if (!worker?.alive) {
+      // Its worker died before a replacement could adopt the seat: it was
+      // admitted once, so it goes where there is the most room, fit or not.
+      const live = this.#workers.filter((w) => w.alive);
+      if (live.length === 0) throw new Error('no live lobby workers');
+      worker = live.reduce((best, w) => (load(w) < load(best) ? w : best));
+      this.#attach(seat, worker);
+    }
     const lobbyId = settings.id;
-    const entry: PooledLobby = { sink, particles: settings.particles };
+    const entry: PooledLobby = { sink };
     worker.lobbies.set(lobbyId, entry);
     this.#send(worker, { type: 'spawn', settings });
     let stopped = false;
@@ -151,7 +231,23 @@ export class WorkerLobbyHost implements LobbyHost {
         }
       },
     };
-  };
+  }
+
+  /** Counts a seat on a worker (moving it from any other). */
+  #attach(seat: Seat, worker: PooledWorker): void {
+    if (seat.worker?.seats.get(seat.id) === seat) seat.worker.seats.delete(seat.id);
+    seat.worker = worker;
+    worker.seats.set(seat.id, seat);
+  }
+
+  /** The lobby has ended: its worker's budget gets its particles back. */
+  #release(seat: Seat): void {
+    const worker = seat.worker;
+    seat.worker = undefined;
+    if (!worker || worker.seats.get(seat.id) !== seat) return;
+    worker.seats.delete(seat.id);
+    this.#send(worker, { type: 'release', lobbyId: seat.id });
+  }
 
   #flush(worker: PooledWorker): void {
     if ((worker.batch.length === 0 && worker.recycled.length === 0) || !worker.alive) return;
@@ -182,10 +278,14 @@ export class WorkerLobbyHost implements LobbyHost {
     const worker: PooledWorker = {
       id: this.#nextWorkerId++,
       thread: spawnWorkerThread(
-        { priority: this.#options.priority ?? { nice: null, realtime: null } },
+        {
+          priority: this.#options.priority ?? { nice: null, realtime: null },
+          particleBudget: this.#budget,
+        },
         this.#options.heapMb,
       ),
       lobbies: new Map(),
+      seats: new Map(),
       batch: [],
       recycled: [],
       alive: true,
@@ -200,7 +300,10 @@ export class WorkerLobbyHost implements LobbyHost {
       const lobby = worker.lobbies.get(message.lobbyId);
       if (!lobby) return;
       const { event } = message;
-      if (event.type === 'status') lobby.particles = event.status.particles;
+      if (event.type === 'status') {
+        const seat = worker.seats.get(message.lobbyId);
+        if (seat) seat.particles = event.status.particles;
+      }
       lobby.sink(event);
     });
     let reason = '';
@@ -222,12 +325,24 @@ export class WorkerLobbyHost implements LobbyHost {
     // replaced ever more slowly instead of in a tight loop.
     this.#workers = this.#workers.filter((w) => w !== worker);
     this.#quickDeaths = worker.booted ? 0 : this.#quickDeaths + 1;
-    if (this.#quickDeaths === 0) this.#workers.push(this.#startWorker());
+    let adopter: PooledWorker | undefined;
+    if (this.#quickDeaths === 0) this.#workers.push((adopter = this.#startWorker()));
     else {
       const delay = Math.min(MAX_REPLACE_DELAY_MS, 100 * 2 ** this.#quickDeaths);
       setTimeout(() => {
         if (!this.#stopping) this.#workers.push(this.#startWorker());
       }, delay).unref();
+    }
+    // The replacement takes over the dead worker's seats before its lobbies
+    // hear of the crash, so their restarts (or releases) find them there,
+    // and nothing admitted meanwhile takes their room.
+    const seats = [...worker.seats.values()];
+    worker.seats.clear();
+    for (const seat of seats) {
+      seat.worker = undefined;
+      if (!adopter) continue;
+      this.#attach(seat, adopter);
+      this.#send(adopter, { type: 'reserve', lobbyId: seat.id, particles: seat.particles });
     }
     const orphans = [...worker.lobbies.values()];
     worker.lobbies.clear();
@@ -236,9 +351,10 @@ export class WorkerLobbyHost implements LobbyHost {
   }
 }
 
+/** Particles the seats on a worker hold, as this thread sees them. */
 const load = (worker: PooledWorker): number => {
   let particles = 0;
-  for (const lobby of worker.lobbies.values()) particles += lobby.particles;
+  for (const seat of worker.seats.values()) particles += seat.particles;
   return particles;
 };
 

@@ -12,6 +12,8 @@ import type { PriorityRequest, ThreadPriority } from './thread-priority.js';
 export interface WorkerBootData {
   /** The scheduling priority the worker sets on its own thread. */
   priority: PriorityRequest;
+  /** Particles all the lobbies on this worker may hold together. */
+  particleBudget: number;
 }
 
 export type ToWorker =
@@ -21,7 +23,12 @@ export type ToWorker =
       batch: Array<[lobbyId: string, command: LobbyCommand]>;
       recycled: Array<[lobbyId: string, buffer: ArrayBuffer]>;
     }
+  /** Stops the lobby's actor; its particle reservation stays (a restart follows, or a release). */
   | { type: 'stop'; lobbyId: string }
+  /** Holds particles for a lobby before it runs here: one adopted from a dead worker, restarting. */
+  | { type: 'reserve'; lobbyId: string; particles: number }
+  /** The lobby has ended: its particles are free. */
+  | { type: 'release'; lobbyId: string }
   | { type: 'shutdown' };
 
 export type FromWorker =

@@ -99,12 +99,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           frameRing: config.frameRing,
           cloneMessages: options.cloneLobbyMessages,
           restartPolicy,
+          particleBudget: config.particleBudget,
         })
       : new WorkerLobbyHost({
           size: config.workers,
           frameRing: config.frameRing,
           restartPolicy,
           heapMb: config.workerHeapMb,
+          particleBudget: config.particleBudget,
           priority: workerPriority.request,
           onWorkerStarted: (worker, priority) => logWorkerStarted(fastify.log, worker, priority),
           onWorkerExit: (worker, reason) =>
@@ -113,6 +115,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
               'lobby worker died; replaced, its lobbies restart',
             ),
         }));
+  metrics.watchCapacity(() => host.capacity());
   const settings = new RuntimeSettings(config);
   const directory = new LobbyDirectory(config, settings, host, metrics, fastify.log);
   const admin =

@@ -127,6 +127,18 @@ export const SETTINGS = {
     max: 1_000_000,
     doc: 'Per-lobby particle cap: the most a lobby may be created with or grow to by spawns.',
   }),
+  particleBudget: s({
+    env: 'SWARMHOST_PARTICLE_BUDGET',
+    kind: 'int',
+    // 30,000 particles: ~4 ms of ticks per 16.7 ms step at the median and
+    // ~9 ms at p99 on the 2-core development VM (bench:sim, docs/BENCHMARKS.md
+    // "Admission control"), leaving the rest of the step for its slow phases
+    // and for the main thread's fan-out on a shared core.
+    default: 30_000,
+    min: 0,
+    max: 10_000_000,
+    doc: 'Particles all the lobbies of one worker thread may hold together (the main thread with SWARMHOST_WORKERS=0). A new lobby that fits on no worker is refused (POST /lobbies 503 `instance_full`, a join by URL closes with 4003), a spawn beyond it gets `particle_cap`. Paused and restarting lobbies keep their particles.',
+  }),
   maxSpawn: s({
     env: 'SWARMHOST_MAX_SPAWN',
     kind: 'int',
@@ -534,6 +546,12 @@ export function loadConfig(
     throw new ConfigError(
       SETTINGS.defaultParticles.env,
       `must not exceed ${SETTINGS.maxParticles.env}`,
+    );
+  }
+  if ((config.defaultParticles as number) > (config.particleBudget as number)) {
+    throw new ConfigError(
+      SETTINGS.defaultParticles.env,
+      `must not exceed ${SETTINGS.particleBudget.env}: no lobby joined by URL would fit`,
     );
   }
   // An allow-list, not a deny-list: an unset, misspelt or differently cased

@@ -1,5 +1,6 @@
 /**
- * The lobbies this instance hosts: creation within limits, lookup, joining
+ * The lobbies this instance hosts: creation within limits (the number of
+ * lobbies, and admission by the host's particle budget), lookup, joining
  * and leaving, metrics fed from each lobby's frames and status, and the
  * supervision of failures (a failed lobby is logged, counted and removed
  * alone; its clients are closed with 1011 by their sessions).
@@ -26,14 +27,14 @@ export type JoinResult =
   | { ok: true; lobby: JoinedLobby }
   | {
       ok: false;
-      reason: 'lobby_full' | 'too_many_lobbies' | 'lobby_closed';
+      reason: 'lobby_full' | 'too_many_lobbies' | 'instance_full' | 'lobby_closed';
       closeCode: number;
       message: string;
     };
 
 export type CreateResult =
   | { ok: true; lobby: JoinedLobby }
-  | { ok: false; reason: 'exists' | 'too_many_lobbies'; message: string };
+  | { ok: false; reason: 'exists' | 'too_many_lobbies' | 'instance_full'; message: string };
 
 export interface CreateOptions {
   id: string;
@@ -80,6 +81,7 @@ export class LobbyDirectory {
     if (this.#lobbies.has(options.id))
       return { ok: false, reason: 'exists', message: `lobby '${options.id}' exists` };
     if (this.#lobbies.size >= this.#config.maxLobbies) {
+      this.#metrics.lobbiesRefused.inc({ reason: 'too_many_lobbies' });
       return {
         ok: false,
         reason: 'too_many_lobbies',
@@ -87,11 +89,12 @@ export class LobbyDirectory {
       };
     }
     const config = this.#config;
-    const handle = this.#host.spawn({
+    const spawned = this.#host.spawn({
       id: options.id,
       seed: options.seed ?? seedFromId(options.id),
       particles: options.particles ?? this.#settings.get().defaultParticles,
-      maxParticles: config.maxParticles,
+      // No lobby can outgrow its worker's budget: its arrays need not either.
+      maxParticles: Math.min(config.maxParticles, config.particleBudget),
       worldSize: config.worldSize,
       tickRate: config.tickRate,
       maxCatchUpSteps: config.maxCatchUpSteps,
@@ -99,6 +102,13 @@ export class LobbyDirectory {
       inboxCapacity: config.inboxCapacity,
       closeGraceMs: config.closeGraceMs,
     });
+    if (!spawned.ok) {
+      this.#metrics.lobbiesRefused.inc({ reason: spawned.reason });
+      // Counted, and logged only at debug: a flood of refusals must not flood the log.
+      this.#log.debug({ lobby: options.id }, spawned.message);
+      return spawned;
+    }
+    const { handle } = spawned;
     const metrics = this.#metrics;
     const encoder = new FrameEncoder(quantBitsFor(config.worldSize), (kind, seconds) => {
       metrics.frameEncodes.inc({ kind });
@@ -119,7 +129,8 @@ export class LobbyDirectory {
       if (!created.ok)
         return {
           ok: false,
-          reason: 'too_many_lobbies',
+          // 'exists' cannot happen here: the id was not in the map.
+          reason: created.reason === 'instance_full' ? 'instance_full' : 'too_many_lobbies',
           closeCode: CloseCode.tooManyLobbies,
           message: created.message,
         };

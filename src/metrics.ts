@@ -8,6 +8,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LobbyPhase } from '../protocol/messages.js';
 import { ADMIN_AUTH_FAILURES } from './admin-auth.js';
+import type { ThreadCapacity } from '../lobbies/lobby-host.js';
 
 const PHASES: readonly LobbyPhase[] = [
   'starting',
@@ -27,8 +28,14 @@ const LINT_FAILING_DEFAULT_METRICS = [
   'nodejs_active_resources_total',
 ] as const;
 
+/** Why a new lobby was refused (POST /lobbies or a join by URL). */
+const LOBBY_REFUSALS = ['instance_full', 'too_many_lobbies'] as const;
+export type LobbyRefusal = (typeof LOBBY_REFUSALS)[number];
+
 export class Metrics {
   readonly registry = new Registry();
+  /** Where the budget gauges read each thread's use, at scrape time. */
+  #capacity: () => readonly ThreadCapacity[] = () => [];
 
   readonly tickDuration = new Histogram({
     name: 'swarmhost_tick_duration_seconds',
@@ -185,6 +192,36 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly lobbiesRefused = new Counter({
+    name: 'swarmhost_lobbies_refused_total',
+    help: 'New lobbies refused, by POST /lobbies or a join by URL, by reason (instance_full: its particles fit no worker budget; too_many_lobbies).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  // Read at scrape time (O(workers)): worker ids change when one is replaced,
+  // so each scrape starts afresh rather than keep a dead worker's series.
+  readonly particleBudget: Gauge<'worker'> = new Gauge({
+    name: 'swarmhost_particle_budget',
+    help: 'Particles the lobbies of one worker thread may hold together (SWARMHOST_PARTICLE_BUDGET); worker="main" for lobbies on the main thread.',
+    labelNames: ['worker'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.particleBudget.reset();
+      for (const thread of this.#capacity())
+        this.particleBudget.set({ worker: thread.worker }, thread.budget);
+    },
+  });
+  readonly particlesReserved: Gauge<'worker'> = new Gauge({
+    name: 'swarmhost_particles_reserved',
+    help: 'Particles the lobbies on one worker thread hold (running, paused or restarting) against its budget.',
+    labelNames: ['worker'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.particlesReserved.reset();
+      for (const thread of this.#capacity())
+        this.particlesReserved.set({ worker: thread.worker }, thread.particles);
+    },
+  });
   readonly info = new Gauge({
     name: 'swarmhost_info',
     help: 'Constant 1, labelled with the server version, protocol version and instance id.',
@@ -211,6 +248,12 @@ export class Metrics {
       this.processErrors.inc({ kind }, 0);
     // Zero from the start, so an alert on the rate sees the first failure.
     for (const reason of ADMIN_AUTH_FAILURES) this.adminAuthFailures.inc({ reason }, 0);
+    for (const reason of LOBBY_REFUSALS) this.lobbiesRefused.inc({ reason }, 0);
+  }
+
+  /** Where the budget gauges read each lobby thread's particles and budget. */
+  watchCapacity(capacity: () => readonly ThreadCapacity[]): void {
+    this.#capacity = capacity;
   }
 
   /** Drops a closed lobby's labelled series so ids that come and go do not pile up. */

@@ -70,6 +70,12 @@ export class RuntimeSettings {
         reason: `defaultParticles must not exceed maxParticles (${merged.maxParticles})`,
       };
     }
+    if (merged.defaultParticles > merged.particleBudget) {
+      return {
+        ok: false,
+        reason: `defaultParticles must not exceed particleBudget (${merged.particleBudget}): no lobby joined by URL would fit`,
+      };
+    }
     const value = Object.freeze(next) as Tunables;
     this.watch.set(value);
     return { ok: true, value };

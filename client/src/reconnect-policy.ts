@@ -51,7 +51,7 @@ const CLOSE_TEXT: Readonly<Record<number, string>> = {
     'this page speaks another protocol version than the server: reload it',
   [CloseCode.helloTimeout]: 'the server did not hear a hello in time',
   [CloseCode.lobbyFull]: 'this lobby is full',
-  [CloseCode.tooManyLobbies]: 'this server hosts as many lobbies as it may',
+  [CloseCode.tooManyLobbies]: 'this server is full: it cannot start another lobby now',
   [CloseCode.lobbyClosed]: 'the lobby closed',
   [CloseCode.draining]: 'the server is restarting',
   [CloseCode.expectedHello]: 'the server expected a hello first',

@@ -12,6 +12,8 @@
  * tick: a timer copies the histogram's bucket counts every few seconds and a
  * request compares the live counts with a copy about TICK_WINDOW_MS old,
  * estimating the quantile the way Prometheus's histogram_quantile does.
+ * Tick lateness p99 comes from the lateness histogram the same way; the
+ * particle budget use per worker from the lobby host.
  */
 import { PROTOCOL_VERSION } from '../../protocol/version.js';
 import type { App } from '../app.js';
@@ -39,16 +41,32 @@ export function registerStatusRoutes(app: App): void {
   const { fastify, directory, config, metrics } = app;
   const startedAt = Date.now();
   const startedMono = performance.now();
-  const ticks = new TickWindow(metrics);
-  ticks.start();
-  fastify.addHook('onClose', async () => ticks.stop());
+  const ticks = new TickWindow(metrics, 'tickDuration');
+  const lateness = new TickWindow(metrics, 'tickLateness');
+  for (const window of [ticks, lateness]) {
+    window.start();
+    fastify.addHook('onClose', async () => window.stop());
+  }
 
   fastify.get('/status', async () => {
-    const window = await ticks.window();
-    const lobbies = directory.list().map((status) => {
-      const p99 = window.quantile(status.id, 0.99);
-      return { ...status, tickP99Ms: p99 === undefined ? null : round(p99 * 1000, 3) };
-    });
+    const [window, late] = await Promise.all([ticks.window(), lateness.window()]);
+    const p99Ms = (q: TickQuantiles, lobby: string) => {
+      const p99 = q.quantile(lobby, 0.99);
+      return p99 === undefined ? null : round(p99 * 1000, 3);
+    };
+    // A paused (idle) lobby has no ticks in the window: its p99s are null.
+    const lobbies = directory.list().map((status) => ({
+      ...status,
+      tickP99Ms: p99Ms(window, status.id),
+      tickLatenessP99Ms: p99Ms(late, status.id),
+    }));
+    // How full the instance is: particles held against each thread's budget.
+    const workers = app.host.capacity();
+    const capacity = {
+      particles: workers.reduce((sum, w) => sum + w.particles, 0),
+      budget: workers.reduce((sum, w) => sum + w.budget, 0),
+      workers,
+    };
     const phases: Record<string, number> = {};
     let clients = 0;
     let particles = 0;
@@ -65,6 +83,7 @@ export function registerStatusRoutes(app: App): void {
       startedAt: new Date(startedAt).toISOString(),
       uptimeSeconds: round((performance.now() - startedMono) / 1000, 3),
       tickWindowSeconds: round(window.seconds, 3),
+      capacity,
       lobbies,
       totals: {
         lobbies: lobbies.length,
@@ -140,14 +159,19 @@ interface TickQuantiles {
   quantile(lobby: string, q: number): number | undefined;
 }
 
+/** A lobby-labelled histogram of Metrics that a TickWindow can read. */
+type LobbyHistogram = 'tickDuration' | 'tickLateness';
+
 class TickWindow {
   #metrics: Metrics;
+  #histogram: LobbyHistogram;
   #snapshots: Snapshot[] = [];
   #timer: NodeJS.Timeout | undefined;
   #startedAt = performance.now();
 
-  constructor(metrics: Metrics) {
+  constructor(metrics: Metrics, histogram: LobbyHistogram) {
     this.#metrics = metrics;
+    this.#histogram = histogram;
   }
 
   start(): void {
@@ -186,10 +210,10 @@ class TickWindow {
   }
 
   async #take(): Promise<Snapshot> {
-    const { values } = await this.#metrics.tickDuration.get();
+    const { name, values } = await this.#metrics[this.#histogram].get();
     const byLobby = new Map<string, Array<[number, number]>>();
     for (const sample of values) {
-      if (sample.metricName !== 'swarmhost_tick_duration_seconds_bucket') continue;
+      if (sample.metricName !== `${name}_bucket`) continue;
       // Bucket samples carry `le` besides the declared labels.
       const labels = sample.labels as Record<string, string | number | undefined>;
       const lobby = String(labels.lobby);

@@ -209,7 +209,11 @@ describe('integers of every msgpack width arrive as plain numbers', () => {
     expect(errors.map((e) => e.code)).toEqual(Array(4).fill(ErrorCode.outOfRange));
     expect(widthsFor(18n).length).toBe(INT_WIDTHS.length);
     // All nine in-range inputs were accepted: the server acks seq 18.
-    await waitFor(() => messages.some((m) => m.t === 'frame' && m.ack === 18), 5000, 'ack of seq 18');
+    await waitFor(
+      () => messages.some((m) => m.t === 'frame' && m.ack === 18),
+      5000,
+      'ack of seq 18',
+    );
     socket.close();
     await bystander.expectUndisturbed();
   });

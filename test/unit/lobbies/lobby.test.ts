@@ -25,7 +25,9 @@ function settings(overrides: Partial<LobbySettings> = {}): LobbySettings {
 function spawnLobby(overrides: Partial<LobbySettings> = {}, cloneMessages = true) {
   const clock = new FakeClock();
   const host = new InlineLobbyHost({ clock, frameRing: 8, cloneMessages });
-  const handle = host.spawn(settings(overrides));
+  const spawned = host.spawn(settings(overrides));
+  if (!spawned.ok) throw new Error(spawned.message);
+  const { handle } = spawned;
   const frames: FrameEvent[] = [];
   handle.frames.onSend((_seq, frame) => frames.push(frame));
   const notices: LobbyNotice[] = [];
@@ -42,6 +44,7 @@ function spawnLobby(overrides: Partial<LobbySettings> = {}, cloneMessages = true
 describe('lobby actor on a fake clock', () => {
   it('ticks exactly once per step of simulated time', () => {
     const { clock, handle, frames } = spawnLobby();
+    handle.join(1);
     clock.advance(STEP_MS * 30 + 1);
     expect(frames.map((f) => f.tick)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     expect(handle.tick).toBe(30);
@@ -143,7 +146,8 @@ describe('lobby actor on a fake clock', () => {
   });
 
   it('caps catch-up after a stall and reports the dropped steps', () => {
-    const { clock, frames, notices } = spawnLobby({ maxCatchUpSteps: 4 });
+    const { clock, handle, frames, notices } = spawnLobby({ maxCatchUpSteps: 4 });
+    handle.join(1);
     clock.advance(STEP_MS + 1);
     expect(frames.length).toBe(1);
     // One timer wake that finds 10 steps owed: runs 4, drops the rest.

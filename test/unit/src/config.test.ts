@@ -257,6 +257,12 @@ describe('loadConfig refuses bad values with a ConfigError naming the variable',
       'SWARMHOST_DEFAULT_PARTICLES',
       'must not exceed SWARMHOST_MAX_PARTICLES',
     ],
+    [
+      'defaultParticles > particleBudget',
+      { SWARMHOST_DEFAULT_PARTICLES: '5000', SWARMHOST_PARTICLE_BUDGET: '4999' },
+      'SWARMHOST_DEFAULT_PARTICLES',
+      'must not exceed SWARMHOST_PARTICLE_BUDGET',
+    ],
   ];
 
   for (const [label, env, variable, detail] of cases) {
