@@ -15,7 +15,7 @@ import { joinBystander } from '../support/bystander.js';
 import { joinLobby, openSocket, startServer, type TestServer, waitFor } from '../support/server.js';
 
 const post = (server: TestServer, path: string, body: unknown) =>
-  fetch(`${server.http}${path}`, {
+  server.adminFetch(path, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -110,7 +110,7 @@ describe('a full instance (inline host, budget 1000)', () => {
   });
 
   it('a lobby that ends gives its particles back', async () => {
-    expect((await fetch(`${server.http}/lobbies/b`, { method: 'DELETE' })).status).toBe(202);
+    expect((await server.adminFetch('/lobbies/b', { method: 'DELETE' })).status).toBe(202);
     await waitFor(() => server.app.directory.get('b') === undefined, 5000, 'b removed');
     const client = await joinLobby(server, 'by-url');
     clients.push(client);
