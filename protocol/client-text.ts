@@ -19,17 +19,21 @@ const encoder = new TextEncoder();
  * Client text as it may appear inside our own messages: printable ASCII
  * kept, everything else written as a \u escape (so no control characters,
  * no bidi overrides, no lone surrogates reach a log or a reason), at most
- * `maxChars` source characters, with an ellipsis when cut.
+ * `maxChars` characters of output, escapes included, with an ellipsis when
+ * cut: the result is plain ASCII of bounded length, whatever came in.
  */
 export function quoteClientText(text: string, maxChars = MAX_QUOTED_CHARS): string {
   let out = '';
-  let i = 0;
-  for (; i < text.length && i < maxChars; i++) {
+  for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    if (code >= 0x20 && code < 0x7f && code !== 0x5c) out += text[i];
-    else out += `\\u${code.toString(16).padStart(4, '0')}`;
+    const piece =
+      code >= 0x20 && code < 0x7f && code !== 0x5c
+        ? text[i]
+        : `\\u${code.toString(16).padStart(4, '0')}`;
+    if (out.length + piece.length > maxChars) return `${out}...`;
+    out += piece;
   }
-  return i < text.length ? `${out}...` : out;
+  return out;
 }
 
 /**
