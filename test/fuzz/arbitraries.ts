@@ -23,7 +23,7 @@ import {
   record,
   str,
   wtf8,
-} from './msgpack-bytes.js';
+} from '../support/msgpack-bytes.js';
 
 export * from './hostile-values.js';
 

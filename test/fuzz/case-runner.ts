@@ -21,8 +21,8 @@ import { FrameDecoder } from '../../protocol/frame-codec.js';
 import { isServerMessage } from '../../protocol/messages.js';
 import { type FuzzCase, floodWire, messagesIn, type SessionPlan } from './fuzz-case.js';
 import { helloPayload } from './arbitraries.js';
-import { quote } from './msgpack-bytes.js';
-import { isValidPeerCloseCode, messageFrame } from './ws-frames.js';
+import { quote } from '../support/msgpack-bytes.js';
+import { isValidPeerCloseCode, messageFrame } from '../support/ws-frames.js';
 
 /** Close codes ws sends by itself when it fails a connection (protocol error, bad UTF-8, too big). */
 export const WS_OWN_CLOSE_CODES = [1002, 1007, 1009] as const;

@@ -16,7 +16,7 @@ import {
   invalidUtf8,
   type Payload,
 } from './arbitraries.js';
-import { hex, wtf8 } from './msgpack-bytes.js';
+import { hex, wtf8 } from '../support/msgpack-bytes.js';
 import {
   closeFrame,
   concat,
@@ -24,7 +24,7 @@ import {
   fragmentedMessage,
   messageFrame,
   Opcode,
-} from './ws-frames.js';
+} from '../support/ws-frames.js';
 
 export type Step =
   | {

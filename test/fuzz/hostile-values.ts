@@ -17,7 +17,7 @@ import {
   type MsgpackNode,
   str,
   wtf8,
-} from './msgpack-bytes.js';
+} from '../support/msgpack-bytes.js';
 
 // ── hostile text ─────────────────────────────────────────────────────────
 const codePoint = (min: number, max: number) =>

@@ -22,7 +22,15 @@ import type { ErrorMessage, ServerMessage } from '../../protocol/messages.js';
 import { PROTOCOL_VERSION } from '../../protocol/version.js';
 import { type Bystander, joinBystander } from '../support/bystander.js';
 import { metricValue } from '../support/metrics.js';
-import { INT_WIDTHS, packInt, packMap, widthsFor } from '../support/msgpack-bytes.js';
+import {
+  encodeNode,
+  INT_FORMATS,
+  type IntFormat,
+  int,
+  type MsgpackNode,
+  record,
+  str,
+} from '../support/msgpack-bytes.js';
 import { Opcode, type RawPeer, rawUpgrade } from '../support/raw-socket.js';
 import { closed, openSocket, startServer, type TestServer, waitFor } from '../support/server.js';
 
@@ -80,6 +88,15 @@ async function connect(lobbyId: string): Promise<{
 }
 
 const hello = () => encodeMessage({ t: 'hello', v: PROTOCOL_VERSION });
+
+/** A msgpack map written by hand, so each integer has exactly the width asked for. */
+const handPacked = (fields: Record<string, MsgpackNode>) => encodeNode(record(fields));
+
+/** Every msgpack integer format that can carry `value`. */
+const widthsFor = (value: bigint) =>
+  (Object.keys(INT_FORMATS) as IntFormat[]).filter(
+    (f) => value >= INT_FORMATS[f].min && value <= INT_FORMATS[f].max,
+  );
 
 /** A joined raw peer (hello sent and welcomed). */
 async function rawJoined(lobbyId: string): Promise<RawPeer> {
@@ -162,7 +179,7 @@ describe('multi-byte Unicode in close reasons never crashes the server', () => {
 
   it('a version mismatch with a 64-bit version closes 4000 with a bounded reason', async () => {
     const { socket, closedWith } = await connect('unicode-version');
-    socket.send(packMap({ t: 'hello', v: packInt('int64', -(2n ** 62n)) }));
+    socket.send(handPacked({ t: str('hello'), v: int(-(2n ** 62n), 'int64') }));
     const { code, reason } = await closedWith;
     expect(code).toBe(CloseCode.versionMismatch);
     expectBoundedReason(reason);
@@ -173,7 +190,7 @@ describe('integers of every msgpack width arrive as plain numbers', () => {
   for (const width of widthsFor(BigInt(PROTOCOL_VERSION))) {
     it(`a hello whose v is a ${width} joins`, async () => {
       const { socket, messages } = await connect(`width-${width}`);
-      socket.send(packMap({ t: 'hello', v: packInt(width, BigInt(PROTOCOL_VERSION)) }));
+      socket.send(handPacked({ t: str('hello'), v: int(PROTOCOL_VERSION, width) }));
       await waitFor(() => messages.some((m) => m.t === 'welcome'), 5000, `welcome (${width})`);
       socket.close();
     });
@@ -183,8 +200,8 @@ describe('integers of every msgpack width arrive as plain numbers', () => {
     const { socket, messages } = await connect('width-ping');
     socket.send(hello());
     const now = BigInt(Date.now());
-    socket.send(packMap({ t: 'ping', id: packInt('uint64', now) }));
-    socket.send(packMap({ t: 'ping', id: packInt('int64', -now) }));
+    socket.send(handPacked({ t: str('ping'), id: int(now, 'uint64') }));
+    socket.send(handPacked({ t: str('ping'), id: int(-now, 'int64') }));
     await waitFor(() => messages.filter((m) => m.t === 'pong').length === 2, 5000, 'two pongs');
     const ids = messages.flatMap((m) => (m.t === 'pong' ? [m.id] : []));
     expect(ids).toEqual([Number(now), -Number(now)]);
@@ -196,18 +213,20 @@ describe('integers of every msgpack width arrive as plain numbers', () => {
     const { socket, messages } = await connect('width-seq');
     socket.send(hello());
     await waitFor(() => messages.some((m) => m.t === 'welcome'), 5000, 'welcome');
-    const input = (seq: Buffer) => packMap({ t: 'input', seq, x: 10, y: 10, mode: 'none' });
+    const input = (seq: MsgpackNode) =>
+      handPacked({ t: str('input'), seq, x: int(10), y: int(10), mode: str('none') });
     // Seqs 10..18, each in another width, then values outside the seq range.
     let seq = 10n;
-    for (const width of widthsFor(18n)) socket.send(input(packInt(width, seq++)));
-    socket.send(input(packInt('uint64', 2n ** 32n)));
-    socket.send(input(packInt('uint64', 2n ** 64n - 1n)));
-    socket.send(input(packInt('int64', -1n)));
-    socket.send(input(packInt('int8', -128n)));
+    for (const width of widthsFor(18n)) socket.send(input(int(seq++, width)));
+    socket.send(input(int(2n ** 32n, 'uint64')));
+    socket.send(input(int(2n ** 64n - 1n, 'uint64')));
+    socket.send(input(int(-1n, 'int64')));
+    socket.send(input(int(-128n, 'int8')));
     await waitFor(() => messages.filter((m) => m.t === 'error').length >= 4, 5000, 'four errors');
     const errors = messages.filter((m): m is ErrorMessage => m.t === 'error');
     expect(errors.map((e) => e.code)).toEqual(Array(4).fill(ErrorCode.outOfRange));
-    expect(widthsFor(18n).length).toBe(INT_WIDTHS.length);
+    // 18 fits every format but negative fixint.
+    expect(widthsFor(18n)).toHaveLength(Object.keys(INT_FORMATS).length - 1);
     // All nine in-range inputs were accepted: the server acks seq 18.
     await waitFor(
       () => messages.some((m) => m.t === 'frame' && m.ack === 18),

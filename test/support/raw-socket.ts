@@ -6,15 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { encodeFrame, Opcode } from './ws-frames.js';
 
-export const Opcode = {
-  continuation: 0x0,
-  text: 0x1,
-  binary: 0x2,
-  close: 0x8,
-  ping: 0x9,
-  pong: 0xa,
-} as const;
+export { Opcode };
 
 export interface RawPeer {
   socket: Socket;
@@ -26,28 +20,6 @@ export interface RawPeer {
   ended: Promise<void>;
   /** Every frame opcode the server sent so far. */
   received: number[];
-}
-
-/** Builds one client frame. */
-export function buildFrame(
-  opcode: number,
-  payload: Uint8Array = new Uint8Array(0),
-  { fin = true, unmasked = false }: { fin?: boolean; unmasked?: boolean } = {},
-): Buffer {
-  const length = payload.byteLength;
-  const head: number[] = [(fin ? 0x80 : 0) | opcode];
-  const maskBit = unmasked ? 0 : 0x80;
-  if (length < 126) head.push(maskBit | length);
-  else if (length < 65536) head.push(maskBit | 126, length >> 8, length & 0xff);
-  else {
-    head.push(maskBit | 127, 0, 0, 0, 0);
-    head.push((length >>> 24) & 0xff, (length >>> 16) & 0xff, (length >>> 8) & 0xff, length & 0xff);
-  }
-  if (unmasked) return Buffer.concat([Buffer.from(head), payload]);
-  const mask = randomBytes(4);
-  const body = Buffer.from(payload);
-  for (let i = 0; i < body.length; i++) body[i] ^= mask[i & 3];
-  return Buffer.concat([Buffer.from(head), mask, body]);
 }
 
 /** Opens `path` on 127.0.0.1:`port` and completes the upgrade by hand. */
@@ -96,7 +68,16 @@ export function rawUpgrade(
           closeFrame,
           ended,
           send: (opcode, payload, options) => {
-            if (!socket.destroyed) socket.write(buildFrame(opcode, payload, options));
+            if (socket.destroyed) return;
+            socket.write(
+              encodeFrame({
+                opcode,
+                payload: payload ?? new Uint8Array(0),
+                fin: options?.fin,
+                masked: !options?.unmasked,
+                maskKey: [0x37, 0xfa, 0x21, 0x3d],
+              }),
+            );
           },
         });
       }

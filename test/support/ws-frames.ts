@@ -1,5 +1,6 @@
 /**
- * WebSocket frames written by hand (RFC 6455 §5.2), for the fuzzer. The
+ * WebSocket frames written by hand (RFC 6455 §5.2), for the fuzzer and the
+ * raw peer of the attack tests (raw-socket.ts). The
  * fuzz client writes every message it sends with these straight to the TCP
  * socket, so it can send what a conforming client library refuses to:
  * reserved opcodes and RSV bits, unmasked frames, oversized or fragmented
