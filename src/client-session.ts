@@ -46,8 +46,6 @@ export interface SessionContext {
   log: Logger;
   /** Logs an unexpected error in a socket handler (throttled: a client may provoke it). */
   logFailure(error: unknown, lobbyId: string): void;
-  /** Told once, when the socket has closed. */
-  onClosed?(session: ClientSession): void;
 }
 
 let nextClientId = 1;
@@ -123,8 +121,7 @@ export class ClientSession {
    * acted on; a peer that does not answer within closeTimeoutMs is cut.
    */
   close(code: number, reason: string): void {
-    const phase = this.phase;
-    if (!SESSION_PHASE_RULES[phase].readsMessages && phase !== 'helloTimedOut') return;
+    if (!SESSION_PHASE_RULES[this.phase].mayClose) return;
     this.#closeCode ??= code;
     this.#machine.send({ type: 'CLOSE' });
     // The socket's own close event does the bookkeeping; this only starts it.
@@ -439,7 +436,6 @@ export class ClientSession {
     this.#machine.stop();
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.#unsubscribe.length = 0;
-    this.#ctx.onClosed?.(this);
     if (this.#lobby) this.#ctx.directory.leave(this.lobbyId, this);
   }
 }

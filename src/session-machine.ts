@@ -56,12 +56,20 @@ export type SessionPhase =
   | 'closeTimedOut'
   | 'closed';
 
-/** What each phase allows, in one table: the session asks it rather than comparing phases. */
+/**
+ * What each phase allows, in one table: the session asks it rather than
+ * comparing phases. `readsMessages`: what the peer sends is acted on;
+ * `sendsFrames`: the net task sends to it; `mayClose`: the server may
+ * still start the closing handshake.
+ */
 export const SESSION_PHASE_RULES = {
-  awaitingHello: { readsMessages: true, sendsFrames: false },
-  helloTimedOut: { readsMessages: false, sendsFrames: false },
-  joined: { readsMessages: true, sendsFrames: true },
-  closing: { readsMessages: false, sendsFrames: false },
-  closeTimedOut: { readsMessages: false, sendsFrames: false },
-  closed: { readsMessages: false, sendsFrames: false },
-} as const satisfies Record<SessionPhase, { readsMessages: boolean; sendsFrames: boolean }>;
+  awaitingHello: { readsMessages: true, sendsFrames: false, mayClose: true },
+  helloTimedOut: { readsMessages: false, sendsFrames: false, mayClose: true },
+  joined: { readsMessages: true, sendsFrames: true, mayClose: true },
+  closing: { readsMessages: false, sendsFrames: false, mayClose: false },
+  closeTimedOut: { readsMessages: false, sendsFrames: false, mayClose: false },
+  closed: { readsMessages: false, sendsFrames: false, mayClose: false },
+} as const satisfies Record<
+  SessionPhase,
+  { readsMessages: boolean; sendsFrames: boolean; mayClose: boolean }
+>;
