@@ -61,7 +61,7 @@ const INPUT_RESULTS = [
   'particle_cap',
   'after_close',
 ] as const;
-/** Ours, and the RFC 6455 codes that peers send (1001) or ws closes with (1002, 1006). */
+/** Ours, and the RFC 6455 codes also seen: 1001 going away, 1002 protocol error (ws), 1006 no close frame. */
 const CLOSE_CODES = [...new Set([1001, 1002, 1006, ...Object.values(CloseCode)])].sort(
   (a, b) => a - b,
 );
