@@ -6,6 +6,7 @@
  * lobby's series are removed); client ids never are. Every update is O(1).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { CloseCode } from '../protocol/close-codes.js';
 import type { LobbyPhase } from '../protocol/messages.js';
 import { ADMIN_AUTH_FAILURES } from './admin-auth.js';
 import type { ThreadCapacity } from '../lobbies/lobby-host.js';
@@ -31,6 +32,39 @@ const LINT_FAILING_DEFAULT_METRICS = [
 /** Why a new lobby was refused (POST /lobbies or a join by URL). */
 const LOBBY_REFUSALS = ['instance_full', 'too_many_lobbies'] as const;
 export type LobbyRefusal = (typeof LOBBY_REFUSALS)[number];
+
+/**
+ * The label values the server sets, so each series exists at 0 from the
+ * start (a dashboard shows 0, not "No data"; an alert on a rate sees the
+ * first one). Other values can still appear: a peer chooses the code it
+ * closes with.
+ */
+const HANDSHAKE_REFUSALS = [
+  'bad_lobby_id',
+  'draining',
+  'origin',
+  'socket_cap',
+  'ip_socket_cap',
+  'version',
+  'lobby_full',
+  'lobby_closed',
+  'too_many_lobbies',
+  'instance_full',
+] as const;
+const INPUT_RESULTS = [
+  'accepted',
+  'inbox_full',
+  'rate_limited',
+  'invalid',
+  'out_of_range',
+  'lobby_closed',
+  'particle_cap',
+  'after_close',
+] as const;
+/** Ours, and the RFC 6455 codes also seen: 1001 going away, 1002 protocol error (ws), 1006 no close frame. */
+const CLOSE_CODES = [...new Set([1001, 1002, 1006, ...Object.values(CloseCode)])].sort(
+  (a, b) => a - b,
+);
 
 export class Metrics {
   readonly registry = new Registry();
@@ -124,7 +158,7 @@ export class Metrics {
   });
   readonly inputs = new Counter({
     name: 'swarmhost_inputs_total',
-    help: 'Client messages by result (accepted into the inbox, inbox_full, rate_limited, invalid, out_of_range, lobby_closed; particle_cap counts accepted spawns the lobby then refused).',
+    help: 'Client messages by result (accepted into the inbox, inbox_full, rate_limited, invalid, out_of_range, lobby_closed, after_close: sent after the server closed; particle_cap counts accepted spawns the lobby then refused).',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
@@ -249,6 +283,9 @@ export class Metrics {
     // Zero from the start, so an alert on the rate sees the first failure.
     for (const reason of ADMIN_AUTH_FAILURES) this.adminAuthFailures.inc({ reason }, 0);
     for (const reason of LOBBY_REFUSALS) this.lobbiesRefused.inc({ reason }, 0);
+    for (const reason of HANDSHAKE_REFUSALS) this.handshakesRefused.inc({ reason }, 0);
+    for (const result of INPUT_RESULTS) this.inputs.inc({ result }, 0);
+    for (const code of CLOSE_CODES) this.wsCloses.inc({ code: String(code) }, 0);
   }
 
   /** Where the budget gauges read each lobby thread's particles and budget. */

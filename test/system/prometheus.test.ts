@@ -390,6 +390,14 @@ describe('dashboards against a real Prometheus', () => {
       /event-loop lag/i,
       /cpu/i,
       /memory/i,
+      // Abuse and limits (issue #9).
+      /game sockets refused by limit/i,
+      /tcp connections dropped/i,
+      /peers cut/i,
+      /rate-limited and after-close/i,
+      /policy closes/i,
+      /admin auth failures/i,
+      /session and process errors/i,
     ]) {
       expect(titles).toMatch(wanted);
     }
@@ -475,6 +483,11 @@ describe('dashboards against a real Prometheus', () => {
         'SwarmhostTickP99OverBudget',
         'SwarmhostFramesSkipped',
         'SwarmhostLobbyRestarted',
+        'SwarmhostProcessErrors',
+        'SwarmhostSessionErrors',
+        'SwarmhostConnectionsDropped',
+        'SwarmhostAdminAuthFailures',
+        'SwarmhostHandshakesRefused',
       ]),
     );
     const exported = exportedNames(exposition);
