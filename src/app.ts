@@ -9,7 +9,8 @@
  * without it `app.admin` is `app.fastify`. Closing `app.fastify` closes both.
  */
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Server } from 'node:http';
+import Fastify, { type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import type { Clock } from '../lobbies/clock.js';
 import { InlineLobbyHost, type LobbyHost } from '../lobbies/lobby-host.js';
@@ -69,13 +70,16 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // slow bodies cannot hold descriptors for ever.
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.requestTimeoutMs,
+    // Node enforces the request timeout when it sweeps its connections, by
+    // default every 30 s: sweep often enough that the timeout means what it says.
+    http: { connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs) },
     // The client address (per-IP caps, logs) comes from X-Forwarded-For
     // only when a proxy is trusted.
     trustProxy: trustProxyOption(config.trustProxy),
     // A bad request body is refused, never quietly repaired: no stripping of
     // unknown fields, no turning "5" or true into numbers.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
-  } satisfies FastifyServerOptions;
+  } satisfies FastifyHttpOptions<Server>;
   const fastify = Fastify(serverOptions);
   const metrics = new Metrics({
     version: SERVER_VERSION,

@@ -431,7 +431,7 @@ export class ClientSession {
 
   #onClose(code: number): void {
     if (this.phase === 'closed') return;
-    this.#ctx.metrics.wsCloses.inc({ code: String(this.#closeCode ?? code) });
+    this.#ctx.metrics.wsCloses.inc({ code: closeCodeLabel(this.#closeCode ?? code) });
     this.#machine.send({ type: 'CLOSED' });
     this.#machine.stop();
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
@@ -453,6 +453,20 @@ function wsCloseCode(error: Error): number {
     if (typeof code === 'number') return code;
   }
   return 1006;
+}
+
+/** Close codes the server may see or send; any other (a client's choice) is labelled `other`. */
+const KNOWN_CLOSE_CODES: ReadonlySet<number> = new Set([
+  ...Object.values(CloseCode),
+  1001,
+  1002,
+  1005,
+  1006,
+]);
+
+/** The close code as a metric label: bounded, so a client cannot mint series. */
+function closeCodeLabel(code: number): string {
+  return KNOWN_CLOSE_CODES.has(code) ? String(code) : 'other';
 }
 
 /**

@@ -16,6 +16,12 @@ import type { Metrics } from './metrics.js';
 export function limitConnections(server: Server, config: Config, metrics: Metrics): void {
   server.maxConnections = config.maxConnections;
   server.on('drop', () => metrics.connectionsDropped.inc({ cap: 'total' }));
+  // Fastify answers these (408, 431, 400) and logs them at trace only:
+  // count them, so slow or malformed requests show.
+  server.on('clientError', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'ECONNRESET') return;
+    metrics.httpClientErrors.inc({ kind: clientErrorKind(error.code) });
+  });
   if (config.trustProxy !== '') return;
   const byAddress = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
@@ -33,6 +39,13 @@ export function limitConnections(server: Server, config: Config, metrics: Metric
       else byAddress.delete(address);
     });
   });
+}
+
+/** A bounded label for Node's HTTP parser and timeout errors. */
+function clientErrorKind(code: string | undefined): 'timeout' | 'header_overflow' | 'malformed' {
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return 'timeout';
+  if (code === 'HPE_HEADER_OVERFLOW') return 'header_overflow';
+  return 'malformed';
 }
 
 /** SWARMHOST_TRUST_PROXY as Fastify's trustProxy option. */

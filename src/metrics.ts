@@ -191,6 +191,12 @@ export class Metrics {
     labelNames: ['cap'] as const,
     registers: [this.registry],
   });
+  readonly httpClientErrors = new Counter({
+    name: 'swarmhost_http_client_errors_total',
+    help: 'HTTP requests refused before routing, by kind (timeout: not whole within SWARMHOST_REQUEST_TIMEOUT_MS, 408; header_overflow: 431; malformed: 400).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly processErrors = new Counter({
     name: 'swarmhost_process_errors_total',
     help: 'Errors that reached the process-wide last resort, by kind (uncaught_exception, unhandled_rejection).',
@@ -278,6 +284,8 @@ export class Metrics {
     // Known label values exist from the start, so a dashboard shows 0, not "No data".
     for (const reason of ['heartbeat', 'close_timeout']) this.peersCut.inc({ reason }, 0);
     for (const cap of ['total', 'per_ip']) this.connectionsDropped.inc({ cap }, 0);
+    for (const kind of ['timeout', 'header_overflow', 'malformed'])
+      this.httpClientErrors.inc({ kind }, 0);
     for (const kind of ['uncaught_exception', 'unhandled_rejection'])
       this.processErrors.inc({ kind }, 0);
     // Zero from the start, so an alert on the rate sees the first failure.

@@ -107,6 +107,25 @@ describe('request and connection limits', () => {
     });
   }
 
+  it('a request that trickles in, a byte at a time, is cut on time too, and counted', async () => {
+    const before = await metricValue(server, 'swarmhost_http_client_errors_total', {
+      kind: 'timeout',
+    });
+    const socket = await tcpConnect(server.port);
+    held.push(socket);
+    const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write('GET /lobbies HTTP/1.1\r\nHost: x\r\nX-Trickle: ');
+    // Never idle, never done: only the request timeout can end it.
+    const trickle = setInterval(() => socket.writable && socket.write('a'), 100);
+    const started = performance.now();
+    await ended.finally(() => clearInterval(trickle));
+    // requestTimeoutMs (500) plus Node's sweep of its connections (at most 500 ms here).
+    expect(performance.now() - started).toBeLessThan(2500);
+    await expect
+      .poll(() => metricValue(server, 'swarmhost_http_client_errors_total', { kind: 'timeout' }))
+      .toBe(before + 1);
+  });
+
   it('game sockets beyond the per-address cap get 503 before the upgrade', async () => {
     // The bystander holds one of the four this address may hold.
     const results: Array<WebSocket | number> = [];

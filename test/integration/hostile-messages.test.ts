@@ -413,6 +413,24 @@ describe('frames ws refuses itself close with the code ws sends, counted as sent
   }
 });
 
+describe('close codes a client chooses', () => {
+  it('are counted under one label, so a client cannot mint metric series', async () => {
+    const before = await metricValue(server, 'swarmhost_ws_closes_total', { code: 'other' });
+    for (const code of [3123, 4321, 4999]) {
+      const { socket, messages, closedWith } = await connect(`client-close-${code}`);
+      socket.send(hello());
+      await waitFor(() => messages.some((m) => m.t === 'welcome'), 5000, 'welcome');
+      socket.close(code, '🦀'.repeat(30));
+      await closedWith;
+    }
+    await expect
+      .poll(() => metricValue(server, 'swarmhost_ws_closes_total', { code: 'other' }))
+      .toBe(before + 3);
+    const text = await (await fetch(`${server.http}/metrics`)).text();
+    expect(text).not.toMatch(/code="(3123|4321|4999)"/);
+  });
+});
+
 describe('no log amplification', () => {
   let noisy: TestServer;
   const lines: Array<{ level: number; msg: string }> = [];
