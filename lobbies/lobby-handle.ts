@@ -11,6 +11,7 @@
  *   'full' at once without a round trip: one credit per input posted, given
  *   back when a frame reports how many inputs the lobby drained.
  */
+import { LOBBY_PHASE_RULES } from '../protocol/lobby-phase.js';
 import type { LobbyInput, LobbyStatus } from '../protocol/messages.js';
 import { Broadcast } from './channels/broadcast.js';
 import type { SendResult } from './channels/mpsc.js';
@@ -62,8 +63,7 @@ export class LobbyHandle {
 
   /** True once the lobby has closed or failed: nothing more will arrive. */
   get ended(): boolean {
-    const phase = this.status.get().phase;
-    return phase === 'closed' || phase === 'failed';
+    return LOBBY_PHASE_RULES[this.status.get().phase].ended;
   }
 
   /** The newest tick the lobby has published. */
@@ -83,8 +83,7 @@ export class LobbyHandle {
 
   /** Non-blocking send to the lobby's bounded inbox. */
   trySend(clientId: number, input: LobbyInput): SendResult {
-    const phase = this.status.get().phase;
-    if (this.ended || phase === 'closing' || phase === 'restarting') return 'closed';
+    if (!LOBBY_PHASE_RULES[this.status.get().phase].acceptsInputs) return 'closed';
     if (this.#inFlight >= this.settings.inboxCapacity) return 'full';
     this.#inFlight++;
     this.#post({ type: 'input', clientId, input });

@@ -11,6 +11,7 @@
  */
 import { createActor, type Actor } from 'xstate';
 import { ErrorCode } from '../protocol/error-codes.js';
+import { LOBBY_PHASE_RULES } from '../protocol/lobby-phase.js';
 import type { LobbyInput, LobbyPhase, LobbyStatus } from '../protocol/messages.js';
 import { quantBitsFor, quantizePositions } from '../protocol/quantize.js';
 import { Mpsc } from './channels/mpsc.js';
@@ -247,7 +248,7 @@ export class Lobby {
     }
     if (this.status.closed) return;
     this.status.set(this.#readStatus(phase));
-    if (phase === 'closed' || phase === 'failed') {
+    if (LOBBY_PHASE_RULES[phase].ended) {
       this.#inbox.close();
       this.status.close();
     }

@@ -6,6 +6,9 @@
  */
 import { quoteClientText } from './client-text.js';
 import { ErrorCode, type ErrorCodeValue } from './error-codes.js';
+import type { LobbyPhase } from './lobby-phase.js';
+
+export type { LobbyPhase } from './lobby-phase.js';
 
 export const INPUT_MODES = ['attract', 'repel', 'none'] as const;
 export type InputMode = (typeof INPUT_MODES)[number];
@@ -68,16 +71,6 @@ export interface FrameMessage {
   ack: number;
   data: Uint8Array;
 }
-export type LobbyPhase =
-  | 'starting'
-  | 'running'
-  | 'idle'
-  /** Crashed; the supervisor restarts it from its seed after a backoff. */
-  | 'restarting'
-  | 'closing'
-  | 'draining'
-  | 'closed'
-  | 'failed';
 export interface LobbyStatus {
   id: string;
   phase: LobbyPhase;

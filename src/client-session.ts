@@ -36,6 +36,7 @@ import type { Metrics } from './metrics.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { RuntimeSettings } from './runtime-settings.js';
 import { SESSION_PHASE_RULES, type SessionPhase, sessionMachine } from './session-machine.js';
+import { LOBBY_PHASE_RULES } from '../protocol/lobby-phase.js';
 import { SERVER_VERSION } from './version.js';
 
 export interface SessionContext {
@@ -393,10 +394,8 @@ export class ClientSession {
   #onStatus(lobby: JoinedLobby): void {
     const { phase } = lobby.handle.status.get();
     this.#sendStatus(lobby);
-    if (phase === 'draining') this.close(CloseCode.draining, 'server is draining: reconnect');
-    else if (phase === 'closing' || phase === 'closed')
-      this.close(CloseCode.lobbyClosed, 'lobby closed');
-    else if (phase === 'failed') this.close(CloseCode.internalError, 'lobby failed');
+    const closes = LOBBY_PHASE_RULES[phase].closesClients;
+    if (closes) this.close(closes.code, closes.reason);
   }
 
   #sendStatus(lobby: JoinedLobby): void {

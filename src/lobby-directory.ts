@@ -6,6 +6,7 @@
  * alone; its clients are closed with 1011 by their sessions).
  */
 import { CloseCode } from '../protocol/close-codes.js';
+import { LOBBY_PHASE_RULES } from '../protocol/lobby-phase.js';
 import type { LobbyPhase, LobbyStatus } from '../protocol/messages.js';
 import { quantBitsFor } from '../protocol/quantize.js';
 import type { LobbyHandle } from '../lobbies/lobby-handle.js';
@@ -137,7 +138,7 @@ export class LobbyDirectory {
       lobby = created.lobby;
     }
     const phase = lobby.handle.status.get().phase;
-    if (phase === 'closing' || phase === 'closed' || phase === 'failed' || phase === 'draining') {
+    if (!LOBBY_PHASE_RULES[phase].acceptsJoins) {
       return {
         ok: false,
         reason: 'lobby_closed',

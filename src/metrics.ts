@@ -7,20 +7,9 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { CloseCode } from '../protocol/close-codes.js';
-import type { LobbyPhase } from '../protocol/messages.js';
+import { LOBBY_PHASES } from '../protocol/lobby-phase.js';
 import { ADMIN_AUTH_FAILURES } from './admin-auth.js';
 import type { ThreadCapacity } from '../lobbies/lobby-host.js';
-
-const PHASES: readonly LobbyPhase[] = [
-  'starting',
-  'running',
-  'idle',
-  'restarting',
-  'draining',
-  'closing',
-  'closed',
-  'failed',
-];
 
 /** Default prom-client metrics dropped because their names break Prometheus conventions. */
 const LINT_FAILING_DEFAULT_METRICS = [
@@ -280,7 +269,7 @@ export class Metrics {
       { version: info.version, protocol: String(info.protocol), instance: info.instance },
       1,
     );
-    for (const phase of PHASES) this.lobbies.set({ phase }, 0);
+    for (const phase of LOBBY_PHASES) this.lobbies.set({ phase }, 0);
     // Known label values exist from the start, so a dashboard shows 0, not "No data".
     for (const reason of ['heartbeat', 'close_timeout']) this.peersCut.inc({ reason }, 0);
     for (const cap of ['total', 'per_ip']) this.connectionsDropped.inc({ cap }, 0);
