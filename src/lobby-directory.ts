@@ -51,6 +51,8 @@ export class LobbyDirectory {
   #metrics: Metrics;
   #log: Logger;
   #phaseCounts = new Map<LobbyPhase, number>();
+  /** Drains waiting for the last lobby to go. */
+  #onEmpty: Array<() => void> = [];
 
   constructor(
     config: Config,
@@ -181,9 +183,14 @@ export class LobbyDirectory {
   /** Tells every lobby to drain and resolves when all have closed or `timeoutMs` passed. */
   async drainAll(timeoutMs: number): Promise<void> {
     for (const lobby of this.#lobbies.values()) lobby.handle.drain();
-    const deadline = Date.now() + timeoutMs;
-    while (this.#lobbies.size > 0 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
+    if (this.#lobbies.size === 0) return;
+    // Woken by the last lobby's removal, not by polling.
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.#onEmpty.push(resolve);
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    clearTimeout(timer);
   }
 
   #watch(lobby: JoinedLobby): void {
@@ -255,6 +262,7 @@ export class LobbyDirectory {
     const id = lobby.handle.id;
     if (this.#lobbies.get(id) !== lobby) return;
     this.#lobbies.delete(id);
+    if (this.#lobbies.size === 0) for (const resolve of this.#onEmpty.splice(0)) resolve();
     this.#countPhase(lobby.handle.status.get().phase, -1);
     this.#metrics.forgetLobby(id);
     this.#log.info({ lobby: id, phase: lobby.handle.status.get().phase }, 'lobby removed');
