@@ -1,8 +1,10 @@
 /**
  * Just enough of the Prometheus text format for the benchmarks: read the
  * samples of one metric and estimate a histogram quantile the way
- * PromQL's histogram_quantile does (linear within the bucket).
+ * PromQL's histogram_quantile does (src/histogram-quantile.ts).
  */
+import { histogramQuantile as quantileOfBuckets } from '../src/histogram-quantile.js';
+
 export interface Sample {
   name: string;
   labels: Record<string, string>;
@@ -29,7 +31,7 @@ export function sum(samples: Sample[], name: string, filter: Record<string, stri
     .reduce((total, s) => total + s.value, 0);
 }
 
-/** q in [0,1] of a histogram, from its cumulative `_bucket` samples. */
+/** q in [0,1] of a histogram, from its cumulative `_bucket` samples (summed over matching series). */
 export function histogramQuantile(
   samples: Sample[],
   name: string,
@@ -44,18 +46,10 @@ export function histogramQuantile(
     buckets.set(le, (buckets.get(le) ?? 0) + s.value);
   }
   const sorted = [...buckets.entries()].sort((a, b) => a[0] - b[0]);
-  const total = sorted.at(-1)?.[1] ?? 0;
-  if (total === 0) return Number.NaN;
-  const rank = q * total;
-  let prevLe = 0;
-  let prevCount = 0;
-  for (const [le, count] of sorted) {
-    if (count >= rank) {
-      if (!Number.isFinite(le)) return prevLe;
-      return prevLe + ((le - prevLe) * (rank - prevCount)) / Math.max(1, count - prevCount);
-    }
-    prevLe = le;
-    prevCount = count;
-  }
-  return prevLe;
+  const estimate = quantileOfBuckets(
+    q,
+    sorted.map(([le]) => le),
+    sorted.map(([, count]) => count),
+  );
+  return estimate ?? Number.NaN;
 }
