@@ -16,11 +16,11 @@ import { createActor } from 'xstate';
 import { closeReason } from '../protocol/client-text.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { decodeMessage, encodeMessage } from '../protocol/envelope.js';
-import { encodeFrameMessage } from '../protocol/frame-envelope.js';
 import { ErrorCode, type ErrorCodeValue } from '../protocol/error-codes.js';
+import { LOBBY_PHASE_RULES } from '../protocol/lobby-phase.js';
 import {
   type ClientMessage,
-  type FrameMessage,
+  type FrameKind,
   type LobbyInput,
   MAX_SEQ,
   parseClientMessage,
@@ -31,12 +31,13 @@ import { PROTOCOL_VERSION } from '../protocol/version.js';
 import type { LobbyNotice } from '../lobbies/lobby-handle.js';
 import type { Config } from './config.js';
 import type { JoinedLobby, LobbyDirectory } from './lobby-directory.js';
+import type { FeedClient } from './lobby-feed.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { RateLimiter } from './rate-limiter.js';
+import { bytesDelivered, closeCodeLabel, toBytes, wsCloseCode } from './ws-socket.js';
 import type { RuntimeSettings } from './runtime-settings.js';
 import { SESSION_PHASE_RULES, type SessionPhase, sessionMachine } from './session-machine.js';
-import { LOBBY_PHASE_RULES } from '../protocol/lobby-phase.js';
 import { SERVER_VERSION } from './version.js';
 
 export interface SessionContext {
@@ -51,7 +52,7 @@ export interface SessionContext {
 
 let nextClientId = 1;
 
-export class ClientSession {
+export class ClientSession implements FeedClient {
   readonly clientId = nextClientId++;
   readonly lobbyId: string;
   #socket: WebSocket;
@@ -60,9 +61,6 @@ export class ClientSession {
   #machine;
   #lobby: JoinedLobby | undefined;
   #unsubscribe: Array<() => void> = [];
-  #lastSentSeq = -1;
-  #lastSentTick = -1;
-  #framesSkipped = 0;
   /** Seq of the last input the lobby's inbox accepted from this client. */
   #lastAcceptedSeq = -1;
   /** The code we closed with; a peer that never answers would report 1006. */
@@ -105,11 +103,6 @@ export class ClientSession {
 
   get phase(): SessionPhase {
     return this.#machine.getSnapshot().value as SessionPhase;
-  }
-
-  /** Frames this client did not get because its socket was full. */
-  get framesSkipped(): number {
-    return this.#framesSkipped;
   }
 
   /** Bytes handed to the socket and not yet written out. */
@@ -162,15 +155,24 @@ export class ClientSession {
     try {
       handler();
     } catch (error) {
-      this.#ctx.metrics.sessionErrors.inc();
-      this.#ctx.logFailure(error, this.lobbyId);
-      try {
-        this.#closeCode ??= CloseCode.internalError;
-        if (this.phase !== 'closed') this.#machine.send({ type: 'CLOSE' });
-        this.#socket.close(CloseCode.internalError, 'internal error');
-      } catch {
-        this.#socket.terminate();
-      }
+      this.fail(error);
+    }
+  }
+
+  /**
+   * An unexpected error in this connection's handling (here or in the
+   * lobby's feed): counted, logged (throttled), and the connection is
+   * closed with 1011. Nobody else is affected.
+   */
+  fail(error: unknown): void {
+    this.#ctx.metrics.sessionErrors.inc();
+    this.#ctx.logFailure(error, this.lobbyId);
+    try {
+      this.#closeCode ??= CloseCode.internalError;
+      if (this.phase !== 'closed') this.#machine.send({ type: 'CLOSE' });
+      this.#socket.close(CloseCode.internalError, 'internal error');
+    } catch {
+      this.#socket.terminate();
     }
   }
 
@@ -305,7 +307,7 @@ export class ClientSession {
       handle.onNotice((notice) => this.#contained(() => this.#onNotice(notice))),
     );
     // The first frame is a keyframe of the newest tick, without waiting a tick.
-    this.sendNewestFrame();
+    lobby.feed.catchUp(this);
   }
 
   #forward(input: LobbyInput): void {
@@ -338,57 +340,10 @@ export class ClientSession {
     this.#replyError(ErrorCode.lobbyClosed, 'lobby is closing: input not accepted', input.seq);
   }
 
-  /**
-   * The net task, run by the lobby's fan-out on every new frame: send the
-   * newest frame if the socket has room, else skip it (counted). Contained:
-   * one session's failure never stops the fan-out to the others.
-   */
-  sendNewestFrame(): void {
-    const lobby = this.#lobby;
-    if (!lobby || !SESSION_PHASE_RULES[this.phase].sendsFrames) return;
-    this.#contained(() => this.#sendNewestFrame(lobby));
-  }
-
-  #sendNewestFrame(lobby: JoinedLobby): void {
-    if (this.#socket.readyState !== this.#socket.OPEN) return;
-    const frames = lobby.handle.frames;
-    const seq = frames.newestSeq;
-    const frame = frames.get(seq);
-    if (!frame || frame.tick === this.#lastSentTick) return;
-    const { metrics, settings } = this.#ctx;
-    const { sendRate, sendHighWaterBytes } = settings.get();
-    // Below the tick rate, send on the ticks where tick*rate/tickRate steps
-    // up: the same ticks for every client, so their (base, tick) pairs stay
-    // shared and one encode still serves them all.
-    const perTick = sendRate / lobby.handle.settings.tickRate;
-    if (
-      perTick < 1 &&
-      this.#lastSentTick >= 0 &&
-      Math.floor(frame.tick * perTick) === Math.floor(this.#lastSentTick * perTick)
-    ) {
-      return;
-    }
-    if (this.#socket.bufferedAmount > sendHighWaterBytes) {
-      this.#framesSkipped++;
-      metrics.framesSkipped.inc({ reason: 'backpressure' });
-      return;
-    }
-    // A base that has left the ring (undefined here) means a keyframe.
-    const base = this.#lastSentSeq >= 0 ? frames.get(this.#lastSentSeq) : undefined;
-    const encoded = lobby.encoder.encode(frame, base);
-    const header: Omit<FrameMessage, 'data'> = {
-      t: 'frame',
-      tick: frame.tick,
-      kind: encoded.kind,
-      n: frame.count,
-      ack: lobby.handle.lastAck(this.clientId),
-    };
-    if (encoded.base !== undefined) header.base = encoded.base;
-    // Only the header is packed per client; the payload tail is shared.
-    this.#sendBytes(encodeFrameMessage(header, encoded.tail), encoded.kind);
-    metrics.framesSent.inc({ kind: encoded.kind });
-    this.#lastSentSeq = seq;
-    this.#lastSentTick = frame.tick;
+  /** The feed's net task hands this client a frame (FeedClient). */
+  sendFrame(bytes: Uint8Array, kind: FrameKind): void {
+    if (!SESSION_PHASE_RULES[this.phase].sendsFrames) return;
+    this.#sendBytes(bytes, kind);
   }
 
   #onStatus(lobby: JoinedLobby): void {
@@ -439,46 +394,6 @@ export class ClientSession {
   }
 }
 
-/**
- * The close code ws sent when it failed the connection itself: ws stores it
- * on the error under its `status-code` symbol (1002 bad frame, 1007 bad
- * UTF-8, 1008 too many fragments, 1009 too big). 1006 if there is none (a
- * socket-level error: ws sent nothing).
- */
-function wsCloseCode(error: Error): number {
-  for (const key of Object.getOwnPropertySymbols(error)) {
-    if (key.description !== 'status-code') continue;
-    const code = (error as unknown as Record<symbol, unknown>)[key];
-    if (typeof code === 'number') return code;
-  }
-  return 1006;
-}
-
-/** Close codes the server may see or send; any other (a client's choice) is labelled `other`. */
-const KNOWN_CLOSE_CODES: ReadonlySet<number> = new Set([
-  ...Object.values(CloseCode),
-  1001,
-  1002,
-  1005,
-  1006,
-]);
-
-/** The close code as a metric label: bounded, so a client cannot mint series. */
-function closeCodeLabel(code: number): string {
-  return KNOWN_CLOSE_CODES.has(code) ? String(code) : 'other';
-}
-
-/**
- * Bytes the kernel has taken from this connection so far: net.Socket's
- * bytesWritten less what still waits in Node's own buffer (ws keeps the
- * net.Socket private, as `_socket`).
- */
-function bytesDelivered(socket: WebSocket): number {
-  const tcp = (socket as unknown as { _socket?: { bytesWritten: number; writableLength: number } })
-    ._socket;
-  return tcp ? tcp.bytesWritten - tcp.writableLength : 0;
-}
-
 /** The seq of a refused message, if it has a readable one (only the first of a burst is read). */
 function seqOf(bytes: Uint8Array): number | undefined {
   const decoded = decodeMessage(bytes);
@@ -487,9 +402,4 @@ function seqOf(bytes: Uint8Array): number | undefined {
   return Number.isInteger(seq) && (seq as number) >= 0 && (seq as number) <= MAX_SEQ
     ? (seq as number)
     : undefined;
-}
-
-function toBytes(data: RawData): Uint8Array {
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
 }

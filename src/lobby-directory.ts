@@ -8,20 +8,19 @@
 import { CloseCode } from '../protocol/close-codes.js';
 import { LOBBY_PHASE_RULES } from '../protocol/lobby-phase.js';
 import type { LobbyPhase, LobbyStatus } from '../protocol/messages.js';
-import { quantBitsFor } from '../protocol/quantize.js';
 import type { LobbyHandle } from '../lobbies/lobby-handle.js';
 import type { LobbyHost } from '../lobbies/lobby-host.js';
 import type { ClientSession } from './client-session.js';
 import type { Config } from './config.js';
-import { FrameEncoder } from './frame-encoder.js';
+import { LobbyFeed } from './lobby-feed.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { RuntimeSettings } from './runtime-settings.js';
 
 export interface JoinedLobby {
   handle: LobbyHandle;
-  encoder: FrameEncoder;
-  sessions: Set<ClientSession>;
+  /** Its clients, and the path its frames take to them. */
+  feed: LobbyFeed;
 }
 
 export type JoinResult =
@@ -112,12 +111,10 @@ export class LobbyDirectory {
       return spawned;
     }
     const { handle } = spawned;
-    const metrics = this.#metrics;
-    const encoder = new FrameEncoder(quantBitsFor(config.worldSize), (kind, seconds) => {
-      metrics.frameEncodes.inc({ kind });
-      metrics.encodeDuration.observe({ kind }, seconds);
-    });
-    const lobby: JoinedLobby = { handle, encoder, sessions: new Set() };
+    const lobby: JoinedLobby = {
+      handle,
+      feed: new LobbyFeed(handle, this.#settings, this.#metrics),
+    };
     this.#lobbies.set(options.id, lobby);
     this.#watch(lobby);
     this.#log.info({ lobby: options.id, particles: handle.settings.particles }, 'lobby created');
@@ -148,7 +145,7 @@ export class LobbyDirectory {
         message: `lobby '${id}' is ${phase}`,
       };
     }
-    if (lobby.sessions.size >= this.#config.maxClientsPerLobby) {
+    if (lobby.feed.size >= this.#config.maxClientsPerLobby) {
       return {
         ok: false,
         reason: 'lobby_full',
@@ -156,17 +153,17 @@ export class LobbyDirectory {
         message: `lobby '${id}' is full (${this.#config.maxClientsPerLobby} clients)`,
       };
     }
-    lobby.sessions.add(session);
+    lobby.feed.add(session);
     lobby.handle.join(session.clientId);
-    this.#metrics.clients.set({ lobby: id }, lobby.sessions.size);
+    this.#metrics.clients.set({ lobby: id }, lobby.feed.size);
     return { ok: true, lobby };
   }
 
   leave(id: string, session: ClientSession): void {
     const lobby = this.#lobbies.get(id);
-    if (!lobby || !lobby.sessions.delete(session)) return;
+    if (!lobby?.feed.remove(session)) return;
     lobby.handle.leave(session.clientId);
-    if (!lobby.handle.ended) this.#metrics.clients.set({ lobby: id }, lobby.sessions.size);
+    if (!lobby.handle.ended) this.#metrics.clients.set({ lobby: id }, lobby.feed.size);
   }
 
   close(id: string, reason: string): boolean {
@@ -212,8 +209,8 @@ export class LobbyDirectory {
     const fanout = metrics.fanoutDuration.labels({ lobby: id });
     const inboxDepth = metrics.inboxDepth.labels({ lobby: id });
     const stepSeconds = 1 / handle.settings.tickRate;
-    // The lobby's fan-out: each new frame goes to every session's net task,
-    // which sends or skips it. Timed as a whole: the main thread's cost per frame.
+    // Each new frame: its tick metrics, then the feed's fan-out to every
+    // client, timed as a whole (the main thread's cost per frame).
     handle.frames.onSend((_seq, frame) => {
       const seconds = frame.stats.durationMs / 1000;
       tickDuration.observe(seconds);
@@ -221,7 +218,7 @@ export class LobbyDirectory {
       if (seconds > stepSeconds) overruns.inc();
       inboxDepth.set(handle.inboxDepth);
       const started = performance.now();
-      for (const session of lobby.sessions) session.sendNewestFrame();
+      lobby.feed.publish();
       fanout.observe((performance.now() - started) / 1000);
     });
     let phase: LobbyPhase = handle.status.get().phase;

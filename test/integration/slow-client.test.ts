@@ -26,7 +26,7 @@ describe('a client that stops reading', () => {
     const slow = await joinLobby(server, 'slow');
     await waitFor(() => fast.frames > 5 && slow.frames > 5, 5000, 'both streaming');
     const lobby = server.app.directory.get('slow')!;
-    const slowSession = [...lobby.sessions].find((s) => s.clientId === slow.welcome!.clientId)!;
+    const slowSession = lobby.feed.client(slow.welcome!.clientId)!;
 
     tcp(slow).pause();
     const tickAtPause = lobby.handle.tick;
@@ -35,7 +35,7 @@ describe('a client that stops reading', () => {
     await waitFor(
       () => {
         maxBuffered = Math.max(maxBuffered, slowSession.bufferedBytes);
-        return slowSession.framesSkipped > 60;
+        return lobby.feed.framesSkipped(slowSession) > 60;
       },
       20_000,
       'frames skipped for the paused client',

@@ -316,9 +316,9 @@ describe('dashboards against a real Prometheus', () => {
 
     await waitFor(
       () => {
-        const lobby = server.app.directory.get('slow');
-        const session = lobby && [...lobby.sessions][0];
-        return session !== undefined && session.framesSkipped > 10;
+        const feed = server.app.directory.get('slow')?.feed;
+        const session = feed?.clients().next().value;
+        return feed !== undefined && session !== undefined && feed.framesSkipped(session) > 10;
       },
       30_000,
       'frames skipped for the reader that stopped',

@@ -1,0 +1,145 @@
+/**
+ * A lobby's feed: the one path frames take from a lobby to its clients,
+ * handle → feed → sockets. It owns the lobby's memoised encoder and, per
+ * client, what that client was last sent. On every new frame it runs each
+ * client's net task:
+ * - thin to the send rate: below the tick rate, send on the ticks where
+ *   tick·rate/tickRate steps up, the same ticks for every client, so their
+ *   (base, tick) pairs stay shared;
+ * - skip (counted) while the client's socket holds more than the high-water
+ *   mark, so a slow reader costs bounded memory and never slows the others;
+ * - else encode against the frame this client last got (one encode per
+ *   (base, tick) for everyone in step; a keyframe once that base has left
+ *   the ring) and hand it a per-client header over the shared payload.
+ * A client's failure is its own: the feed tells it and goes on to the next.
+ */
+import { encodeFrameMessage } from '../protocol/frame-envelope.js';
+import type { FrameKind, FrameMessage } from '../protocol/messages.js';
+import { quantBitsFor } from '../protocol/quantize.js';
+import type { LobbyHandle } from '../lobbies/lobby-handle.js';
+import { FrameEncoder } from './frame-encoder.js';
+import type { Metrics } from './metrics.js';
+import type { RuntimeSettings } from './runtime-settings.js';
+
+/** What the feed needs of a client: ClientSession implements it. */
+export interface FeedClient {
+  readonly clientId: number;
+  /** Bytes handed to its socket and not yet written out. */
+  readonly bufferedBytes: number;
+  /** Writes one frame message to its socket. */
+  sendFrame(bytes: Uint8Array, kind: FrameKind): void;
+  /** Sending to it threw: it closes itself (1011); the feed carries on. */
+  fail(error: unknown): void;
+}
+
+interface Sent {
+  /** Ring seq and tick of the last frame sent; -1 before the first. */
+  seq: number;
+  tick: number;
+  /** Frames skipped because its socket was full. */
+  skipped: number;
+}
+
+export class LobbyFeed {
+  readonly handle: LobbyHandle;
+  #encoder: FrameEncoder;
+  #settings: RuntimeSettings;
+  #metrics: Metrics;
+  #clients = new Map<FeedClient, Sent>();
+
+  constructor(handle: LobbyHandle, settings: RuntimeSettings, metrics: Metrics) {
+    this.handle = handle;
+    this.#settings = settings;
+    this.#metrics = metrics;
+    this.#encoder = new FrameEncoder(quantBitsFor(handle.settings.worldSize), (kind, seconds) => {
+      metrics.frameEncodes.inc({ kind });
+      metrics.encodeDuration.observe({ kind }, seconds);
+    });
+  }
+
+  /** Clients subscribed. */
+  get size(): number {
+    return this.#clients.size;
+  }
+
+  /** Subscribes a client; it gets frames from the next one published (or `catchUp`). */
+  add(client: FeedClient): void {
+    this.#clients.set(client, { seq: -1, tick: -1, skipped: 0 });
+  }
+
+  remove(client: FeedClient): boolean {
+    return this.#clients.delete(client);
+  }
+
+  /** The subscribed clients. */
+  clients(): IterableIterator<FeedClient> {
+    return this.#clients.keys();
+  }
+
+  /** The subscribed client with this id, if any. */
+  client(clientId: number): FeedClient | undefined {
+    for (const client of this.#clients.keys()) if (client.clientId === clientId) return client;
+    return undefined;
+  }
+
+  /** Frames `client` did not get because its socket was full. */
+  framesSkipped(client: FeedClient): number {
+    return this.#clients.get(client)?.skipped ?? 0;
+  }
+
+  /** Sends a newly subscribed client the newest frame (a keyframe) without waiting a tick. */
+  catchUp(client: FeedClient): void {
+    const sent = this.#clients.get(client);
+    if (sent) this.#offer(client, sent);
+  }
+
+  /** A new frame is in the ring: offer it to every client. */
+  publish(): void {
+    for (const [client, sent] of this.#clients) this.#offer(client, sent);
+  }
+
+  #offer(client: FeedClient, sent: Sent): void {
+    try {
+      this.#sendNewest(client, sent);
+    } catch (error) {
+      client.fail(error);
+    }
+  }
+
+  #sendNewest(client: FeedClient, sent: Sent): void {
+    const { frames } = this.handle;
+    const seq = frames.newestSeq;
+    const frame = frames.get(seq);
+    if (!frame || frame.tick === sent.tick) return;
+    const { sendRate, sendHighWaterBytes } = this.#settings.get();
+    const perTick = sendRate / this.handle.settings.tickRate;
+    if (
+      perTick < 1 &&
+      sent.tick >= 0 &&
+      Math.floor(frame.tick * perTick) === Math.floor(sent.tick * perTick)
+    ) {
+      return;
+    }
+    if (client.bufferedBytes > sendHighWaterBytes) {
+      sent.skipped++;
+      this.#metrics.framesSkipped.inc({ reason: 'backpressure' });
+      return;
+    }
+    // A base that has left the ring (undefined here) means a keyframe.
+    const base = sent.seq >= 0 ? frames.get(sent.seq) : undefined;
+    const encoded = this.#encoder.encode(frame, base);
+    const header: Omit<FrameMessage, 'data'> = {
+      t: 'frame',
+      tick: frame.tick,
+      kind: encoded.kind,
+      n: frame.count,
+      ack: this.handle.lastAck(client.clientId),
+    };
+    if (encoded.base !== undefined) header.base = encoded.base;
+    // Only the header is packed per client; the payload tail is shared.
+    client.sendFrame(encodeFrameMessage(header, encoded.tail), encoded.kind);
+    this.#metrics.framesSent.inc({ kind: encoded.kind });
+    sent.seq = seq;
+    sent.tick = frame.tick;
+  }
+}
