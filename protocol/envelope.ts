@@ -11,7 +11,17 @@ const packr = new Packr({ useRecords: false });
 // msgpack (and others) write any value >= 2^32 as uint64, which msgpackr
 // would otherwise hand over as a BigInt. Beyond 2^53 precision is lost,
 // which range checks then refuse as out_of_range.
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
+//
+// No structured-clone extensions (0x69/0x70: shared and cyclic references):
+// a few hundred bytes of references to references unfold into an
+// exponentially large value, and msgpackr's "end of buffer not reached"
+// error serialises the whole of it, freezing the process for seconds.
+const unpackr = new Unpackr({
+  useRecords: false,
+  mapsAsObjects: true,
+  int64AsType: 'number',
+  structuredClone: false,
+});
 
 /** Encodes a message. The result is a fresh view safe to hold and send. */
 export function encodeMessage(message: object): Uint8Array {

@@ -8,7 +8,7 @@
  * which the caller listens on too, and the public one serves only players;
  * without it `app.admin` is `app.fastify`. Closing `app.fastify` closes both.
  */
-import websocket from '@fastify/websocket';
+import websocket, { type WebsocketPluginOptions } from '@fastify/websocket';
 import type { Server } from 'node:http';
 import Fastify, { type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
@@ -31,6 +31,8 @@ import { logWorkerStarted, workerPriorityRequest } from './worker-priority.js';
 
 /** Most fragments one client message may arrive in. */
 const MAX_MESSAGE_FRAGMENTS = 64;
+/** How much later than the session's close timeout ws cuts a close left half done. */
+const WS_CLOSE_TIMEOUT_MARGIN_MS = 250;
 
 export interface AppOptions {
   /** Lobby clock; tests pass a FakeClock. */
@@ -173,10 +175,20 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   );
   if (admin !== fastify) admin.setErrorHandler(fastify.errorHandler);
   limitConnections(fastify.server, config, metrics);
-  await fastify.register(websocket, {
+  // ws 8.23 takes `closeTimeout`; @types/ws does not list it yet.
+  const wsOptions: WebsocketPluginOptions['options'] & { closeTimeout: number } = {
+    maxPayload: config.maxMessageBytes,
     // A message is at most a few KB: a peer that splits one into more
     // fragments than this is wasting our time (ws closes it with 1008).
-    options: { maxPayload: config.maxMessageBytes, maxFragments: MAX_MESSAGE_FRAGMENTS },
+    maxFragments: MAX_MESSAGE_FRAGMENTS,
+    // A close the peer starts, or one before a session exists (a 1013),
+    // is timed by ws itself: a peer that leaves it half done is cut. A
+    // little later than the session's own close timeout, which counts the
+    // closes we start.
+    closeTimeout: config.closeTimeoutMs + WS_CLOSE_TIMEOUT_MARGIN_MS,
+  };
+  await fastify.register(websocket, {
+    options: wsOptions,
     // Called for errors on an open socket and for a handler that throws.
     // ws has already failed the connection on protocol errors (with the
     // right close code, which the session records); anything else closes

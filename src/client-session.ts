@@ -83,11 +83,12 @@ export class ClientSession implements FeedClient {
       },
     });
     this.#machine.subscribe({
-      next: (snapshot) => {
-        if (snapshot.value === 'helloTimedOut')
-          this.close(CloseCode.helloTimeout, 'no hello received in time');
-        else if (snapshot.value === 'closeTimedOut') this.#cut('close_timeout');
-      },
+      next: (snapshot) =>
+        this.#contained(() => {
+          if (snapshot.value === 'helloTimedOut')
+            this.close(CloseCode.helloTimeout, 'no hello received in time');
+          else if (snapshot.value === 'closeTimedOut') this.#cut('close_timeout');
+        }),
       error: (error) => ctx.log.error({ err: error, lobby: lobbyId }, 'session machine failed'),
     });
     this.#machine.start();
@@ -129,22 +130,30 @@ export class ClientSession implements FeedClient {
    * frames (our buffer was not empty: the kernel's was full) may be
    * answered late, and the peer is alive as long as the kernel keeps
    * taking bytes off the connection, which it stops doing once the peer is
-   * gone.
+   * gone. A peer with data waiting that took no bytes at all is cut even
+   * if it kept sending: it is not reading.
    */
   heartbeat(): void {
+    this.#contained(() => this.#heartbeat());
+  }
+
+  #heartbeat(): void {
     if (!SESSION_PHASE_RULES[this.phase].readsMessages) return;
     const socket = this.#socket;
     const delivered = bytesDelivered(socket);
     const draining = this.#pingBehindBacklog && delivered > this.#deliveredAtPing;
-    if (!this.#heard && !draining) return this.#cut('heartbeat');
+    // Data waited for it all interval and it took none: whatever it says,
+    // it is not reading (a peer that only talks would grow our buffers).
+    const stalled = this.#pingBehindBacklog && !draining;
+    if (stalled || (!this.#heard && !draining)) return this.#cut('heartbeat');
     this.#heard = false;
     this.#pingBehindBacklog = socket.bufferedAmount > 0;
     this.#deliveredAtPing = delivered;
     socket.ping();
   }
 
-  /** Ends the TCP connection at once: a dead or unresponsive peer. */
-  #cut(reason: 'heartbeat' | 'close_timeout'): void {
+  /** Ends the TCP connection at once: a dead, unresponsive or unreading peer. */
+  #cut(reason: 'heartbeat' | 'close_timeout' | 'send_backlog'): void {
     this.#ctx.metrics.peersCut.inc({ reason });
     this.#closeCode ??= 1006;
     this.#socket.terminate();
@@ -379,13 +388,19 @@ export class ClientSession implements FeedClient {
   #sendBytes(bytes: Uint8Array, kind: 'key' | 'delta' | 'other'): void {
     if (!SESSION_PHASE_RULES[this.phase].readsMessages) return;
     if (this.#socket.readyState !== this.#socket.OPEN) return;
+    // Frames stop at the high-water mark; replies (errors, pongs, statuses)
+    // do not, so a peer that sends without reading would grow this buffer
+    // without end. Past twice the mark it is cut.
+    if (this.#socket.bufferedAmount > 2 * this.#ctx.settings.get().sendHighWaterBytes)
+      return this.#cut('send_backlog');
     this.#socket.send(bytes);
     this.#ctx.metrics.bytesSent.inc({ kind }, bytes.byteLength);
   }
 
   #onClose(code: number): void {
     if (this.phase === 'closed') return;
-    this.#ctx.metrics.wsCloses.inc({ code: closeCodeLabel(this.#closeCode ?? code) });
+    const decided = this.#closeCode !== undefined;
+    this.#ctx.metrics.wsCloses.inc({ code: closeCodeLabel(this.#closeCode ?? code, decided) });
     this.#machine.send({ type: 'CLOSED' });
     this.#machine.stop();
     for (const unsubscribe of this.#unsubscribe) unsubscribe();

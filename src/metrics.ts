@@ -6,9 +6,9 @@
  * lobby's series are removed); client ids never are. Every update is O(1).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { CloseCode } from '../protocol/close-codes.js';
 import { LOBBY_PHASES } from '../protocol/lobby-phase.js';
 import { ADMIN_AUTH_FAILURES } from './admin-auth.js';
+import { CLOSE_CODE_LABELS } from './ws-socket.js';
 import type { ThreadCapacity } from '../lobbies/lobby-host.js';
 
 /** Default prom-client metrics dropped because their names break Prometheus conventions. */
@@ -25,8 +25,7 @@ export type LobbyRefusal = (typeof LOBBY_REFUSALS)[number];
 /**
  * The label values the server sets, so each series exists at 0 from the
  * start (a dashboard shows 0, not "No data"; an alert on a rate sees the
- * first one). Other values can still appear: a peer chooses the code it
- * closes with.
+ * first one).
  */
 const HANDSHAKE_REFUSALS = [
   'bad_lobby_id',
@@ -50,11 +49,6 @@ const INPUT_RESULTS = [
   'particle_cap',
   'after_close',
 ] as const;
-/** Ours, and the RFC 6455 codes also seen: 1001 going away, 1002 protocol error (ws), 1006 no close frame. */
-const CLOSE_CODES = [...new Set([1001, 1002, 1006, ...Object.values(CloseCode)])].sort(
-  (a, b) => a - b,
-);
-
 export class Metrics {
   readonly registry = new Registry();
   /** Where the budget gauges read each thread's use, at scrape time. */
@@ -165,7 +159,7 @@ export class Metrics {
   });
   readonly peersCut = new Counter({
     name: 'swarmhost_peers_cut_total',
-    help: 'Connections ended without a closing handshake, by reason (heartbeat: answered neither a ping nor anything else; close_timeout: ignored our close frame).',
+    help: 'Connections ended without a closing handshake, by reason (heartbeat: answered neither a ping nor anything else, or took no bytes while data waited for it; close_timeout: ignored our close frame; send_backlog: let replies pile up past twice the high-water mark).',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
@@ -271,7 +265,8 @@ export class Metrics {
     );
     for (const phase of LOBBY_PHASES) this.lobbies.set({ phase }, 0);
     // Known label values exist from the start, so a dashboard shows 0, not "No data".
-    for (const reason of ['heartbeat', 'close_timeout']) this.peersCut.inc({ reason }, 0);
+    for (const reason of ['heartbeat', 'close_timeout', 'send_backlog'])
+      this.peersCut.inc({ reason }, 0);
     for (const cap of ['total', 'per_ip']) this.connectionsDropped.inc({ cap }, 0);
     for (const kind of ['timeout', 'header_overflow', 'malformed'])
       this.httpClientErrors.inc({ kind }, 0);
@@ -282,7 +277,7 @@ export class Metrics {
     for (const reason of LOBBY_REFUSALS) this.lobbiesRefused.inc({ reason }, 0);
     for (const reason of HANDSHAKE_REFUSALS) this.handshakesRefused.inc({ reason }, 0);
     for (const result of INPUT_RESULTS) this.inputs.inc({ result }, 0);
-    for (const code of CLOSE_CODES) this.wsCloses.inc({ code: String(code) }, 0);
+    for (const code of CLOSE_CODE_LABELS) this.wsCloses.inc({ code }, 0);
   }
 
   /** Where the budget gauges read each lobby thread's particles and budget. */

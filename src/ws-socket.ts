@@ -22,18 +22,29 @@ export function wsCloseCode(error: Error): number {
   return 1006;
 }
 
-/** Close codes the server may see or send; any other (a client's choice) is labelled `other`. */
-const KNOWN_CLOSE_CODES: ReadonlySet<number> = new Set([
-  ...Object.values(CloseCode),
-  1001,
-  1002,
-  1005,
-  1006,
-]);
+/** Codes a peer's own close is labelled with as they are; any other is `other`. */
+const PEER_CLOSE_CODES: ReadonlySet<number> = new Set([1000, 1001, 1005, 1006]);
 
-/** The close code as a metric label: bounded, so a client cannot mint series. */
-export function closeCodeLabel(code: number): string {
-  return KNOWN_CLOSE_CODES.has(code) ? String(code) : 'other';
+/**
+ * Every value the close-code label takes: the codes the server (or ws on
+ * its behalf) closes with, the plain codes a peer's close may carry, and
+ * `other`, so metrics can create each series at 0 from the start.
+ */
+export const CLOSE_CODE_LABELS: readonly string[] = [
+  ...[...new Set([...PEER_CLOSE_CODES, 1002, ...Object.values(CloseCode)])]
+    .sort((a, b) => a - b)
+    .map(String),
+  'other',
+];
+
+/**
+ * The close code as a metric label, bounded so a client cannot mint series:
+ * a code the server decided on is shown as is; a peer's own close only if it
+ * is a plain one (normal, going away, none, dropped), else `other`, so a
+ * client closing with 1008 is never counted as our policy close.
+ */
+export function closeCodeLabel(code: number, decidedByServer: boolean): string {
+  return decidedByServer || PEER_CLOSE_CODES.has(code) ? String(code) : 'other';
 }
 
 /**

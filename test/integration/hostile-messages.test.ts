@@ -155,6 +155,24 @@ describe('multi-byte Unicode in close reasons never crashes the server', () => {
     await bystander.expectUndisturbed();
   });
 
+  it('a few hundred bytes of msgpack references to references close 1007 at once', async () => {
+    // Each level is [ref(prev), ref(prev)]: 26 levels, 487 bytes, unfold to
+    // 2^25 leaves, and a trailing byte made msgpackr serialise all of it.
+    const id = (n: number) => [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
+    const levels = 26;
+    const bytes = [0xdc, 0, levels, 0xd6, 0x69, ...id(0), 0xa1, 0x78];
+    for (let i = 1; i < levels; i++)
+      bytes.push(0xd6, 0x69, ...id(i), 0x92, 0xd6, 0x70, ...id(i - 1), 0xd6, 0x70, ...id(i - 1));
+    bytes.push(0xc0);
+    const { socket, closedWith } = await connect('references');
+    const sent = performance.now();
+    socket.send(Buffer.from(bytes));
+    const { code } = await closedWith;
+    expect(code).toBe(CloseCode.invalidPayload);
+    expect(performance.now() - sent).toBeLessThan(1000);
+    await bystander.expectUndisturbed();
+  });
+
   it('a text frame of multi-byte text closes 1003', async () => {
     const { socket, closedWith } = await connect('unicode-text');
     socket.send('🦀'.repeat(200), { binary: false });
@@ -298,6 +316,28 @@ describe('after the server closes a connection, nothing from it is acted on', ()
     if (res.status === 200) expect(await particles()).toBe(before);
   });
 
+  it('a peer that sends its close frame and leaves the TCP connection open is cut too', async () => {
+    const lobbyClients = async () => {
+      const res = await fetch(`${server.http}/lobbies/half-closed`);
+      return res.status === 200 ? ((await res.json()) as { clients: number }).clients : 0;
+    };
+    const peer = await rawUpgrade(
+      server.port,
+      '/lobby/half-closed/ws',
+      {},
+      { allowHalfOpen: true },
+    );
+    peer.send(Opcode.binary, hello());
+    await expect.poll(lobbyClients).toBe(1);
+    // Our close frame; then we never end our side of the connection, and
+    // ignore the server's end of it: ws times the close out.
+    peer.send(Opcode.close, Buffer.from([0x03, 0xe8]));
+    const sent = performance.now();
+    await expect.poll(lobbyClients, { timeout: CLOSE_TIMEOUT_MS + 5000 }).toBe(0);
+    expect(performance.now() - sent).toBeLessThan(CLOSE_TIMEOUT_MS + 5000);
+    peer.socket.destroy();
+  });
+
   it('a peer that ignores the close frame is cut after closeTimeoutMs', async () => {
     const before = await metricValue(server, 'swarmhost_peers_cut_total', {
       reason: 'close_timeout',
@@ -416,7 +456,8 @@ describe('frames ws refuses itself close with the code ws sends, counted as sent
 describe('close codes a client chooses', () => {
   it('are counted under one label, so a client cannot mint metric series', async () => {
     const before = await metricValue(server, 'swarmhost_ws_closes_total', { code: 'other' });
-    for (const code of [3123, 4321, 4999]) {
+    // Including codes the server itself uses: a client's 1008 is not our policy close.
+    for (const code of [3123, 4321, 4999, 1008, 4003]) {
       const { socket, messages, closedWith } = await connect(`client-close-${code}`);
       socket.send(hello());
       await waitFor(() => messages.some((m) => m.t === 'welcome'), 5000, 'welcome');
@@ -425,7 +466,7 @@ describe('close codes a client chooses', () => {
     }
     await expect
       .poll(() => metricValue(server, 'swarmhost_ws_closes_total', { code: 'other' }))
-      .toBe(before + 3);
+      .toBe(before + 5);
     const text = await (await fetch(`${server.http}/metrics`)).text();
     expect(text).not.toMatch(/code="(3123|4321|4999)"/);
   });

@@ -27,9 +27,11 @@ export function rawUpgrade(
   port: number,
   path: string,
   headers: Record<string, string> = {},
+  { allowHalfOpen = false }: { allowHalfOpen?: boolean } = {},
 ): Promise<RawPeer> {
   return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
+    // allowHalfOpen: the peer does not end its side when the server ends its own.
+    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen });
     const received: number[] = [];
     let settleClose: (frame: { code: number; reason: Buffer }) => void = () => {};
     const closeFrame = new Promise<{ code: number; reason: Buffer }>((r) => (settleClose = r));

@@ -8,6 +8,8 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
+import { encodeMessage } from '../../../protocol/envelope.js';
+import { PROTOCOL_VERSION } from '../../../protocol/version.js';
 import { ClientSession } from '../../../src/client-session.js';
 import { defaultConfig } from '../../../src/config.js';
 import type { LobbyDirectory } from '../../../src/lobby-directory.js';
@@ -35,7 +37,7 @@ class FakeSocket extends EventEmitter {
   send(): void {}
 }
 
-function newSession() {
+function newSession(directory = {} as LobbyDirectory) {
   const config = defaultConfig({ helloTimeoutMs: 600_000 });
   const metrics = new Metrics({ version: 'test', protocol: 1, instance: 'test' });
   const socket = new FakeSocket();
@@ -45,7 +47,7 @@ function newSession() {
     config,
     settings: new RuntimeSettings(config),
     metrics,
-    directory: {} as LobbyDirectory,
+    directory,
     log,
     logFailure: noop,
   });
@@ -105,5 +107,44 @@ describe('ClientSession.heartbeat', () => {
     socket._socket.writableLength += 30_000;
     session.heartbeat();
     expect(socket.terminated).toBe(true);
+  });
+
+  it('cuts a peer that keeps sending but takes no bytes while data waits for it', () => {
+    const { session, socket } = newSession();
+    socket.bufferedAmount = 100_000;
+    socket._socket.bytesWritten = 500_000;
+    session.heartbeat();
+    // It answers (an unsolicited pong counts as heard) but reads nothing.
+    socket.emit('pong');
+    session.heartbeat();
+    expect(socket.terminated).toBe(true);
+  });
+});
+
+describe('ClientSession replies to a peer that does not read', () => {
+  it('are bounded: past twice the high-water mark the peer is cut', () => {
+    // A directory whose join succeeds, with a lobby that does nothing.
+    const lobby = {
+      handle: {
+        settings: { tickRate: 60, worldSize: 1000, maxParticles: 100 },
+        status: { subscribe: () => () => {}, get: () => ({ phase: 'running' }) },
+        onNotice: () => () => {},
+        currentStatus: () => ({ id: 'hb', phase: 'running', tick: 0, clients: 1, particles: 0 }),
+      },
+      feed: { catchUp: () => {} },
+    };
+    const directory = { join: () => ({ ok: true, lobby }), leave: () => {} };
+    const { session, socket } = newSession(directory as unknown as LobbyDirectory);
+    socket.emit('message', encodeMessage({ t: 'hello', v: PROTOCOL_VERSION }), true);
+    expect(session.phase).toBe('joined');
+    // Pongs while the peer reads nothing: fine up to twice the default
+    // high-water mark of 256 KB, then the next reply cuts it.
+    socket.bufferedAmount = 400 * 1024;
+    socket.emit('message', encodeMessage({ t: 'ping', id: 1 }), true);
+    expect(socket.terminated).toBe(false);
+    socket.bufferedAmount = 600 * 1024;
+    socket.emit('message', encodeMessage({ t: 'ping', id: 2 }), true);
+    expect(socket.terminated).toBe(true);
+    expect(session.phase).toBe('closed');
   });
 });
