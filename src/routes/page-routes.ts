@@ -80,20 +80,28 @@ export function registerPageRoutes(app: App, clientDir = defaultClientDir()): vo
 
   // Whatever else is under /lobby/ and is not the socket route: `<id>/`,
   // an id longer than the router's parameter limit, deeper paths.
-  fastify.get<{ Params: { '*': string } }>('/lobby/*', (request, reply) => {
-    const rest = request.params['*'];
-    const slash = rest.indexOf('/');
-    if (slash !== -1 && slash !== rest.length - 1) {
-      return reply.code(404).send({ error: 'not_found', message: 'no such page' });
-    }
-    const id = slash === -1 ? rest : rest.slice(0, -1);
-    if (!LOBBY_ID_PATTERN.test(id)) return badLobbyId(request, reply, id);
-    if (slash === -1) return lobbyPage(request, reply, id);
-    // The Location is built from the checked id and a re-encoded query,
-    // never from the raw path: it can only name a lobby page of ours.
-    const query = new URLSearchParams(new URL(request.url, 'http://localhost').search).toString();
-    return reply.redirect(`/lobby/${encodeURIComponent(id)}${query ? `?${query}` : ''}`, 301);
-  });
+  fastify.get<{ Params: { '*': string } }>(
+    '/lobby/*',
+    // A socket upgrade here is never a page: refuse it before
+    // @fastify/websocket would accept it (and close it at once). Only an id
+    // beyond the router's limit makes `<id>/ws` land here: it is refused
+    // and counted as the socket route refuses a bad id.
+    { onRequest: async (request, reply) => refuseUpgrade(app, request, reply) },
+    (request, reply) => {
+      const rest = request.params['*'];
+      const slash = rest.indexOf('/');
+      if (slash !== -1 && slash !== rest.length - 1) {
+        return reply.code(404).send({ error: 'not_found', message: 'no such page' });
+      }
+      const id = slash === -1 ? rest : rest.slice(0, -1);
+      if (!LOBBY_ID_PATTERN.test(id)) return badLobbyId(request, reply, id);
+      if (slash === -1) return lobbyPage(request, reply, id);
+      // The Location is built from the checked id and a re-encoded query,
+      // never from the raw path: it can only name a lobby page of ours.
+      const query = new URLSearchParams(new URL(request.url, 'http://localhost').search).toString();
+      return reply.redirect(`/lobby/${encodeURIComponent(id)}${query ? `?${query}` : ''}`, 301);
+    },
+  );
 
   fastify.register(
     async (assets: FastifyInstance) => {
@@ -130,6 +138,20 @@ export function registerPageRoutes(app: App, clientDir = defaultClientDir()): vo
     },
     { prefix: '/assets' },
   );
+}
+
+function refuseUpgrade(
+  app: App,
+  request: FastifyRequest<{ Params: { '*': string } }>,
+  reply: FastifyReply,
+): FastifyReply | undefined {
+  if (!request.ws) return undefined;
+  const parts = request.params['*'].split('/');
+  if (parts.length === 2 && parts[1] === 'ws') {
+    app.metrics.handshakesRefused.inc({ reason: 'bad_lobby_id' });
+    return reply.code(400).send(BAD_LOBBY_ID);
+  }
+  return reply.code(404).send({ error: 'not_found', message: 'no such socket route' });
 }
 
 /** Where lobby.html wants the lobby id. */

@@ -1,6 +1,8 @@
 /** The page routes over plain HTTP: what is served, what is refused, how it is cached. */
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { metricValue } from '../support/metrics.js';
 import { startServer, type TestServer } from '../support/server.js';
 
 interface RawResponse {
@@ -118,6 +120,30 @@ describe('page routes', () => {
     const deeper = await rawGet(server.http, '/lobby/a/b/');
     expect(deeper.status).toBe(404);
     expect(JSON.parse(deeper.body)).toMatchObject({ error: 'not_found' });
+  });
+
+  it('never accepts a socket upgrade on a page path, over-long ids included', async () => {
+    const upgrade = (path: string) =>
+      new Promise<number | 'open'>((resolve, reject) => {
+        const ws = new WebSocket(`${server.http.replace(/^http/, 'ws')}${path}`);
+        ws.on('unexpected-response', (_request, response) => {
+          resolve(response.statusCode ?? 0);
+          ws.terminate();
+        });
+        ws.on('open', () => {
+          resolve('open');
+          ws.terminate();
+        });
+        ws.on('error', reject);
+      });
+    const refused = () =>
+      metricValue(server, 'swarmhost_handshakes_refused_total', { reason: 'bad_lobby_id' });
+    const before = await refused();
+    // Beyond the router's 128-character parameter limit: not the socket route.
+    expect(await upgrade(`/lobby/${'a'.repeat(200)}/ws`)).toBe(400);
+    expect(await refused()).toBe(before + 1);
+    expect(await upgrade('/lobby/a/b/ws')).toBe(404);
+    expect(await upgrade('/lobby/demo/')).toBe(404);
   });
 
   it('serves the built assets with their types, an ETag and no-cache', async () => {
