@@ -5,7 +5,6 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { LobbyClient } from '../../protocol/lobby-client.js';
 import { particlesNear } from '../support/particles.js';
 import { joinLobby, startServer, type TestServer, waitFor } from '../support/server.js';
 import {
