@@ -13,9 +13,9 @@ export interface ViewRect {
   y1: number;
 }
 
-/** Closest zoom relative to "whole world fits". */
+/** Closest zoom relative to "whole world fits the shorter side". */
 const MAX_ZOOM_FACTOR = 40;
-/** Farthest zoom relative to "whole world fits": shows the world repeating. */
+/** Farthest zoom relative to "whole world fits the shorter side": shows the world repeating. */
 const MIN_ZOOM_FACTOR = 0.5;
 /** However wide the window, never show more than this many worlds across (bounds wrapped copies). */
 const MAX_WORLDS_ACROSS = 3;
@@ -34,16 +34,30 @@ export class Camera {
     this.centerY = worldSize / 2;
   }
 
-  /** A lobby with another world size (a reconnect may land on one): show all of it. */
+  /** A lobby with another world size (a reconnect may land on one): back to the default view. */
   setWorldSize(worldSize: number): void {
     if (worldSize === this.worldSize) return;
     this.worldSize = worldSize;
     this.fit();
   }
 
-  /** Zoom at which the whole world fits the shorter side of the viewport. */
+  /** Zoom at which the whole world fits the shorter side of the viewport (zoom bounds are relative to it). */
   get fitZoom(): number {
     return Math.min(this.viewWidth, this.viewHeight) / this.worldSize;
+  }
+
+  /**
+   * The default zoom: the world spans the viewport's longer side exactly
+   * once. Why the longer side: on a torus "the whole world" and "once" only
+   * agree on a square screen. Fitting the shorter side (the old default)
+   * fills the longer one with a second, partial copy of the world: 1.33
+   * worlds across at 4:3, 1.78 at 16:9, so one attracted cluster showed as
+   * two. A letterbox would draw an edge the world does not have. Covering
+   * the screen once shows every point at most once and leaves no empty
+   * band; the part beyond the shorter side is a pan away, and panning wraps.
+   */
+  get defaultZoom(): number {
+    return Math.max(this.viewWidth, this.viewHeight) / this.worldSize;
   }
 
   get minZoom(): number {
@@ -66,11 +80,11 @@ export class Camera {
     else this.zoom = this.#clampZoom(this.zoom);
   }
 
-  /** Whole world in view, centred. */
+  /** The default view: centred, the world once across the longer side (see defaultZoom). */
   fit(): void {
     this.centerX = this.worldSize / 2;
     this.centerY = this.worldSize / 2;
-    this.zoom = this.fitZoom;
+    this.zoom = this.#clampZoom(this.defaultZoom);
   }
 
   /** World point under a screen point (CSS px from the viewport's top left), not wrapped. */

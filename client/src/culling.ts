@@ -26,6 +26,9 @@ export interface Span {
   to: number;
 }
 
+/** A span narrower than this share of the world is rounding, not view. */
+const SLIVER = 1e-9;
+
 /** The copies of [0, size) that the interval [lo, hi] touches, with the part of each in view. */
 export function wrapSpans(lo: number, hi: number, size: number): Span[] {
   const spans: Span[] = [];
@@ -33,7 +36,9 @@ export function wrapSpans(lo: number, hi: number, size: number): Span[] {
     const offset = k * size;
     const from = Math.max(0, lo - offset);
     const to = Math.min(size, hi - offset);
-    if (to > from) spans.push({ offset, from, to });
+    // A sliver from rounding (a view exactly one world wide ends at
+    // 1000.0000000000001) is no copy: drawing one would draw everything twice.
+    if (to - from > size * SLIVER) spans.push({ offset, from, to });
   }
   return spans;
 }

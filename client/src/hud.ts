@@ -1,8 +1,10 @@
 /**
  * The heads-up display of the lobby page: lobby id and copy-link button,
  * connection state (with the banner for reconnecting, waiting and refusals),
- * the lobby status from status messages, and the live numbers. It only writes
- * the DOM of lobby.html; main.ts decides what to show and when.
+ * the lobby status from status messages, and the live numbers, which a
+ * toggle hides (collapsed by default on narrow screens, remembered for the
+ * tab's session). It only writes the DOM of lobby.html; main.ts decides
+ * what to show and when.
  */
 import type { StatusMessage } from '../../protocol/messages.js';
 import type { ConnectionState } from './connection.js';
@@ -21,6 +23,12 @@ export interface HudNumbers {
 /** How long a notice (a refused burst, say) stays up. */
 const NOTICE_MS = 4000;
 
+/** Below this width (CSS px: phones) the HUD starts collapsed: expanded it would cover a third of the view. */
+const NARROW_SCREEN_PX = 600;
+
+/** Where the page remembers, for this tab's session, whether the HUD was collapsed. */
+const COLLAPSED_KEY = 'swarmhost.hud.collapsed';
+
 export class Hud {
   readonly #doc: Document;
   #noticeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -33,6 +41,27 @@ export class Hud {
     this.#el('lobby-id').textContent = lobbyId;
     this.#el('copy-link').addEventListener('click', () => void this.#copyLink());
     this.#el('banner-action').addEventListener('click', () => this.onBannerAction?.());
+    this.#setCollapsed(initiallyCollapsed(doc));
+    this.#el('hud-toggle').addEventListener('click', () => {
+      const collapsed = !this.collapsed;
+      this.#setCollapsed(collapsed);
+      remember(collapsed);
+    });
+  }
+
+  /** Whether only the header and connection line show (the numbers are hidden). */
+  get collapsed(): boolean {
+    return this.#el('hud').dataset.collapsed !== undefined;
+  }
+
+  #setCollapsed(collapsed: boolean): void {
+    const hud = this.#el('hud');
+    if (collapsed) hud.dataset.collapsed = '';
+    else delete hud.dataset.collapsed;
+    this.#el('hud-details').hidden = collapsed;
+    const toggle = this.#el('hud-toggle');
+    toggle.setAttribute('aria-expanded', String(!collapsed));
+    toggle.textContent = collapsed ? 'show' : 'hide';
   }
 
   #el(id: string): HTMLElement {
@@ -139,5 +168,24 @@ export class Hud {
     } catch {
       window.prompt('Copy this link:', url);
     }
+  }
+}
+
+/** The session's choice if there is one, else collapsed on a narrow screen. */
+function initiallyCollapsed(doc: Document): boolean {
+  try {
+    const saved = sessionStorage.getItem(COLLAPSED_KEY);
+    if (saved !== null) return saved === 'true';
+  } catch {
+    // Storage can be refused (privacy settings, sandboxed frames): use the default.
+  }
+  return doc.defaultView?.matchMedia(`(max-width: ${NARROW_SCREEN_PX - 0.02}px)`).matches ?? false;
+}
+
+function remember(collapsed: boolean): void {
+  try {
+    sessionStorage.setItem(COLLAPSED_KEY, String(collapsed));
+  } catch {
+    // Not remembered; the toggle still works.
   }
 }

@@ -7,7 +7,7 @@
  *   space, or double-click ................ burst of particles at the pointer
  *   middle button, or alt/ctrl + drag ..... pan;  two fingers: pan and pinch-zoom
  *   wheel (or trackpad pinch) ............. zoom at the pointer
- *   arrow keys pan, F fits the whole world
+ *   arrow keys pan, F goes back to the default view (the world once)
  *
  * Rate limiting and seqs are not this file's job (input-sender.ts).
  */

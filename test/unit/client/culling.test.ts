@@ -8,6 +8,11 @@ const state = (points: [number, number][]) =>
   Float32Array.from(points.flatMap(([x, y]) => [x, y, 1, 2]));
 
 describe('wrapSpans', () => {
+  it('takes a view one world wide, up to rounding, as one copy', () => {
+    expect(wrapSpans(0, 1000.0000000000001, W)).toEqual([{ offset: 0, from: 0, to: 1000 }]);
+    expect(wrapSpans(-1e-13, 1000, W)).toEqual([{ offset: 0, from: 0, to: 1000 }]);
+  });
+
   it('is one span when the view is inside the world', () => {
     expect(wrapSpans(100, 400, W)).toEqual([{ offset: 0, from: 100, to: 400 }]);
   });
