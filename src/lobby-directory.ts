@@ -21,6 +21,10 @@ export interface JoinedLobby {
   handle: LobbyHandle;
   /** Its clients, and the path its frames take to them. */
   feed: LobbyFeed;
+  /** Created by a player's join (not by an operator): may make room for another when empty. */
+  evictable: boolean;
+  /** When it last became idle (nobody in it); undefined while it has clients. */
+  idleSince?: number;
 }
 
 export type JoinResult =
@@ -38,6 +42,8 @@ export type CreateResult =
 
 export interface CreateOptions {
   id: string;
+  /** A player's join creates it (else an operator): see JoinedLobby.evictable. */
+  byJoin?: boolean;
   particles?: number;
   seed?: number;
 }
@@ -114,6 +120,7 @@ export class LobbyDirectory {
     const lobby: JoinedLobby = {
       handle,
       feed: new LobbyFeed(handle, this.#settings, this.#metrics),
+      evictable: options.byJoin === true,
     };
     this.#lobbies.set(options.id, lobby);
     this.#watch(lobby);
@@ -125,7 +132,12 @@ export class LobbyDirectory {
   join(id: string, session: ClientSession): JoinResult {
     let lobby = this.#lobbies.get(id);
     if (!lobby) {
-      const created = this.create({ id });
+      let created = this.create({ id, byJoin: true });
+      // A full instance makes room by closing the lobby that has been empty
+      // longest, if a player's join made it: empty lobbies must not lock
+      // players out (hello-then-leave joins would otherwise fill it cheaply).
+      if (!created.ok && created.reason !== 'exists' && this.#evictIdlest())
+        created = this.create({ id, byJoin: true });
       if (!created.ok)
         return {
           ok: false,
@@ -157,6 +169,20 @@ export class LobbyDirectory {
     lobby.handle.join(session.clientId);
     this.#metrics.clients.set({ lobby: id }, lobby.feed.size);
     return { ok: true, lobby };
+  }
+
+  /** Closes the join-made lobby that has been empty longest; false if there is none. */
+  #evictIdlest(): boolean {
+    let idlest: JoinedLobby | undefined;
+    for (const lobby of this.#lobbies.values()) {
+      if (!lobby.evictable || lobby.idleSince === undefined || lobby.feed.size > 0) continue;
+      if (idlest === undefined || lobby.idleSince < (idlest.idleSince ?? 0)) idlest = lobby;
+    }
+    if (!idlest) return false;
+    this.#metrics.lobbiesEvicted.inc();
+    this.#log.debug({ lobby: idlest.handle.id }, 'empty lobby closed to make room');
+    idlest.handle.close('closed to make room: it was empty');
+    return true;
   }
 
   leave(id: string, session: ClientSession): void {
@@ -226,6 +252,8 @@ export class LobbyDirectory {
     metrics.lobbyParticles.set({ lobby: id }, handle.status.get().particles);
     handle.status.subscribe((status) => {
       this.#countPhase(phase, -1);
+      if (status.phase !== 'idle') lobby.idleSince = undefined;
+      else lobby.idleSince ??= performance.now();
       phase = status.phase;
       this.#countPhase(phase, +1);
       metrics.lobbyParticles.set({ lobby: id }, status.particles);

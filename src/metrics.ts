@@ -215,6 +215,11 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly lobbiesEvicted = new Counter({
+    name: 'swarmhost_lobbies_evicted_total',
+    help: 'Empty lobbies (made by a join, nobody in them) closed to make room for a new lobby on a full instance.',
+    registers: [this.registry],
+  });
   readonly lobbiesRefused = new Counter({
     name: 'swarmhost_lobbies_refused_total',
     help: 'New lobbies refused, by POST /lobbies or a join by URL, by reason (instance_full: its particles fit no worker budget; too_many_lobbies).',

@@ -119,6 +119,61 @@ describe('a full instance (inline host, budget 1000)', () => {
   });
 });
 
+describe('empty lobbies do not lock players out (inline host, budget 1000)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ workers: 0, particleBudget: 1000, defaultParticles: 300 });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('a full instance closes the longest-empty lobby a join made, to make room for a player', async () => {
+    // Hello, then leave: three lobbies nobody is in fill the budget.
+    for (const id of ['ghost-1', 'ghost-2', 'ghost-3']) {
+      const ghost = await joinLobby(server, id);
+      expect(ghost.welcome).toBeDefined();
+      ghost.close();
+      await waitFor(
+        () => server.app.directory.get(id)?.handle.status.get().phase === 'idle',
+        5000,
+        `${id} empty`,
+      );
+    }
+    // An operator's lobby, empty too, is never closed for room.
+    expect((await post(server, '/lobbies', { id: 'operator', particles: 100 })).status).toBe(201);
+    // A real player: let it retry once, as the browser client does after 4003.
+    let player = await joinLobby(server, 'real');
+    if (player.closeCode !== undefined) player = await joinLobby(server, 'real');
+    expect(player.closeCode).toBeUndefined();
+    expect(player.welcome?.lobbyId).toBe('real');
+    await waitFor(() => server.app.directory.get('ghost-1') === undefined, 5000, 'ghost-1 closed');
+    expect(server.app.directory.get('ghost-2')).toBeDefined();
+    expect(server.app.directory.get('operator')).toBeDefined();
+    expect(await metric(server, 'swarmhost_lobbies_evicted_total')).toBe(1);
+    player.close();
+  });
+
+  it('a lobby with a player in it is never closed for room', async () => {
+    // Left: ghost-2, ghost-3 and 'real' (its player gone: empty now), and
+    // 'operator'. Three players take the three empty join-made lobbies' room.
+    const players = [];
+    for (const id of ['p-1', 'p-2', 'p-3']) {
+      let p = await joinLobby(server, id);
+      if (p.closeCode !== undefined) p = await joinLobby(server, id);
+      players.push(p);
+    }
+    expect(await metric(server, 'swarmhost_lobbies_evicted_total')).toBe(4);
+    // No empty join-made lobby is left to close: the next new id is refused.
+    const refused = await joinLobby(server, 'one-too-many');
+    const again =
+      refused.closeCode !== undefined ? await joinLobby(server, 'one-too-many') : refused;
+    for (const p of players) expect(p.closeCode).toBeUndefined();
+    expect(again.closeCode ?? refused.closeCode).toBe(CloseCode.tooManyLobbies);
+    for (const p of players) p.close();
+  });
+});
+
 describe('an attacker on a worker thread (budget 4000, lobbies of 1000)', () => {
   let server: TestServer;
   beforeAll(async () => {
