@@ -5,12 +5,14 @@
  * (one codec for server, bots and browser) and msgpackr's browser build.
  *
  *   tsx client/build.ts            (part of `npm run build`)
+ *   tsx client/build.ts --watch    (rebuilds on every change; `npm run dev` runs it)
  *
  * The server serves these files itself (src/routes/page-routes.ts): no CDN.
  */
+import { type FSWatcher, watch } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { type BuildOptions, build, context } from 'esbuild';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -19,30 +21,107 @@ export const CLIENT_OUT_DIR = here('../dist/client/');
 /** Browsers with WebGL2, ES2022 and pointer events: current Chromium, Firefox, Safari. */
 const TARGETS = ['chrome100', 'firefox100', 'safari16'];
 
-export async function buildClient(outDir = CLIENT_OUT_DIR): Promise<void> {
+/** Files copied as they are: client/static/<name> to dist/client/<path>. */
+const STATIC_FILES: ReadonlyArray<[string, string]> = [
+  ['index.html', 'index.html'],
+  ['lobby.html', 'lobby.html'],
+  ['style.css', 'assets/style.css'],
+];
+
+const bundleOptions = (outDir: string): BuildOptions => ({
+  entryPoints: { lobby: here('src/main.ts'), landing: here('src/landing.ts') },
+  outdir: `${outDir}/assets`,
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: TARGETS,
+  minify: true,
+  sourcemap: 'linked',
+  // Source maps point at the repository's files, not copies.
+  sourcesContent: false,
+  logLevel: 'warning',
+});
+
+async function clean(outDir: string): Promise<void> {
   await rm(outDir, { recursive: true, force: true });
   await mkdir(`${outDir}/assets`, { recursive: true });
-  await build({
-    entryPoints: { lobby: here('src/main.ts'), landing: here('src/landing.ts') },
-    outdir: `${outDir}/assets`,
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: TARGETS,
-    minify: true,
-    sourcemap: 'linked',
-    // Source maps point at the repository's files, not copies.
-    sourcesContent: false,
-    logLevel: 'warning',
+}
+
+async function copyStatic(outDir: string): Promise<void> {
+  await Promise.all(
+    STATIC_FILES.map(([from, to]) => copyFile(here(`static/${from}`), `${outDir}/${to}`)),
+  );
+}
+
+export async function buildClient(outDir = CLIENT_OUT_DIR): Promise<void> {
+  await clean(outDir);
+  await build(bundleOptions(outDir));
+  await copyStatic(outDir);
+}
+
+export interface ClientWatcher {
+  /** Stops watching (the built files stay). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds the client, then rebuilds the bundles whenever a file they import
+ * changes and copies the static files again whenever one changes. Resolves
+ * once the first build is complete, so a server started next serves pages.
+ * `onBuilt` hears of every build after the first (errors are esbuild's to print).
+ */
+export async function watchClient(
+  outDir = CLIENT_OUT_DIR,
+  onBuilt: (errors: number) => void = () => {},
+): Promise<ClientWatcher> {
+  await clean(outDir);
+  let first: (() => void) | undefined;
+  const firstBuilt = new Promise<void>((resolve) => (first = resolve));
+  const ctx = await context({
+    ...bundleOptions(outDir),
+    plugins: [
+      {
+        name: 'report',
+        setup(build) {
+          build.onEnd((result) => {
+            if (first) {
+              first();
+              first = undefined;
+            } else onBuilt(result.errors.length);
+          });
+        },
+      },
+    ],
   });
-  await Promise.all([
-    copyFile(here('static/index.html'), `${outDir}/index.html`),
-    copyFile(here('static/lobby.html'), `${outDir}/lobby.html`),
-    copyFile(here('static/style.css'), `${outDir}/assets/style.css`),
-  ]);
+  await copyStatic(outDir);
+  // esbuild watches what the bundles import; the static files are ours to watch.
+  const statics: FSWatcher = watch(here('static'), () => {
+    copyStatic(outDir).then(
+      () => onBuilt(0),
+      (error: Error) => process.stderr.write(`client: copying static files: ${error.message}\n`),
+    );
+  });
+  await ctx.watch();
+  await firstBuilt;
+  return {
+    stop: async () => {
+      statics.close();
+      await ctx.dispose();
+    },
+  };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await buildClient();
-  process.stdout.write(`client built into ${CLIENT_OUT_DIR}\n`);
+  if (process.argv.includes('--watch')) {
+    const watcher = await watchClient(CLIENT_OUT_DIR, (errors) =>
+      process.stdout.write(errors === 0 ? 'client rebuilt\n' : 'client build failed\n'),
+    );
+    process.stdout.write(`client built into ${CLIENT_OUT_DIR}; watching for changes\n`);
+    const stop = () => void watcher.stop().then(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  } else {
+    await buildClient();
+    process.stdout.write(`client built into ${CLIENT_OUT_DIR}\n`);
+  }
 }

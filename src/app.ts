@@ -20,6 +20,7 @@ import { ADMIN_PORT_OFF, type Config } from './config.js';
 import { LobbyDirectory } from './lobby-directory.js';
 import { limitConnections, trustProxyOption } from './connection-limits.js';
 import { Metrics } from './metrics.js';
+import { RequestLogs } from './request-logs.js';
 import { registerFaultRoutes } from './routes/fault-routes.js';
 import { registerHttpRoutes } from './routes/http-routes.js';
 import { registerStatusRoutes } from './routes/status-routes.js';
@@ -66,6 +67,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const serverOptions = {
     logger:
       options.logger === false ? false : { level: config.logLevel, stream: options.logStream },
+    // Probes' request lines at debug (request-logs.ts).
+    logController: new RequestLogs(),
     // Lobby ids are short; anything long is not ours.
     routerOptions: { maxParamLength: 128 },
     // A request must arrive whole in time, and an idle connection goes:

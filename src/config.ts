@@ -515,8 +515,8 @@ export function parseSetting(
   return parseValue(setting.env, setting, raw);
 }
 
-/** Command-line flags that override their environment variables. */
-const FLAGS: Record<string, SettingName> = { '--port': 'port', '--host': 'host' };
+/** Command-line flags that override their environment variables (cli.ts lists them in --help). */
+export const FLAGS: Readonly<Record<string, SettingName>> = { '--port': 'port', '--host': 'host' };
 
 export function loadConfig(
   env: Record<string, string | undefined> = process.env,
@@ -531,7 +531,10 @@ export function loadConfig(
     const [flag, inline] = argv[i].split('=', 2);
     const name = FLAGS[flag];
     if (!name)
-      throw new ConfigError(argv[i], `unknown argument (known: ${Object.keys(FLAGS).join(', ')})`);
+      throw new ConfigError(
+        argv[i],
+        `unknown argument (known: ${Object.keys(FLAGS).join(', ')}; see --help)`,
+      );
     const value = inline ?? argv[++i];
     if (value === undefined) throw new ConfigError(flag, 'needs a value');
     raw.set(name, value);

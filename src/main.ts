@@ -1,18 +1,32 @@
 /**
- * CLI entry: `node dist/src/main.js [--host H] [--port P]`. Reads and
- * validates the configuration (a bad value exits 2 with one line naming the
- * setting), serves (on the admin port too when SWARMHOST_ADMIN_PORT is set),
- * and on SIGTERM/SIGINT drains: not ready, lobbies told to drain (clients
- * are closed with 4005 and reconnect elsewhere), both listeners closed, exit 0.
+ * CLI entry: `node dist/src/main.js [--host H] [--port P]`, or `--help` /
+ * `--version` to print and exit 0 (cli.ts). Reads and validates the
+ * configuration (a bad value exits 2 with one line naming the setting),
+ * logs one start-up line (versions, instance, effective config with secrets
+ * redacted) and one warning naming any unknown SWARMHOST_* variable, serves
+ * (on the admin port too when SWARMHOST_ADMIN_PORT is set), and on
+ * SIGTERM/SIGINT drains: not ready, lobbies told to drain (clients are
+ * closed with 4005 and reconnect elsewhere), both listeners closed, exit 0.
  */
+import { PROTOCOL_VERSION } from '../protocol/version.js';
 import { buildApp } from './app.js';
+import { CliCommand, cliCommand, helpText, versionText } from './cli.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
+import { redactConfig } from './config-redaction.js';
 import { guardProcess } from './process-guard.js';
+import { describeUnknown, unknownVariables } from './unknown-variables.js';
+import { SERVER_VERSION } from './version.js';
 
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const command = cliCommand(argv);
+  if (command !== CliCommand.serve) {
+    process.stdout.write(command === CliCommand.help ? helpText() : versionText());
+    return;
+  }
   let config: Config;
   try {
-    config = loadConfig(process.env, process.argv.slice(2));
+    config = loadConfig(process.env, argv);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`swarmhost: ${error.message}\n`);
@@ -21,6 +35,19 @@ async function main(): Promise<void> {
     throw error;
   }
   const app = await buildApp(config);
+  const log = app.fastify.log;
+  log.info(
+    {
+      version: SERVER_VERSION,
+      protocolVersion: PROTOCOL_VERSION,
+      instanceId: config.instanceId,
+      config: redactConfig(config),
+    },
+    'swarmhost starting',
+  );
+  // A typo is not an error (the server runs on the defaults), but it must not go unseen.
+  const unknown = unknownVariables(process.env);
+  if (unknown.length > 0) log.warn({ unknown }, describeUnknown(unknown));
   await app.fastify.listen({ host: config.host, port: config.port });
   if (app.admin !== app.fastify)
     await app.admin.listen({ host: config.adminHost, port: config.adminPort });
@@ -30,7 +57,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     app.ready = false;
-    app.fastify.log.info({ reason, lobbies: app.directory.size }, 'draining');
+    log.info({ reason, lobbies: app.directory.size }, 'draining');
     await app.directory.drainAll(config.drainTimeoutMs);
     // Closes the admin listener too (app.ts).
     await app.fastify.close();
@@ -38,7 +65,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM', 0));
   process.on('SIGINT', () => void stop('SIGINT', 0));
-  guardProcess(app.fastify.log, app.metrics, (code) => stop('uncaught exception', code));
+  guardProcess(log, app.metrics, (code) => stop('uncaught exception', code));
 }
 
 main().catch((error) => {

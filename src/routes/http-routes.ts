@@ -7,11 +7,14 @@
  * the operator's (creating and deleting lobbies, behind the admin token, and
  * /metrics) on `app.admin`, its own listener when SWARMHOST_ADMIN_PORT is set.
  * Players create lobbies by joining them (/lobby/:id/ws), at the default size.
+ * Health, readiness and metrics are probes: their requests log at debug
+ * (request-logs.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PROTOCOL_VERSION } from '../../protocol/version.js';
 import type { App } from '../app.js';
+import { PROBE_ROUTE } from '../request-logs.js';
 import { SERVER_VERSION } from '../version.js';
 import { BAD_LOBBY_ID, LOBBY_ID_PATTERN } from '../../protocol/lobby-id.js';
 
@@ -70,14 +73,14 @@ export function registerHttpRoutes(app: App): void {
     return reply.code(201).send(created.lobby.handle.currentStatus());
   };
 
-  fastify.get('/healthz', async () => ({
+  fastify.get('/healthz', PROBE_ROUTE, async () => ({
     status: 'ok',
     version: SERVER_VERSION,
     protocolVersion: PROTOCOL_VERSION,
     instanceId: config.instanceId,
   }));
 
-  fastify.get('/readyz', async (_request, reply) =>
+  fastify.get('/readyz', PROBE_ROUTE, async (_request, reply) =>
     app.ready ? { status: 'ready' } : reply.code(503).send({ status: 'draining' }),
   );
 
@@ -119,7 +122,7 @@ export function registerHttpRoutes(app: App): void {
     },
   );
 
-  admin.get('/metrics', async (_request, reply) => {
+  admin.get('/metrics', PROBE_ROUTE, async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });

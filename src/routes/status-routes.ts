@@ -17,14 +17,12 @@
  */
 import { PROTOCOL_VERSION } from '../../protocol/version.js';
 import type { App } from '../app.js';
-import { type Config, SETTINGS, type SettingName } from '../config.js';
 import { histogramQuantile } from '../histogram-quantile.js';
+import { redactConfig, SECRET_NAMES } from '../config-redaction.js';
 import type { Metrics } from '../metrics.js';
 import { TUNABLE_NAMES } from '../runtime-settings.js';
 import { SERVER_VERSION } from '../version.js';
 
-/** What GET /config shows in place of a secret that is set. */
-export const REDACTED = '[redacted]';
 /** How often the tick histogram is copied for the /status window. */
 const SNAPSHOT_INTERVAL_MS = 5_000;
 /** The window /status reports tick p99 over (at least this once the server has run that long). */
@@ -33,10 +31,6 @@ const TICK_WINDOW_MS = 10_000;
 const SNAPSHOTS_KEPT = Math.ceil(TICK_WINDOW_MS / SNAPSHOT_INTERVAL_MS) + 1;
 /** PATCH /config bodies are a few settings: anything large is not ours. */
 const PATCH_BODY_LIMIT = 4096;
-
-const SECRET_NAMES = (Object.keys(SETTINGS) as SettingName[]).filter(
-  (name) => (SETTINGS[name] as { secret?: boolean }).secret === true,
-);
 
 export function registerStatusRoutes(app: App): void {
   const { fastify, directory, config, metrics } = app;
@@ -99,7 +93,7 @@ export function registerStatusRoutes(app: App): void {
   });
 
   fastify.get('/config', async () => ({
-    config: redact(app.settings.effective()),
+    config: redactConfig(app.settings.effective()),
     tunable: TUNABLE_NAMES,
     secret: SECRET_NAMES,
     patchEnabled: config.adminToken !== '',
@@ -123,12 +117,6 @@ export function registerStatusRoutes(app: App): void {
       return { tunables: result.value };
     },
   );
-}
-
-function redact(config: Config): Record<string, unknown> {
-  const shown: Record<string, unknown> = { ...config };
-  for (const name of SECRET_NAMES) shown[name] = config[name] === '' ? '' : REDACTED;
-  return shown;
 }
 
 async function counterTotal(counter: {

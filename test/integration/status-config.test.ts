@@ -8,8 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LobbyClient } from '../../protocol/lobby-client.js';
 import { PROTOCOL_VERSION } from '../../protocol/version.js';
+import { REDACTED } from '../../src/config-redaction.js';
 import { histogramQuantile } from '../../src/histogram-quantile.js';
-import { REDACTED } from '../../src/routes/status-routes.js';
 import { SERVER_VERSION } from '../../src/version.js';
 import { joinLobby, startServer, type TestServer, waitFor } from '../support/server.js';
 

@@ -315,7 +315,7 @@ describe('loadConfig command-line flags', () => {
     const error = configError({}, ['--bogus']);
     expect(error.setting).toBe('--bogus');
     expect(error.message).toBe(
-      'invalid configuration: --bogus: unknown argument (known: --port, --host)',
+      'invalid configuration: --bogus: unknown argument (known: --port, --host; see --help)',
     );
     expect(configError({}, ['--port', '80', 'extra']).setting).toBe('extra');
     expect(configError({}, ['--tick-rate=30']).setting).toBe('--tick-rate=30');
