@@ -25,6 +25,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthThrottle } from './auth-throttle.js';
 import type { Config } from './config.js';
+import { sendError } from './http-errors.js';
 import { LogThrottle } from './log-throttle.js';
 import type { Metrics } from './metrics.js';
 
@@ -87,10 +88,11 @@ export class AdminAuth {
     const what = `${request.method} ${request.routeOptions.url ?? ''}`;
     if (this.#expected === undefined) {
       this.#count('disabled');
-      return reply.code(403).send({
-        error: 'admin_disabled',
-        message: `${what} is an admin route, and admin routes are disabled: set SWARMHOST_ADMIN_TOKEN on the server to enable them, then send Authorization: Bearer <that token>`,
-      });
+      return sendError(
+        reply,
+        'admin_disabled',
+        `${what} is an admin route, and admin routes are disabled: set SWARMHOST_ADMIN_TOKEN on the server to enable them, then send Authorization: Bearer <that token>`,
+      );
     }
     const ip = request.ip;
     const waitMs = this.#throttle.retryAfterMs(ip);
@@ -98,25 +100,23 @@ export class AdminAuth {
       const seconds = Math.max(1, Math.ceil(waitMs / 1000));
       this.#count('throttled');
       this.#warn(ip, { retryAfterSeconds: seconds }, 'admin requests throttled after failures');
-      return reply
-        .code(429)
-        .header('retry-after', String(seconds))
-        .send({
-          error: 'too_many_failures',
-          message: `too many failed admin authentications from this address; retry in ${seconds} s`,
-        });
+      reply.header('retry-after', String(seconds));
+      return sendError(
+        reply,
+        'too_many_failures',
+        `too many failed admin authentications from this address; retry in ${seconds} s`,
+      );
     }
     const match = BEARER.exec(request.headers.authorization ?? '');
     if (!match) {
       this.#count('missing_token');
       this.#throttle.fail(ip);
-      return reply
-        .code(401)
-        .header('www-authenticate', 'Bearer realm="swarmhost"')
-        .send({
-          error: 'unauthorized',
-          message: `${what} needs the header Authorization: Bearer <SWARMHOST_ADMIN_TOKEN>`,
-        });
+      reply.header('www-authenticate', 'Bearer realm="swarmhost"');
+      return sendError(
+        reply,
+        'unauthorized',
+        `${what} needs the header Authorization: Bearer <SWARMHOST_ADMIN_TOKEN>`,
+      );
     }
     // Node hands header bytes over as latin1: turn them back into the bytes
     // sent, so a token that is not ASCII matches its UTF-8 form.
@@ -124,7 +124,7 @@ export class AdminAuth {
       this.#count('wrong_token');
       this.#throttle.fail(ip);
       this.#warn(ip, { route: what }, 'admin request with a wrong token');
-      return reply.code(403).send({ error: 'forbidden', message: 'wrong admin token' });
+      return sendError(reply, 'forbidden');
     }
     this.#throttle.succeed(ip);
     return undefined;

@@ -19,6 +19,7 @@ import { AdminAuth } from './admin-auth.js';
 import { ADMIN_PORT_OFF, type Config } from './config.js';
 import { LobbyDirectory } from './lobby-directory.js';
 import { limitConnections, trustProxyOption } from './connection-limits.js';
+import { sendError } from './http-errors.js';
 import { Metrics } from './metrics.js';
 import { RequestLogs } from './request-logs.js';
 import { registerFaultRoutes } from './routes/fault-routes.js';
@@ -169,11 +170,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   fastify.setErrorHandler(
     (error: { statusCode?: number; code?: string; message: string }, request, reply) => {
       const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
-      if (status >= 500) request.log.error({ err: error }, 'request failed');
-      return reply.code(status).send({
-        error: status >= 500 ? 'internal_error' : (error.code ?? 'bad_request').toLowerCase(),
-        message: status >= 500 ? 'internal server error' : error.message,
-      });
+      if (status >= 500) {
+        request.log.error({ err: error }, 'request failed');
+        return sendError(reply, 'internal_error');
+      }
+      // Fastify's own refusals (body too large, bad JSON...) keep their code.
+      return reply
+        .code(status)
+        .send({ error: (error.code ?? 'bad_request').toLowerCase(), message: error.message });
     },
   );
   if (admin !== fastify) admin.setErrorHandler(fastify.errorHandler);

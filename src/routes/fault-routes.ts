@@ -8,6 +8,8 @@
  */
 import { FAULT_KINDS, type FaultKind } from '../../lobbies/lobby-messages.js';
 import type { App } from '../app.js';
+import { sendError } from '../http-errors.js';
+import { quoteClientText } from '../../protocol/client-text.js';
 
 export function registerFaultRoutes(app: App): void {
   const { admin, adminAuth, directory } = app;
@@ -27,9 +29,7 @@ export function registerFaultRoutes(app: App): void {
     async (request, reply) => {
       const lobby = directory.get(request.params.id);
       if (!lobby)
-        return reply
-          .code(404)
-          .send({ error: 'not_found', message: `no lobby '${request.params.id}'` });
+        return sendError(reply, 'not_found', `no lobby '${quoteClientText(request.params.id)}'`);
       lobby.handle.injectFault(request.body.kind);
       admin.log.warn({ lobby: request.params.id, kind: request.body.kind }, 'fault injected');
       return reply.code(202).send({ injected: request.body.kind });

@@ -14,9 +14,11 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PROTOCOL_VERSION } from '../../protocol/version.js';
 import type { App } from '../app.js';
+import { sendError } from '../http-errors.js';
+import { quoteClientText } from '../../protocol/client-text.js';
 import { PROBE_ROUTE } from '../request-logs.js';
 import { SERVER_VERSION } from '../version.js';
-import { BAD_LOBBY_ID, LOBBY_ID_PATTERN } from '../../protocol/lobby-id.js';
+import { LOBBY_ID_PATTERN } from '../../protocol/lobby-id.js';
 
 interface CreateLobbyBody {
   id?: string;
@@ -57,18 +59,13 @@ export function registerHttpRoutes(app: App): void {
     id: string,
   ) => {
     if (request.validationError) {
-      return reply
-        .code(400)
-        .send({ error: 'invalid_body', message: request.validationError.message });
+      return sendError(reply, 'invalid_body', request.validationError.message);
     }
-    if (!app.ready)
-      return reply.code(503).send({ error: 'draining', message: 'this instance is shutting down' });
+    if (!app.ready) return sendError(reply, 'draining');
     const body = request.body ?? {};
     const created = directory.create({ id, particles: body.particles, seed: body.seed });
     if (!created.ok) {
-      return reply
-        .code(created.reason === 'exists' ? 409 : 503)
-        .send({ error: created.reason, message: created.message });
+      return sendError(reply, created.reason, created.message);
     }
     return reply.code(201).send(created.lobby.handle.currentStatus());
   };
@@ -97,15 +94,13 @@ export function registerHttpRoutes(app: App): void {
     (request, reply) =>
       LOBBY_ID_PATTERN.test(request.params.id)
         ? create(request, reply, request.params.id)
-        : reply.code(400).send(BAD_LOBBY_ID),
+        : sendError(reply, 'bad_lobby_id'),
   );
 
   fastify.get<{ Params: { id: string } }>('/lobbies/:id', async (request, reply) => {
     const lobby = directory.get(request.params.id);
     if (!lobby)
-      return reply
-        .code(404)
-        .send({ error: 'not_found', message: `no lobby '${request.params.id}'` });
+      return sendError(reply, 'not_found', `no lobby '${quoteClientText(request.params.id)}'`);
     return lobby.handle.currentStatus();
   });
 
@@ -114,9 +109,7 @@ export function registerHttpRoutes(app: App): void {
     { onRequest: adminAuth.onRequest },
     async (request, reply) => {
       if (!directory.close(request.params.id, 'closed by API')) {
-        return reply
-          .code(404)
-          .send({ error: 'not_found', message: `no lobby '${request.params.id}'` });
+        return sendError(reply, 'not_found', `no lobby '${quoteClientText(request.params.id)}'`);
       }
       return reply.code(202).send({ status: 'closing' });
     },

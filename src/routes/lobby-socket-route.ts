@@ -7,8 +7,9 @@
  */
 import type { FastifyReply } from 'fastify';
 import { CloseCode } from '../../protocol/close-codes.js';
-import { BAD_LOBBY_ID, LOBBY_ID_PATTERN } from '../../protocol/lobby-id.js';
+import { LOBBY_ID_PATTERN } from '../../protocol/lobby-id.js';
 import type { App } from '../app.js';
+import { sendError } from '../http-errors.js';
 import { ClientSession, type SessionContext } from '../client-session.js';
 import { LogThrottle } from '../log-throttle.js';
 import { SessionRegistry, type SocketCap } from '../session-registry.js';
@@ -37,16 +38,18 @@ export function registerLobbySocketRoute(app: App): void {
 
   const refuseCap = (cap: SocketCap, reply: FastifyReply) => {
     metrics.handshakesRefused.inc({ reason: cap === 'total' ? 'socket_cap' : 'ip_socket_cap' });
-    return reply
-      .code(503)
-      .header('retry-after', String(RETRY_AFTER_SECONDS))
-      .send({
-        error: cap === 'total' ? 'too_many_sockets' : 'too_many_sockets_from_address',
-        message:
-          cap === 'total'
-            ? `this instance holds its maximum of ${config.maxSockets} game sockets`
-            : `this address holds its maximum of ${config.maxSocketsPerIp} game sockets`,
-      });
+    reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    return cap === 'total'
+      ? sendError(
+          reply,
+          'too_many_sockets',
+          `this instance holds its maximum of ${config.maxSockets} game sockets`,
+        )
+      : sendError(
+          reply,
+          'too_many_sockets_from_address',
+          `this address holds its maximum of ${config.maxSocketsPerIp} game sockets`,
+        );
   };
 
   fastify.get<{ Params: { id: string } }>(
@@ -56,21 +59,16 @@ export function registerLobbySocketRoute(app: App): void {
       preValidation: async (request, reply) => {
         if (!LOBBY_ID_PATTERN.test(request.params.id)) {
           metrics.handshakesRefused.inc({ reason: 'bad_lobby_id' });
-          return reply.code(400).send(BAD_LOBBY_ID);
+          return sendError(reply, 'bad_lobby_id');
         }
         if (!app.ready) {
           metrics.handshakesRefused.inc({ reason: 'draining' });
-          return reply
-            .code(503)
-            .send({ error: 'draining', message: 'this instance is shutting down' });
+          return sendError(reply, 'draining');
         }
         const origin = request.headers.origin;
         if (allowed.size > 0 && (origin === undefined || !allowed.has(origin))) {
           metrics.handshakesRefused.inc({ reason: 'origin' });
-          return reply.code(403).send({
-            error: 'origin_not_allowed',
-            message: 'this Origin may not open game sockets (SWARMHOST_ALLOWED_ORIGINS)',
-          });
+          return sendError(reply, 'origin_not_allowed');
         }
         const cap = registry.admits(request.ip);
         if (cap) return refuseCap(cap, reply);

@@ -27,13 +27,16 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
-import { BAD_LOBBY_ID, LOBBY_ID_PATTERN, LOBBY_ID_RULE } from '../../protocol/lobby-id.js';
+import { HTTP_ERRORS, sendError } from '../http-errors.js';
+import { LOBBY_ID_PATTERN, LOBBY_ID_RULE } from '../../protocol/lobby-id.js';
 import { errorPage, escapeHtml, wantsHtml } from './error-page.js';
+
+/** What a missing asset is told. */
+const NO_ASSET = 'no such asset';
 
 const PAGE_TYPE = 'text/html; charset=utf-8';
 
 /** The 404 body for anything under /assets/ that is not one of its files. */
-const NO_ASSET = { error: 'not_found', message: 'no such asset' } as const;
 
 /**
  * @fastify/static's refusals: a path it will not resolve (`..`, `//`, `\`)
@@ -91,7 +94,7 @@ export function registerPageRoutes(app: App, clientDir = defaultClientDir()): vo
       const rest = request.params['*'];
       const slash = rest.indexOf('/');
       if (slash !== -1 && slash !== rest.length - 1) {
-        return reply.code(404).send({ error: 'not_found', message: 'no such page' });
+        return sendError(reply, 'not_found', 'no such page');
       }
       const id = slash === -1 ? rest : rest.slice(0, -1);
       if (!LOBBY_ID_PATTERN.test(id)) return badLobbyId(request, reply, id);
@@ -107,11 +110,11 @@ export function registerPageRoutes(app: App, clientDir = defaultClientDir()): vo
     async (assets: FastifyInstance) => {
       // A missing file and a refused path are the same answer: nothing
       // tells a prober which paths exist outside the directory.
-      assets.setNotFoundHandler((_request, reply) => reply.code(404).send(NO_ASSET));
+      assets.setNotFoundHandler((_request, reply) => sendError(reply, 'not_found', NO_ASSET));
       const inherited = assets.errorHandler;
       assets.setErrorHandler((error: { code?: string; statusCode?: number }, request, reply) =>
         isRefusal(error)
-          ? reply.code(404).send(NO_ASSET)
+          ? sendError(reply, 'not_found', NO_ASSET)
           : inherited.call(assets, error as Error, request, reply),
       );
       await assets.register(fastifyStatic, {
@@ -149,9 +152,9 @@ function refuseUpgrade(
   const parts = request.params['*'].split('/');
   if (parts.length === 2 && parts[1] === 'ws') {
     app.metrics.handshakesRefused.inc({ reason: 'bad_lobby_id' });
-    return reply.code(400).send(BAD_LOBBY_ID);
+    return sendError(reply, 'bad_lobby_id');
   }
-  return reply.code(404).send({ error: 'not_found', message: 'no such socket route' });
+  return sendError(reply, 'not_found', 'no such socket route');
 }
 
 /** Where lobby.html wants the lobby id. */
@@ -159,8 +162,8 @@ const LOBBY_ID_MARKER = '__LOBBY_ID__';
 
 /** 400: a page saying what a lobby id is for a browser, the JSON error for anyone else. */
 function badLobbyId(request: FastifyRequest, reply: FastifyReply, id: string): FastifyReply {
-  reply.code(400);
-  if (!wantsHtml(request)) return reply.send(BAD_LOBBY_ID);
+  if (!wantsHtml(request)) return sendError(reply, 'bad_lobby_id');
+  reply.code(HTTP_ERRORS.bad_lobby_id.status);
   const shown = id.length > SHOWN_ID_CHARS ? `${id.slice(0, SHOWN_ID_CHARS)}…` : id;
   const what = id === '' ? 'An empty name' : `"${shown}"`;
   return reply
@@ -180,10 +183,7 @@ async function sendPage(
     body = await readFile(path);
     if (fill) body = Buffer.from(fill(body.toString('utf8')));
   } catch {
-    return reply.code(503).send({
-      error: 'client_not_built',
-      message: 'the browser client is not built: run `npm run build`',
-    });
+    return sendError(reply, 'client_not_built');
   }
   // Revalidate every time (cheap: a 304 when unchanged), so a deploy is
   // never mixed with a cached older page.

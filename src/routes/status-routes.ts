@@ -17,6 +17,7 @@
  */
 import { PROTOCOL_VERSION } from '../../protocol/version.js';
 import type { App } from '../app.js';
+import { sendError } from '../http-errors.js';
 import { histogramQuantile } from '../histogram-quantile.js';
 import { redactConfig, SECRET_NAMES } from '../config-redaction.js';
 import type { Metrics } from '../metrics.js';
@@ -108,8 +109,7 @@ export function registerStatusRoutes(app: App): void {
     },
     async (request, reply) => {
       const result = app.settings.patch(request.body);
-      if (!result.ok)
-        return reply.code(400).send({ error: 'invalid_setting', message: result.reason });
+      if (!result.ok) return sendError(reply, 'invalid_setting', result.reason);
       request.log.info(
         { changed: Object.keys(request.body as object), tunables: result.value },
         'runtime settings changed',
