@@ -200,11 +200,27 @@ export const mapKey: fc.Arbitrary<MsgpackNode> = fc.oneof(
   { weight: 1, arbitrary: anyScalar },
 );
 
+/**
+ * msgpackr's structured-clone references: level i is [ref(i-1), ref(i-1)],
+ * so a few hundred bytes name an exponentially large value (a review found
+ * that it froze the server; the decoder now refuses these extensions).
+ */
+const referenceChain: fc.Arbitrary<MsgpackNode> = fc
+  .integer({ min: 2, max: 40 })
+  .map((levels): MsgpackNode => {
+    const id = (n: number) => [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
+    const bytes = [0xdc, 0, levels, 0xd6, 0x69, ...id(0), 0xa1, 0x78];
+    for (let i = 1; i < levels; i++)
+      bytes.push(0xd6, 0x69, ...id(i), 0x92, 0xd6, 0x70, ...id(i - 1), 0xd6, 0x70, ...id(i - 1));
+    return { type: 'raw', bytes: Uint8Array.from(bytes) };
+  });
+
 /** Any msgpack value: scalars, arrays, maps and extensions, nested a few levels. */
 export const anyNode: fc.Arbitrary<MsgpackNode> = fc.letrec<{ node: MsgpackNode }>((tie) => ({
   node: fc.oneof(
     { maxDepth: 3, depthIdentifier: 'msgpack' },
     { weight: 5, arbitrary: anyScalar },
+    { weight: 1, arbitrary: referenceChain },
     {
       weight: 1,
       arbitrary: fc
