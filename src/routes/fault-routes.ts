@@ -6,7 +6,7 @@
  * throw; `exit`, `uncaught` and `oom` kill the worker it runs on
  * (lobby-messages.ts).
  */
-import { FAULT_KINDS, type FaultKind } from '../../lobbies/lobby-messages.js';
+import { FAULT_KINDS, type FaultKind } from '../../lobbies/index.js';
 import type { App } from '../app.js';
 
 export function registerFaultRoutes(app: App): void {

@@ -12,11 +12,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PROTOCOL_VERSION } from '../../protocol/version.js';
+import { BAD_LOBBY_ID, LOBBY_ID_PATTERN, PROTOCOL_VERSION } from '../../protocol/index.js';
 import type { App } from '../app.js';
 import { PROBE_ROUTE } from '../request-logs.js';
 import { SERVER_VERSION } from '../version.js';
-import { BAD_LOBBY_ID, LOBBY_ID_PATTERN } from '../../protocol/lobby-id.js';
 
 interface CreateLobbyBody {
   id?: string;

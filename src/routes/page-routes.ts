@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
-import { BAD_LOBBY_ID, LOBBY_ID_PATTERN, LOBBY_ID_RULE } from '../../protocol/lobby-id.js';
+import { BAD_LOBBY_ID, LOBBY_ID_PATTERN, LOBBY_ID_RULE } from '../../protocol/index.js';
 import { errorPage, escapeHtml, wantsHtml } from './error-page.js';
 
 const PAGE_TYPE = 'text/html; charset=utf-8';
