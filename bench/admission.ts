@@ -11,10 +11,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { CloseCode } from '../protocol/close-codes.js';
-import { encodeMessage } from '../protocol/envelope.js';
-import { LobbyClient, type SocketLike } from '../protocol/lobby-client.js';
-import { PROTOCOL_VERSION } from '../protocol/version.js';
+import {
+  CloseCode,
+  encodeMessage,
+  LobbyClient,
+  PROTOCOL_VERSION,
+  type SocketLike,
+} from '../protocol/index.js';
 import { histogramQuantile, parseSamples, type Sample, sum } from './prometheus-text.js';
 
 const USAGE = `usage: npm run bench:admission -- [options]

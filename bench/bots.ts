@@ -6,8 +6,7 @@
  *   tsx bench/bots.ts <ws-url> <clients> <seconds>
  */
 import WebSocket from 'ws';
-import { encodeMessage } from '../protocol/envelope.js';
-import { PROTOCOL_VERSION } from '../protocol/version.js';
+import { encodeMessage, PROTOCOL_VERSION } from '../protocol/index.js';
 
 const [url, clientsArg = '100', secondsArg = '10'] = process.argv.slice(2);
 if (!url) throw new Error('usage: bots.ts <ws-url> <clients> <seconds>');

@@ -28,11 +28,10 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
-import { buildClient } from '../client/build.js';
-import type { DebugSnapshot } from '../client/src/debug.js';
+import { buildClient, type DebugSnapshot } from '../client/index.js';
 import { buildApp } from '../src/app.js';
 import { defaultConfig } from '../src/config.js';
-import { CHROMIUM, CHROMIUM_ARGS } from '../test/support/chromium.js';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
 
 const { values } = parseArgs({
   options: {

@@ -11,7 +11,7 @@
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import WebSocket from 'ws';
-import { LobbyClient, type SocketLike } from '../protocol/lobby-client.js';
+import { LobbyClient, type SocketLike } from '../protocol/index.js';
 import type { FuzzLimits } from '../test/fuzz/arbitraries.js';
 import { checkCase, type FuzzTarget, ShrinkFocus } from '../test/fuzz/case-runner.js';
 import { caseArbitrary, type FuzzCase } from '../test/fuzz/fuzz-case.js';

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { AddressInfo } from 'node:net';
-import { WorkerLobbyHost } from '../lobbies/worker-pool.js';
+import { WorkerLobbyHost } from '../lobbies/index.js';
 import { buildApp } from '../src/app.js';
 import { type Config, defaultConfig } from '../src/config.js';
 import { ms, summarize } from './stats.js';

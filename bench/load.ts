@@ -14,7 +14,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { LobbyClient, type SocketLike } from '../protocol/lobby-client.js';
+import { LobbyClient, type SocketLike } from '../protocol/index.js';
 import { histogramQuantile, parseSamples, sum } from './prometheus-text.js';
 
 const { values } = parseArgs({

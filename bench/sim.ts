@@ -12,15 +12,16 @@
  * Options: --ticks N (measured ticks per size, default 600), --sizes a,b,c.
  */
 import { parseArgs } from 'node:util';
-import { encodeMessage } from '../protocol/envelope.js';
 import {
   encodeDelta,
   encodeKeyframe,
+  encodeMessage,
   FrameDecoder,
+  quantBitsFor,
   type QuantizedFrame,
-} from '../protocol/frame-codec.js';
-import { quantBitsFor, quantizePositions } from '../protocol/quantize.js';
-import { World } from '../lobbies/world/world.js';
+  quantizePositions,
+} from '../protocol/index.js';
+import { World } from '../lobbies/index.js';
 import { ms, summarize } from './stats.js';
 
 const { values } = parseArgs({

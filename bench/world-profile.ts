@@ -6,7 +6,7 @@
  * bench/sim.ts is the full tick benchmark; this one isolates the world.
  */
 
-import { World } from '../lobbies/world/world.js';
+import { World } from '../lobbies/index.js';
 
 const WARMUP_STEPS = 240;
 const MEASURED_STEPS = 1200;

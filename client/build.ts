@@ -12,7 +12,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { type BuildOptions, build, context } from 'esbuild';
+import { type BuildOptions, build, context, type Plugin } from 'esbuild';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -28,6 +28,33 @@ const STATIC_FILES: ReadonlyArray<[string, string]> = [
   ['style.css', 'assets/style.css'],
 ];
 
+const PROTOCOL_DIR = here('../protocol/');
+const RESOLVING = Symbol('protocol-is-pure');
+
+/**
+ * Lets esbuild drop protocol/ modules a page does not use. The client imports
+ * protocol/ through protocol/index.ts, which re-exports the whole wire format;
+ * without this, modules with top-level work (envelope.ts's msgpackr encoder)
+ * would ride along in every bundle: the landing page would grow from 1.5 to 35 kB.
+ * protocol/ has no import-time effects that matter (isomorphic, no globals).
+ */
+const protocolIsPure: Plugin = {
+  name: 'protocol-is-pure',
+  setup(build) {
+    build.onResolve({ filter: /^\./ }, async (args) => {
+      if (args.pluginData === RESOLVING) return undefined;
+      const resolved = await build.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: RESOLVING,
+      });
+      if (resolved.errors.length > 0 || !resolved.path.startsWith(PROTOCOL_DIR)) return undefined;
+      return { path: resolved.path, sideEffects: false };
+    });
+  },
+};
+
 const bundleOptions = (outDir: string): BuildOptions => ({
   entryPoints: { lobby: here('src/main.ts'), landing: here('src/landing.ts') },
   outdir: `${outDir}/assets`,
@@ -40,6 +67,7 @@ const bundleOptions = (outDir: string): BuildOptions => ({
   // Source maps point at the repository's files, not copies.
   sourcesContent: false,
   logLevel: 'warning',
+  plugins: [protocolIsPure],
 });
 
 async function clean(outDir: string): Promise<void> {
@@ -77,9 +105,11 @@ export async function watchClient(
   await clean(outDir);
   let first: (() => void) | undefined;
   const firstBuilt = new Promise<void>((resolve) => (first = resolve));
+  const options = bundleOptions(outDir);
   const ctx = await context({
-    ...bundleOptions(outDir),
+    ...options,
     plugins: [
+      ...(options.plugins ?? []),
       {
         name: 'report',
         setup(build) {

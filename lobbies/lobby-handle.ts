@@ -11,8 +11,7 @@
  *   'full' at once without a round trip: one credit per input posted, given
  *   back when a frame reports how many inputs the lobby drained.
  */
-import { LOBBY_PHASE_RULES } from '../protocol/lobby-phase.js';
-import type { LobbyInput, LobbyStatus } from '../protocol/messages.js';
+import { LOBBY_PHASE_RULES, type LobbyInput, type LobbyStatus } from '../protocol/index.js';
 import { Broadcast } from './channels/broadcast.js';
 import type { SendResult } from './channels/mpsc.js';
 import { Watch } from './channels/watch.js';

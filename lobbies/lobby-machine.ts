@@ -17,7 +17,7 @@
 import { assign, fromCallback, setup, type EventObject } from 'xstate';
 import type { Clock } from './clock.js';
 import { TickLoop } from './tick-loop.js';
-import type { LobbyPhase } from '../protocol/messages.js';
+import type { LobbyPhase } from '../protocol/index.js';
 
 export interface LobbyMachineInput {
   idleTimeoutMs: number;

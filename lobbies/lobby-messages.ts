@@ -3,8 +3,7 @@
  * structured-clone-able messages (numbers, strings, arrays, typed arrays).
  * No callbacks, no shared objects, so a lobby can live in another thread.
  */
-import type { LobbyInput, LobbyStatus } from '../protocol/messages.js';
-import type { ErrorCodeValue } from '../protocol/error-codes.js';
+import type { ErrorCodeValue, LobbyInput, LobbyStatus } from '../protocol/index.js';
 
 /** Everything needed to build a lobby; validated by the server's config. */
 export interface LobbySettings {

@@ -10,10 +10,15 @@
  * particle budget, which it shares with every lobby on that thread.
  */
 import { createActor, type Actor } from 'xstate';
-import { ErrorCode } from '../protocol/error-codes.js';
-import { LOBBY_PHASE_RULES } from '../protocol/lobby-phase.js';
-import type { LobbyInput, LobbyPhase, LobbyStatus } from '../protocol/messages.js';
-import { quantBitsFor, quantizePositions } from '../protocol/quantize.js';
+import {
+  ErrorCode,
+  LOBBY_PHASE_RULES,
+  type LobbyInput,
+  type LobbyPhase,
+  type LobbyStatus,
+  quantBitsFor,
+  quantizePositions,
+} from '../protocol/index.js';
 import { Mpsc } from './channels/mpsc.js';
 import { Watch } from './channels/watch.js';
 import type { Clock } from './clock.js';

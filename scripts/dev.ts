@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pretty from 'pino-pretty';
-import { CLIENT_OUT_DIR, watchClient } from '../client/build.js';
+import { CLIENT_OUT_DIR, watchClient } from '../client/index.js';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 const tsxCli = fileURLToPath(import.meta.resolve('tsx/cli'));

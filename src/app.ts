@@ -11,10 +11,8 @@
 import websocket, { type WebsocketPluginOptions } from '@fastify/websocket';
 import type { Server } from 'node:http';
 import Fastify, { type FastifyHttpOptions, type FastifyInstance } from 'fastify';
-import { PROTOCOL_VERSION } from '../protocol/version.js';
-import type { Clock } from '../lobbies/clock.js';
-import { InlineLobbyHost, type LobbyHost } from '../lobbies/lobby-host.js';
-import { WorkerLobbyHost } from '../lobbies/worker-pool.js';
+import { PROTOCOL_VERSION } from '../protocol/index.js';
+import { type Clock, InlineLobbyHost, type LobbyHost, WorkerLobbyHost } from '../lobbies/index.js';
 import { AdminAuth } from './admin-auth.js';
 import { ADMIN_PORT_OFF, type Config } from './config.js';
 import { LobbyDirectory } from './lobby-directory.js';

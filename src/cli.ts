@@ -4,7 +4,7 @@
  * so it cannot drift from it) and `--version` (server and protocol
  * version). main.ts asks `cliCommand` first and prints instead of serving.
  */
-import { PROTOCOL_VERSION } from '../protocol/version.js';
+import { PROTOCOL_VERSION } from '../protocol/index.js';
 import { FLAGS, SETTINGS } from './config.js';
 import { SERVER_VERSION } from './version.js';
 

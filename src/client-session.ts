@@ -13,22 +13,24 @@
  */
 import type { RawData, WebSocket } from 'ws';
 import { createActor } from 'xstate';
-import { closeReason } from '../protocol/client-text.js';
-import { CloseCode } from '../protocol/close-codes.js';
-import { decodeMessage, encodeMessage } from '../protocol/envelope.js';
-import { ErrorCode, type ErrorCodeValue } from '../protocol/error-codes.js';
-import { LOBBY_PHASE_RULES } from '../protocol/lobby-phase.js';
 import {
   type ClientMessage,
+  CloseCode,
+  closeReason,
+  decodeMessage,
+  encodeMessage,
+  ErrorCode,
+  type ErrorCodeValue,
   type FrameKind,
+  LOBBY_PHASE_RULES,
   type LobbyInput,
   MAX_SEQ,
   parseClientMessage,
+  PROTOCOL_VERSION,
+  quantBitsFor,
   type ServerMessage,
-} from '../protocol/messages.js';
-import { quantBitsFor } from '../protocol/quantize.js';
-import { PROTOCOL_VERSION } from '../protocol/version.js';
-import type { LobbyNotice } from '../lobbies/lobby-handle.js';
+} from '../protocol/index.js';
+import type { LobbyNotice } from '../lobbies/index.js';
 import type { Config } from './config.js';
 import type { JoinedLobby, LobbyDirectory } from './lobby-directory.js';
 import type { FeedClient } from './lobby-feed.js';

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { MAX_QUANT_ERROR } from '../protocol/quantize.js';
+import { MAX_QUANT_ERROR } from '../protocol/index.js';
 import { usableCores } from './usable-cores.js';
 
 type Kind = 'int' | 'number' | 'string' | 'bool' | 'list';

@@ -4,9 +4,13 @@
  * shared; the cache holds only the newest tick's payloads (at most one per
  * distinct base), so it never outgrows the frame ring.
  */
-import { encodeDelta, encodeKeyframe, type QuantizedFrame } from '../protocol/frame-codec.js';
-import { frameDataTail } from '../protocol/frame-envelope.js';
-import type { FrameKind } from '../protocol/messages.js';
+import {
+  encodeDelta,
+  encodeKeyframe,
+  frameDataTail,
+  type FrameKind,
+  type QuantizedFrame,
+} from '../protocol/index.js';
 
 export interface EncodedFrame {
   kind: FrameKind;

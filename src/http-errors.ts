@@ -7,7 +7,7 @@
  * statuses; the error handler in app.ts gives them the same shape.
  */
 import type { FastifyReply } from 'fastify';
-import { BAD_LOBBY_ID } from '../protocol/lobby-id.js';
+import { BAD_LOBBY_ID } from '../protocol/index.js';
 
 export const HTTP_ERRORS = {
   invalid_body: { status: 400, message: 'the request body is not valid' },

@@ -5,11 +5,13 @@
  * supervision of failures (a failed lobby is logged, counted and removed
  * alone; its clients are closed with 1011 by their sessions).
  */
-import { CloseCode } from '../protocol/close-codes.js';
-import { LOBBY_PHASE_RULES } from '../protocol/lobby-phase.js';
-import type { LobbyPhase, LobbyStatus } from '../protocol/messages.js';
-import type { LobbyHandle } from '../lobbies/lobby-handle.js';
-import type { LobbyHost } from '../lobbies/lobby-host.js';
+import {
+  CloseCode,
+  LOBBY_PHASE_RULES,
+  type LobbyPhase,
+  type LobbyStatus,
+} from '../protocol/index.js';
+import type { LobbyHandle, LobbyHost } from '../lobbies/index.js';
 import type { ClientSession } from './client-session.js';
 import type { Config } from './config.js';
 import { LobbyFeed } from './lobby-feed.js';

@@ -13,10 +13,13 @@
  *   the ring) and hand it a per-client header over the shared payload.
  * A client's failure is its own: the feed tells it and goes on to the next.
  */
-import { encodeFrameMessage } from '../protocol/frame-envelope.js';
-import type { FrameKind, FrameMessage } from '../protocol/messages.js';
-import { quantBitsFor } from '../protocol/quantize.js';
-import type { LobbyHandle } from '../lobbies/lobby-handle.js';
+import {
+  encodeFrameMessage,
+  type FrameKind,
+  type FrameMessage,
+  quantBitsFor,
+} from '../protocol/index.js';
+import type { LobbyHandle } from '../lobbies/index.js';
 import { FrameEncoder } from './frame-encoder.js';
 import type { Metrics } from './metrics.js';
 import type { RuntimeSettings } from './runtime-settings.js';

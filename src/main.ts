@@ -8,7 +8,7 @@
  * SIGTERM/SIGINT drains: not ready, lobbies told to drain (clients are
  * closed with 4005 and reconnect elsewhere), both listeners closed, exit 0.
  */
-import { PROTOCOL_VERSION } from '../protocol/version.js';
+import { PROTOCOL_VERSION } from '../protocol/index.js';
 import { buildApp } from './app.js';
 import { CliCommand, cliCommand, helpText, versionText } from './cli.js';
 import { ConfigError, type Config, loadConfig } from './config.js';

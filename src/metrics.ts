@@ -6,10 +6,10 @@
  * lobby's series are removed); client ids never are. Every update is O(1).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { LOBBY_PHASES } from '../protocol/lobby-phase.js';
+import { LOBBY_PHASES } from '../protocol/index.js';
 import { ADMIN_AUTH_FAILURES } from './admin-auth.js';
 import { CLOSE_CODE_LABELS } from './ws-socket.js';
-import type { ThreadCapacity } from '../lobbies/lobby-host.js';
+import type { ThreadCapacity } from '../lobbies/index.js';
 
 /** Default prom-client metrics dropped because their names break Prometheus conventions. */
 const LINT_FAILING_DEFAULT_METRICS = [

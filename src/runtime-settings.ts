@@ -4,7 +4,7 @@
  * latest value. `patch` validates a change with the same rules as start-up
  * and applies all of it or none of it.
  */
-import { Watch } from '../lobbies/channels/watch.js';
+import { Watch } from '../lobbies/index.js';
 import { type Config, ConfigError, SETTINGS, type SettingName, parseSetting } from './config.js';
 
 export type TunableName = {

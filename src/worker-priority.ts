@@ -7,7 +7,7 @@
  * a CPU-limited container, take more than the container's share.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { PriorityRequest, ThreadPriority } from '../lobbies/thread-priority.js';
+import type { PriorityRequest, ThreadPriority } from '../lobbies/index.js';
 import type { Config } from './config.js';
 import { usableCores } from './usable-cores.js';
 

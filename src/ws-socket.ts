@@ -5,7 +5,7 @@
  * bounded metric labels.
  */
 import type { RawData, WebSocket } from 'ws';
-import { CloseCode } from '../protocol/close-codes.js';
+import { CloseCode } from '../protocol/index.js';
 
 /**
  * The close code ws sent when it failed the connection itself: ws stores it

@@ -6,15 +6,16 @@
  * whether to reconnect, when, or to stop and show the server's reason.
  * Every new socket starts from the keyframe the server sends on join.
  */
-import { FrameDecodeError } from '../../protocol/frame-codec.js';
-import { LobbyClient, type SocketLike } from '../../protocol/lobby-client.js';
-import type {
-  ErrorMessage,
-  FrameMessage,
-  InputMode,
-  StatusMessage,
-  WelcomeMessage,
-} from '../../protocol/messages.js';
+import {
+  type ErrorMessage,
+  FrameDecodeError,
+  type FrameMessage,
+  type InputMode,
+  LobbyClient,
+  type SocketLike,
+  type StatusMessage,
+  type WelcomeMessage,
+} from '../../protocol/index.js';
 import { decideAfterClose, describeClose } from './reconnect-policy.js';
 
 export type ConnectionState =

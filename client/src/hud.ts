@@ -6,7 +6,7 @@
  * tab's session). It only writes the DOM of lobby.html; main.ts decides
  * what to show and when.
  */
-import type { StatusMessage } from '../../protocol/messages.js';
+import type { StatusMessage } from '../../protocol/index.js';
 import type { ConnectionState } from './connection.js';
 
 export interface HudNumbers {

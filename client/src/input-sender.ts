@@ -9,7 +9,7 @@
  * Sequence numbers come from the transport (LobbyClient counts them); this
  * records the newest one sent so the HUD can show it against the ack.
  */
-import type { InputMode } from '../../protocol/messages.js';
+import type { InputMode } from '../../protocol/index.js';
 
 export interface InputTransport {
   /** Sends an input; returns its seq, or undefined when not connected. */

@@ -11,7 +11,7 @@
  *
  * Rate limiting and seqs are not this file's job (input-sender.ts).
  */
-import type { InputMode } from '../../protocol/messages.js';
+import type { InputMode } from '../../protocol/index.js';
 import type { Camera } from './camera.js';
 
 export interface ControlActions {

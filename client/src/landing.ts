@@ -5,8 +5,7 @@
  * REST call; creating lobbies of other sizes is an admin route
  * (POST /lobbies with the admin token), not a player's.
  */
-import type { LobbyStatus } from '../../protocol/messages.js';
-import { LOBBY_ID_PATTERN } from '../../protocol/lobby-id.js';
+import { LOBBY_ID_PATTERN, type LobbyStatus } from '../../protocol/index.js';
 
 const REFRESH_MS = 2000;
 

@@ -4,7 +4,7 @@
  * HUD, and runs the render loop. Each of those is its own file; this one
  * only decides what feeds what.
  */
-import type { StatusMessage, WelcomeMessage } from '../../protocol/messages.js';
+import type { StatusMessage, WelcomeMessage } from '../../protocol/index.js';
 import { Camera } from './camera.js';
 import { Connection } from './connection.js';
 import { Culler } from './culling.js';

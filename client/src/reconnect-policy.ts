@@ -4,7 +4,7 @@
  * the close code and the attempt number (randomness injected), so the policy
  * is unit-tested without sockets or timers.
  */
-import { CloseCode, FATAL_CLOSE_CODES } from '../../protocol/close-codes.js';
+import { CloseCode, FATAL_CLOSE_CODES } from '../../protocol/index.js';
 
 /** Reconnect delays: exponential from 0.5 s, doubling, capped at 30 s. */
 export const BACKOFF = Object.freeze({ minMs: 500, maxMs: 30_000, factor: 2 });

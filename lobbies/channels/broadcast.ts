@@ -1,45 +1,32 @@
-// Single-producer broadcast ring (tokio `broadcast` semantics).
+// Single-producer broadcast ring.
 //
 // Owns: the last `capacity` values sent (e.g. encoded world snapshots), each
-// stored once and read by any number of receivers, each with its own cursor.
+// stored once and read by any number of readers by sequence number.
 //
 // Capacity: fixed at construction (integer >= 1). The ring is allocated once;
 // when it is full, `send` overwrites the oldest value, so the producer never
 // waits on slow readers and memory stays bounded. Overwriting the slot drops
 // the ring's reference so the old value can be garbage-collected.
 //
-// Ordering: values get consecutive sequence numbers 0, 1, 2, ... and every
-// receiver reads them in that order. A new receiver starts after the newest
-// value present when it subscribed: it sees only future values.
+// Ordering: values get consecutive sequence numbers 0, 1, 2, ... Readers hear
+// of each send through `onSend` and read any retained value with `get(seq)`,
+// usually the newest (`newestSeq`) and, for a delta, the one they last had.
 //
-// Lag: a receiver whose next seq has been overwritten (it fell more than
-// `capacity` behind) gets `{ kind: 'lagged', skipped }` once, with the exact
-// number of values it lost, and then continues from the oldest retained one.
-// A slow reader therefore learns that it lost data and by how much instead of
-// silently skipping, and it never holds the producer back.
+// Lag: a reader that holds a seq older than `oldestSeq` learns that it was
+// overwritten (`get` returns undefined) and, from `oldestSeq`, by how much; it
+// never holds the producer back.
 //
 // Eviction: an `onEvict` callback hears each value the moment it leaves the
 // ring (overwritten by a newer one), when no reader can get it any more;
 // the owner of pooled storage behind the values recycles it there.
 //
-// Close: after `close()`, `send` throws. Receivers can still read retained
-// values they have not read yet; after that they get `{ kind: 'closed' }`.
+// Close: after `close()`, `send` throws and listeners are dropped; retained
+// values stay readable.
 //
 // `onSend` listeners run synchronously after each send; a throwing listener
 // is reported and does not stop the others or fail the send (the value has
 // already been stored). A listener that itself sends re-enters: listeners
 // after it are told about the inner seq before the outer one.
-
-export type RecvResult<T> =
-  | { kind: 'value'; seq: number; value: T }
-  | { kind: 'lagged'; skipped: number }
-  | { kind: 'empty' }
-  | { kind: 'closed' };
-
-export type RecvNewestResult<T> =
-  | { kind: 'value'; seq: number; value: T; skipped: number }
-  | { kind: 'empty' }
-  | { kind: 'closed' };
 
 export interface BroadcastOptions<T> {
   /** Called when an `onSend` listener throws; defaults to console.error. */
@@ -55,10 +42,6 @@ interface ListenerEntry<T> {
   readonly fn: (seq: number, value: T) => void;
   active: boolean;
 }
-
-// Shared so that polling an idle channel allocates nothing.
-const EMPTY: { kind: 'empty' } = Object.freeze({ kind: 'empty' as const });
-const CLOSED: { kind: 'closed' } = Object.freeze({ kind: 'closed' as const });
 
 export class Broadcast<T> {
   readonly capacity: number;
@@ -132,11 +115,6 @@ export class Broadcast<T> {
     return this.#nextSeq === 0 ? undefined : this.#buf[(this.#nextSeq - 1) % this.capacity];
   }
 
-  /** A receiver that will see only values sent from now on. */
-  subscribe(): BroadcastReceiver<T> {
-    return new BroadcastReceiver(this, this.#nextSeq);
-  }
-
   /** Call `listener` synchronously after each send. Returns an idempotent unsubscribe. */
   onSend(listener: (seq: number, value: T) => void): () => void {
     const entry: ListenerEntry<T> = { fn: listener, active: true };
@@ -158,56 +136,5 @@ export class Broadcast<T> {
 
   get closed(): boolean {
     return this.#closed;
-  }
-}
-
-export class BroadcastReceiver<T> {
-  readonly #channel: Broadcast<T>;
-  #nextSeq: number;
-
-  /** Use `Broadcast.subscribe()`. */
-  constructor(channel: Broadcast<T>, nextSeq: number) {
-    this.#channel = channel;
-    this.#nextSeq = nextSeq;
-  }
-
-  /** Seq this receiver will read next. */
-  get nextSeq(): number {
-    return this.#nextSeq;
-  }
-
-  /** Values sent but not yet read, including any already overwritten. */
-  get pending(): number {
-    return this.#channel.newestSeq + 1 - this.#nextSeq;
-  }
-
-  tryRecv(): RecvResult<T> {
-    const channel = this.#channel;
-    const oldest = channel.oldestSeq;
-    if (this.#nextSeq < oldest) {
-      const skipped = oldest - this.#nextSeq;
-      this.#nextSeq = oldest;
-      return { kind: 'lagged', skipped };
-    }
-    const seq = this.#nextSeq;
-    if (seq <= channel.newestSeq) {
-      this.#nextSeq = seq + 1;
-      // In range, so the cast is sound even when T itself admits undefined.
-      return { kind: 'value', seq, value: channel.get(seq) as T };
-    }
-    return channel.closed ? CLOSED : EMPTY;
-  }
-
-  /**
-   * Jump to the newest value. `skipped` counts every unread value passed over,
-   * whether it was still retained or already overwritten.
-   */
-  recvNewest(): RecvNewestResult<T> {
-    const channel = this.#channel;
-    const newest = channel.newestSeq;
-    if (this.#nextSeq > newest) return channel.closed ? CLOSED : EMPTY;
-    const skipped = newest - this.#nextSeq;
-    this.#nextSeq = newest + 1;
-    return { kind: 'value', seq: newest, value: channel.get(newest) as T, skipped };
   }
 }

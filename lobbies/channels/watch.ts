@@ -12,8 +12,8 @@
 // notifies everyone with the newer value and the outer notification stops, so
 // no listener is handed a stale value after a newer one.
 //
-// Lag: none by design; `WatchReceiver.hasChanged()` only says whether any set
-// happened since the receiver last borrowed, not how many.
+// Lag: none by design; a reader that polls compares `version` with the one it
+// last saw, which says whether any set happened since, not how many.
 //
 // Close: after `close()`, `set`/`update` throw and listeners are dropped; the
 // last value stays readable. A throwing listener is reported (via
@@ -91,45 +91,9 @@ export class Watch<T> {
     };
   }
 
-  /** A polling receiver; the current value counts as already seen. */
-  receiver(): WatchReceiver<T> {
-    return new WatchReceiver(this);
-  }
-
   /** Refuse further sets; the last value stays readable. Idempotent. */
   close(): void {
     this.#closed = true;
     this.#listeners = [];
-  }
-}
-
-export class WatchReceiver<T> {
-  readonly #watch: Watch<T>;
-  #seenVersion: number;
-
-  /** Use `Watch.receiver()`. */
-  constructor(watch: Watch<T>) {
-    this.#watch = watch;
-    this.#seenVersion = watch.version;
-  }
-
-  /** True if a set happened since this receiver was created or last borrowed-and-updated. */
-  hasChanged(): boolean {
-    return this.#watch.version !== this.#seenVersion;
-  }
-
-  /** Current value without marking it seen. */
-  borrow(): T {
-    return this.#watch.get();
-  }
-
-  /** Current value; marks it seen. */
-  borrowAndUpdate(): T {
-    this.#seenVersion = this.#watch.version;
-    return this.#watch.get();
-  }
-
-  get closed(): boolean {
-    return this.#watch.closed;
   }
 }

@@ -6,10 +6,10 @@
  * throw; `exit`, `uncaught` and `oom` kill the worker it runs on
  * (lobby-messages.ts).
  */
-import { FAULT_KINDS, type FaultKind } from '../../lobbies/lobby-messages.js';
+import { FAULT_KINDS, type FaultKind } from '../../lobbies/index.js';
+import { quoteClientText } from '../../protocol/index.js';
 import type { App } from '../app.js';
 import { sendError } from '../http-errors.js';
-import { quoteClientText } from '../../protocol/client-text.js';
 
 export function registerFaultRoutes(app: App): void {
   const { admin, adminAuth, directory } = app;

@@ -12,13 +12,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PROTOCOL_VERSION } from '../../protocol/version.js';
+import { LOBBY_ID_PATTERN, PROTOCOL_VERSION, quoteClientText } from '../../protocol/index.js';
 import type { App } from '../app.js';
 import { sendError } from '../http-errors.js';
-import { quoteClientText } from '../../protocol/client-text.js';
 import { PROBE_ROUTE } from '../request-logs.js';
 import { SERVER_VERSION } from '../version.js';
-import { LOBBY_ID_PATTERN } from '../../protocol/lobby-id.js';
 
 interface CreateLobbyBody {
   id?: string;

@@ -6,8 +6,7 @@
  * belongs to a ClientSession.
  */
 import type { FastifyReply } from 'fastify';
-import { CloseCode } from '../../protocol/close-codes.js';
-import { LOBBY_ID_PATTERN } from '../../protocol/lobby-id.js';
+import { CloseCode, LOBBY_ID_PATTERN } from '../../protocol/index.js';
 import type { App } from '../app.js';
 import { sendError } from '../http-errors.js';
 import { ClientSession, type SessionContext } from '../client-session.js';

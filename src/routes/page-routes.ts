@@ -28,7 +28,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
 import { HTTP_ERRORS, sendError } from '../http-errors.js';
-import { LOBBY_ID_PATTERN, LOBBY_ID_RULE } from '../../protocol/lobby-id.js';
+import { LOBBY_ID_PATTERN, LOBBY_ID_RULE } from '../../protocol/index.js';
 import { errorPage, escapeHtml, wantsHtml } from './error-page.js';
 
 /** What a missing asset is told. */

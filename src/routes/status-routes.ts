@@ -15,7 +15,7 @@
  * Tick lateness p99 comes from the lateness histogram the same way; the
  * particle budget use per worker from the lobby host.
  */
-import { PROTOCOL_VERSION } from '../../protocol/version.js';
+import { PROTOCOL_VERSION } from '../../protocol/index.js';
 import type { App } from '../app.js';
 import { sendError } from '../http-errors.js';
 import { histogramQuantile } from '../histogram-quantile.js';

@@ -17,7 +17,7 @@ import type { AppOptions } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import { startServerOn, type TestServer } from '../support/server.js';
 
-import { CHROMIUM, CHROMIUM_ARGS } from '../support/chromium.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../bench/chromium.js';
 
 export { CHROMIUM, CHROMIUM_ARGS };
 /** Where tests leave screenshots (gitignored). */

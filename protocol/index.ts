@@ -1,0 +1,38 @@
+/**
+ * protocol/'s public surface: what lobbies/, src/, client/ and bench/ use of
+ * the wire format, and nothing more (test/unit/layering.test.ts fails on an
+ * import that goes around this file, and on an export here nobody outside
+ * protocol/ uses). Files inside protocol/ import each other directly, never
+ * this file.
+ */
+export { closeReason, quoteClientText } from './client-text.js';
+export { CloseCode, FATAL_CLOSE_CODES } from './close-codes.js';
+export { decodeMessage, encodeMessage } from './envelope.js';
+export { ErrorCode, type ErrorCodeValue } from './error-codes.js';
+export {
+  encodeDelta,
+  encodeKeyframe,
+  FrameDecodeError,
+  FrameDecoder,
+  type QuantizedFrame,
+} from './frame-codec.js';
+export { encodeFrameMessage, frameDataTail } from './frame-envelope.js';
+export { LobbyClient, type SocketLike } from './lobby-client.js';
+export { BAD_LOBBY_ID, LOBBY_ID_PATTERN, LOBBY_ID_RULE } from './lobby-id.js';
+export { LOBBY_PHASE_RULES, LOBBY_PHASES, type LobbyPhase } from './lobby-phase.js';
+export {
+  type ClientMessage,
+  type ErrorMessage,
+  type FrameKind,
+  type FrameMessage,
+  type InputMode,
+  type LobbyInput,
+  type LobbyStatus,
+  MAX_SEQ,
+  parseClientMessage,
+  type ServerMessage,
+  type StatusMessage,
+  type WelcomeMessage,
+} from './messages.js';
+export { MAX_QUANT_ERROR, quantBitsFor, quantizePositions } from './quantize.js';
+export { PROTOCOL_VERSION } from './version.js';
