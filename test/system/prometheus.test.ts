@@ -398,6 +398,8 @@ describe('dashboards against a real Prometheus', () => {
       /policy closes/i,
       /admin auth failures/i,
       /session and process errors/i,
+      /http requests refused before routing/i,
+      /empty lobbies closed to make room/i,
     ]) {
       expect(titles).toMatch(wanted);
     }
