@@ -8,7 +8,8 @@
  * tick lateness, target >= 59 Hz) and how many lobbies and spawns the
  * server refused.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { startServerProcess } from './server-process.js';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import {
@@ -63,28 +64,12 @@ const watchdog = setTimeout(
 watchdog.unref();
 
 async function startServer(): Promise<{ child: ChildProcess; base: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, SWARMHOST_LOG_LEVEL: 'info' };
+  const env: NodeJS.ProcessEnv = {};
   if (values.budget !== undefined) env.SWARMHOST_PARTICLE_BUDGET = values.budget;
   if (values.workers !== undefined) env.SWARMHOST_WORKERS = values.workers;
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/main.ts', '--host', '127.0.0.1', '--port', '0'],
-    { env, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  server = child;
-  const base = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not start in 20 s')), 20_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      const match = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(chunk.toString());
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  child.stdout!.resume();
-  return { child, base };
+  const started = await startServerProcess(env);
+  server = started.child;
+  return started;
 }
 
 /** A server swamped by the attack may not answer: no request waits longer than this. */

@@ -61,6 +61,10 @@ async function withServer<T>(
     particleBudget: 1_000_000,
     idleTimeoutMs: 600_000,
     adminToken: ADMIN_TOKEN,
+    // Every bot connects from 127.0.0.1: the per-address caps would stop them.
+    maxSockets: 100_000,
+    maxSocketsPerIp: 100_000,
+    maxConnectionsPerIp: 100_000,
   });
   const app = await buildApp(config, { logger: false });
   await app.fastify.listen({ host: '127.0.0.1', port: 0 });

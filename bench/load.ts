@@ -10,7 +10,8 @@
  *
  * Options: --clients 10 --slow 0 --particles 10000 --seconds 10
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { LOOPBACK_CLIENT_CAPS, startServerProcess } from './server-process.js';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
@@ -33,37 +34,16 @@ const SECONDS = Number(values.seconds);
 /** This run's admin token: creating lobbies over REST needs one. */
 const ADMIN_TOKEN = randomBytes(16).toString('hex');
 
-async function startServer(): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/main.ts', '--host', '127.0.0.1', '--port', '0'],
-    {
-      env: {
-        ...process.env,
-        SWARMHOST_LOG_LEVEL: 'info',
-        SWARMHOST_MAX_PARTICLES: String(Math.max(PARTICLES, 100_000)),
-        SWARMHOST_ADMIN_TOKEN: ADMIN_TOKEN,
-        // /metrics and POST /lobbies on the one port this script talks to.
-        SWARMHOST_ADMIN_PORT: '-1',
-        // One lobby of any size: this bench is about fan-out, not admission.
-        SWARMHOST_PARTICLE_BUDGET: String(Math.max(PARTICLES, 100_000)),
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const base = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not start in 20 s')), 20_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      const match = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(chunk.toString());
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+function startServer(): Promise<{ child: ChildProcess; base: string }> {
+  return startServerProcess({
+    SWARMHOST_MAX_PARTICLES: String(Math.max(PARTICLES, 100_000)),
+    SWARMHOST_ADMIN_TOKEN: ADMIN_TOKEN,
+    // /metrics and POST /lobbies on the one port this script talks to.
+    SWARMHOST_ADMIN_PORT: '-1',
+    // One lobby of any size: this bench is about fan-out, not admission.
+    SWARMHOST_PARTICLE_BUDGET: String(Math.max(PARTICLES, 100_000)),
+    ...LOOPBACK_CLIENT_CAPS,
   });
-  child.stdout!.resume();
-  return { child, base };
 }
 
 const scrape = async (base: string) => parseSamples(await (await fetch(`${base}/metrics`)).text());
