@@ -39,3 +39,10 @@ export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
   CloseCode.versionMismatch,
   CloseCode.expectedHello,
 ]);
+
+/**
+ * How a 4003 begins when the server has just closed an empty lobby to make
+ * room for this one: the room frees a moment later, so a client retries
+ * soon instead of backing off as for a full instance.
+ */
+export const MAKING_ROOM_REASON = 'instance full: making room';

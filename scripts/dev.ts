@@ -2,8 +2,8 @@
  * `npm run dev`: the whole thing from source, reloading as you edit. Builds
  * the browser client and keeps rebuilding it (client/build.ts watch mode),
  * then runs `tsx watch src/main.ts` with its JSON log lines made readable by
- * pino-pretty (only here: production logs stay JSON). Ctrl-C (SIGINT) or
- * SIGTERM stops both: the server drains and exits, the watcher stops, and
+ * pino-pretty (only here: production logs stay JSON). Ctrl-C (SIGINT),
+ * SIGTERM or SIGHUP (the terminal closed) stops both: the server drains and exits, the watcher stops, and
  * this process exits with the server's code.
  *
  *   npm run dev [-- --port 9000]      (arguments go to the server)
@@ -44,6 +44,19 @@ const stop = (signal: NodeJS.Signals) => {
 };
 process.on('SIGINT', () => stop('SIGINT'));
 process.on('SIGTERM', () => stop('SIGTERM'));
+// A closed terminal: stop the server as for Ctrl-C.
+process.on('SIGHUP', () => stop('SIGINT'));
+// However this process ends, its own process group (detached above) must
+// not outlive it holding the port.
+process.on('exit', () => {
+  if (server.pid !== undefined && server.exitCode === null && server.signalCode === null) {
+    try {
+      process.kill(-server.pid, 'SIGTERM');
+    } catch {
+      // Already gone.
+    }
+  }
+});
 
 server.on('close', (code, signal) => {
   void client.stop().then(() => {

@@ -1,10 +1,10 @@
 /**
- * One client connection: handshake, validation and rate limiting of what it
- * sends, its heartbeat, and its net task, which sends the newest frame
- * whenever the socket has room and skips (counts) frames while it does not.
- * A session holds at most `sendHighWaterBytes` plus one frame of unsent
- * data, so a client that stops reading costs bounded memory and never
- * delays the tick or others.
+ * One client connection: the socket, the handshake, validation, dispatch
+ * and rate limiting of what it sends, and its heartbeat. Frames come from
+ * the lobby's feed (lobby-feed.ts), which calls `sendFrame`; replies that
+ * are not frames are bounded too (a peer that lets them pile up past twice
+ * the high-water mark is cut), so a client that stops reading costs
+ * bounded memory and never delays the tick or others.
  *
  * Nothing a client sends can throw out of here: every socket handler is
  * contained (an unexpected error closes this one connection with 1011 and
@@ -352,9 +352,9 @@ export class ClientSession implements FeedClient {
   }
 
   /** The feed's net task hands this client a frame (FeedClient). */
-  sendFrame(bytes: Uint8Array, kind: FrameKind): void {
-    if (!SESSION_PHASE_RULES[this.phase].sendsFrames) return;
-    this.#sendBytes(bytes, kind);
+  sendFrame(bytes: Uint8Array, kind: FrameKind): boolean {
+    if (!SESSION_PHASE_RULES[this.phase].sendsFrames) return false;
+    return this.#sendBytes(bytes, kind);
   }
 
   #onStatus(lobby: JoinedLobby): void {
@@ -387,16 +387,20 @@ export class ClientSession implements FeedClient {
     this.#sendBytes(encodeMessage(message), kind);
   }
 
-  #sendBytes(bytes: Uint8Array, kind: 'key' | 'delta' | 'other'): void {
-    if (!SESSION_PHASE_RULES[this.phase].readsMessages) return;
-    if (this.#socket.readyState !== this.#socket.OPEN) return;
+  /** Hands bytes to the socket; false if they were not sent. */
+  #sendBytes(bytes: Uint8Array, kind: 'key' | 'delta' | 'other'): boolean {
+    if (!SESSION_PHASE_RULES[this.phase].readsMessages) return false;
+    if (this.#socket.readyState !== this.#socket.OPEN) return false;
     // Frames stop at the high-water mark; replies (errors, pongs, statuses)
     // do not, so a peer that sends without reading would grow this buffer
     // without end. Past twice the mark it is cut.
-    if (this.#socket.bufferedAmount > 2 * this.#ctx.settings.get().sendHighWaterBytes)
-      return this.#cut('send_backlog');
+    if (this.#socket.bufferedAmount > 2 * this.#ctx.settings.get().sendHighWaterBytes) {
+      this.#cut('send_backlog');
+      return false;
+    }
     this.#socket.send(bytes);
     this.#ctx.metrics.bytesSent.inc({ kind }, bytes.byteLength);
+    return true;
   }
 
   #onClose(code: number): void {

@@ -7,6 +7,7 @@
  */
 import {
   CloseCode,
+  MAKING_ROOM_REASON,
   LOBBY_PHASE_RULES,
   type LobbyPhase,
   type LobbyStatus,
@@ -27,6 +28,8 @@ export interface JoinedLobby {
   evictable: boolean;
   /** When it last became idle (nobody in it); undefined while it has clients. */
   idleSince?: number;
+  /** Closed to make room: no one may join it while it goes. */
+  evicted?: boolean;
 }
 
 export type JoinResult =
@@ -138,8 +141,15 @@ export class LobbyDirectory {
       // A full instance makes room by closing the lobby that has been empty
       // longest, if a player's join made it: empty lobbies must not lock
       // players out (hello-then-leave joins would otherwise fill it cheaply).
-      if (!created.ok && created.reason !== 'exists' && this.#evictIdlest())
+      let evicted = false;
+      if (!created.ok && created.reason !== 'exists' && this.#evictIdlest()) {
+        evicted = true;
         created = this.create({ id, byJoin: true });
+      }
+      // On worker threads the room frees when the worker reports the close,
+      // a moment later: say so, and the client retries soon (reconnect-policy).
+      if (!created.ok && evicted)
+        created = { ...created, message: `${MAKING_ROOM_REASON}, retry in a moment` };
       if (!created.ok)
         return {
           ok: false,
@@ -151,12 +161,12 @@ export class LobbyDirectory {
       lobby = created.lobby;
     }
     const phase = lobby.handle.status.get().phase;
-    if (!LOBBY_PHASE_RULES[phase].acceptsJoins) {
+    if (lobby.evicted || !LOBBY_PHASE_RULES[phase].acceptsJoins) {
       return {
         ok: false,
         reason: 'lobby_closed',
         closeCode: CloseCode.lobbyClosed,
-        message: `lobby '${id}' is ${phase}`,
+        message: `lobby '${id}' is ${lobby.evicted ? 'closing' : phase}`,
       };
     }
     if (lobby.feed.size >= this.#config.maxClientsPerLobby) {
@@ -183,6 +193,7 @@ export class LobbyDirectory {
     if (!idlest) return false;
     this.#metrics.lobbiesEvicted.inc();
     this.#log.debug({ lobby: idlest.handle.id }, 'empty lobby closed to make room');
+    idlest.evicted = true;
     idlest.handle.close('closed to make room: it was empty');
     return true;
   }
@@ -211,11 +222,15 @@ export class LobbyDirectory {
     if (this.#lobbies.size === 0) return;
     // Woken by the last lobby's removal, not by polling.
     let timer: NodeJS.Timeout | undefined;
+    let woken: (() => void) | undefined;
     await new Promise<void>((resolve) => {
+      woken = resolve;
       this.#onEmpty.push(resolve);
       timer = setTimeout(resolve, timeoutMs);
     });
     clearTimeout(timer);
+    // Timed out: forget the waiter rather than keep it until the next drain.
+    this.#onEmpty = this.#onEmpty.filter((waiter) => waiter !== woken);
   }
 
   #watch(lobby: JoinedLobby): void {

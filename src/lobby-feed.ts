@@ -29,8 +29,8 @@ export interface FeedClient {
   readonly clientId: number;
   /** Bytes handed to its socket and not yet written out. */
   readonly bufferedBytes: number;
-  /** Writes one frame message to its socket. */
-  sendFrame(bytes: Uint8Array, kind: FrameKind): void;
+  /** Writes one frame message to its socket; false if it takes no frames now (closing). */
+  sendFrame(bytes: Uint8Array, kind: FrameKind): boolean;
   /** Sending to it threw: it closes itself (1011); the feed carries on. */
   fail(error: unknown): void;
 }
@@ -74,12 +74,12 @@ export class LobbyFeed {
     return this.#clients.delete(client);
   }
 
-  /** The subscribed clients. */
+  /** The subscribed clients (for tests and tools; the feed itself needs no lookup). */
   clients(): IterableIterator<FeedClient> {
     return this.#clients.keys();
   }
 
-  /** The subscribed client with this id, if any. */
+  /** The subscribed client with this id, if any (a scan: for tests and tools). */
   client(clientId: number): FeedClient | undefined {
     for (const client of this.#clients.keys()) if (client.clientId === clientId) return client;
     return undefined;
@@ -140,7 +140,7 @@ export class LobbyFeed {
     };
     if (encoded.base !== undefined) header.base = encoded.base;
     // Only the header is packed per client; the payload tail is shared.
-    client.sendFrame(encodeFrameMessage(header, encoded.tail), encoded.kind);
+    if (!client.sendFrame(encodeFrameMessage(header, encoded.tail), encoded.kind)) return;
     this.#metrics.framesSent.inc({ kind: encoded.kind });
     sent.seq = seq;
     sent.tick = frame.tick;

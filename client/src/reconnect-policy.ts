@@ -4,7 +4,7 @@
  * the close code and the attempt number (randomness injected), so the policy
  * is unit-tested without sockets or timers.
  */
-import { CloseCode, FATAL_CLOSE_CODES } from '../../protocol/index.js';
+import { CloseCode, FATAL_CLOSE_CODES, MAKING_ROOM_REASON } from '../../protocol/index.js';
 
 /** Reconnect delays: exponential from 0.5 s, doubling, capped at 30 s. */
 export const BACKOFF = Object.freeze({ minMs: 500, maxMs: 30_000, factor: 2 });
@@ -22,6 +22,9 @@ export const DRAIN_RECONNECT_SPREAD_MS = 250;
  * attempt, clamped to [minMs, maxMs]. Half the delay is random so clients cut
  * off together do not come back together; the other half keeps the growth.
  */
+/** How long after a "making room" refusal to try again (times 1 to 2, jittered). */
+const MAKING_ROOM_RETRY_MS = 500;
+
 export function backoffDelay(
   attempt: number,
   random: () => number = Math.random,
@@ -78,8 +81,16 @@ export function decideAfterClose(
   const text = describeClose(code, reason);
   if (FATAL_CLOSE_CODES.has(code)) return { kind: 'refused', reason: text };
   switch (code) {
-    case CloseCode.lobbyFull:
     case CloseCode.tooManyLobbies:
+      // The server has just closed an empty lobby for us: its room frees in a moment.
+      if (reason.startsWith(MAKING_ROOM_REASON))
+        return { kind: 'retry', delayMs: MAKING_ROOM_RETRY_MS * (1 + random()) };
+      return {
+        kind: 'later',
+        delayMs: backoffDelay(Number.POSITIVE_INFINITY, random),
+        reason: text,
+      };
+    case CloseCode.lobbyFull:
       // Space frees up only when someone leaves: retrying fast only adds load.
       return {
         kind: 'later',

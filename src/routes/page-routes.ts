@@ -31,12 +31,10 @@ import { HTTP_ERRORS, sendError } from '../http-errors.js';
 import { LOBBY_ID_PATTERN, LOBBY_ID_RULE } from '../../protocol/index.js';
 import { errorPage, escapeHtml, wantsHtml } from './error-page.js';
 
-/** What a missing asset is told. */
+/** The 404 message for anything under /assets/ that is not one of its files. */
 const NO_ASSET = 'no such asset';
 
 const PAGE_TYPE = 'text/html; charset=utf-8';
-
-/** The 404 body for anything under /assets/ that is not one of its files. */
 
 /**
  * @fastify/static's refusals: a path it will not resolve (`..`, `//`, `\`)

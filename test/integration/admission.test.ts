@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { CloseCode } from '../../protocol/close-codes.js';
+import { CloseCode, MAKING_ROOM_REASON } from '../../protocol/close-codes.js';
 import { encodeMessage } from '../../protocol/envelope.js';
 import type { LobbyClient } from '../../protocol/lobby-client.js';
 import { PROTOCOL_VERSION } from '../../protocol/version.js';
@@ -171,6 +171,53 @@ describe('empty lobbies do not lock players out (inline host, budget 1000)', () 
     for (const p of players) expect(p.closeCode).toBeUndefined();
     expect(again.closeCode ?? refused.closeCode).toBe(CloseCode.tooManyLobbies);
     for (const p of players) p.close();
+  });
+});
+
+describe('empty lobbies make room on a worker thread too (budget 1000)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ workers: 1, particleBudget: 1000, defaultParticles: 300 });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('a join that meets a full worker is told "making room" and gets in on its retry; nobody joins the lobby closed for it', async () => {
+    for (const id of ['w-ghost-1', 'w-ghost-2', 'w-ghost-3']) {
+      const ghost = await joinLobby(server, id);
+      expect(ghost.welcome).toBeDefined();
+      ghost.close();
+      await waitFor(
+        () => server.app.directory.get(id)?.handle.status.get().phase === 'idle',
+        5000,
+        `${id} empty`,
+      );
+    }
+    const first = await joinLobby(server, 'w-real');
+    // The room frees when the worker reports the close, a moment later.
+    if (first.closeCode !== undefined) {
+      expect(first.closeCode).toBe(CloseCode.tooManyLobbies);
+      expect(first.closeReason.startsWith(MAKING_ROOM_REASON)).toBe(true);
+      // A player who wants the evicted lobby meanwhile is not welcomed into it.
+      const evicted = ['w-ghost-1', 'w-ghost-2', 'w-ghost-3'].find(
+        (id) => server.app.directory.get(id)?.evicted,
+      );
+      if (evicted !== undefined) {
+        const late = await joinLobby(server, evicted);
+        expect(late.welcome).toBeUndefined();
+        expect(late.closeCode).toBe(CloseCode.lobbyClosed);
+      }
+      await expect.poll(() => metric(server, 'swarmhost_lobbies_evicted_total')).toBe(1);
+      await new Promise((r) => setTimeout(r, 300));
+      const retry = await joinLobby(server, 'w-real');
+      expect(retry.closeCode).toBeUndefined();
+      expect(retry.welcome?.lobbyId).toBe('w-real');
+      retry.close();
+    } else {
+      first.close();
+    }
+    expect(await metric(server, 'swarmhost_lobbies_evicted_total')).toBeGreaterThanOrEqual(1);
   });
 });
 

@@ -6,7 +6,7 @@ import {
   decideAfterClose,
   describeClose,
 } from '../../../client/src/reconnect-policy.js';
-import { CloseCode, FATAL_CLOSE_CODES } from '../../../protocol/close-codes.js';
+import { CloseCode, FATAL_CLOSE_CODES, MAKING_ROOM_REASON } from '../../../protocol/close-codes.js';
 
 describe('backoffDelay', () => {
   it('starts at 0.5 s and doubles, with the lower half of each step random', () => {
@@ -62,6 +62,20 @@ describe('decideAfterClose', () => {
         reason: 'lobby is full',
       });
     }
+  });
+
+  it('retries within a second or so when the server is making room for this lobby', () => {
+    const reason = `${MAKING_ROOM_REASON}, retry in a moment`;
+    for (const random of [() => 0, () => 0.999]) {
+      const decision = decideAfterClose(CloseCode.tooManyLobbies, reason, 5, random);
+      expect(decision.kind).toBe('retry');
+      if (decision.kind === 'retry') {
+        expect(decision.delayMs).toBeGreaterThanOrEqual(500);
+        expect(decision.delayMs).toBeLessThan(1000);
+      }
+    }
+    // The same words after 4002 (lobby full) mean nothing special.
+    expect(decideAfterClose(CloseCode.lobbyFull, reason, 0, () => 0).kind).toBe('later');
   });
 
   it('reconnects at once, spread over a short window, when the server drains', () => {
