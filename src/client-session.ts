@@ -61,7 +61,6 @@ export class ClientSession implements FeedClient {
   #ctx: SessionContext;
   #limiter: RateLimiter;
   #machine;
-  #lobby: JoinedLobby | undefined;
   #unsubscribe: Array<() => void> = [];
   /** Seq of the last input the lobby's inbox accepted from this client. */
   #lastAcceptedSeq = -1;
@@ -106,6 +105,11 @@ export class ClientSession implements FeedClient {
 
   get phase(): SessionPhase {
     return this.#machine.getSnapshot().value as SessionPhase;
+  }
+
+  /** The lobby the hello joined, if it did (the machine's context holds it). */
+  get #joinedLobby(): JoinedLobby | undefined {
+    return this.#machine.getSnapshot().context.lobby;
   }
 
   /** Bytes handed to the socket and not yet written out. */
@@ -293,9 +297,8 @@ export class ClientSession implements FeedClient {
       return this.close(joined.closeCode, joined.message);
     }
     const lobby = joined.lobby;
-    this.#lobby = lobby;
     const { handle } = lobby;
-    this.#machine.send({ type: 'HELLO' });
+    this.#machine.send({ type: 'HELLO', lobby });
     this.#send(
       {
         t: 'welcome',
@@ -333,7 +336,7 @@ export class ClientSession implements FeedClient {
         input.seq,
       );
     }
-    const lobby = this.#lobby;
+    const lobby = this.#joinedLobby;
     const result = lobby ? lobby.handle.trySend(this.clientId, input) : 'closed';
     if (result === 'ok') {
       this.#lastAcceptedSeq = input.seq;
@@ -405,13 +408,14 @@ export class ClientSession implements FeedClient {
 
   #onClose(code: number): void {
     if (this.phase === 'closed') return;
+    const lobby = this.#joinedLobby;
     const decided = this.#closeCode !== undefined;
     this.#ctx.metrics.wsCloses.inc({ code: closeCodeLabel(this.#closeCode ?? code, decided) });
     this.#machine.send({ type: 'CLOSED' });
     this.#machine.stop();
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.#unsubscribe.length = 0;
-    if (this.#lobby) this.#ctx.directory.leave(this.lobbyId, this);
+    if (lobby) this.#ctx.directory.leave(this.lobbyId, this);
   }
 }
 

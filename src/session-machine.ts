@@ -1,6 +1,6 @@
 /**
- * A client connection's lifecycle (xstate v5), the one place its phase
- * lives:
+ * A client connection's lifecycle (xstate v5), the one place its state
+ * lives: the phase, and the lobby the hello joined (context):
  *
  *   awaitingHello ─HELLO─▶ joined ─CLOSE─▶ closing ─CLOSED─▶ closed
  *        │ └─CLOSE─▶ closing        └─(close timeout)─▶ closeTimedOut
@@ -13,18 +13,24 @@
  * `closeTimedOut` (a peer that ignores our close frame) by cutting the TCP
  * connection.
  */
-import { setup } from 'xstate';
+import { assign, setup } from 'xstate';
+import type { JoinedLobby } from './lobby-directory.js';
 
 export interface SessionMachineInput {
   helloTimeoutMs: number;
   closeTimeoutMs: number;
 }
 
+interface SessionContext extends SessionMachineInput {
+  /** The lobby joined by the hello; kept after the close, for leaving it. */
+  lobby?: JoinedLobby;
+}
+
 export const sessionMachine = setup({
   types: {
-    context: {} as SessionMachineInput,
+    context: {} as SessionContext,
     input: {} as SessionMachineInput,
-    events: {} as { type: 'HELLO' } | { type: 'CLOSE' } | { type: 'CLOSED' },
+    events: {} as { type: 'HELLO'; lobby: JoinedLobby } | { type: 'CLOSE' } | { type: 'CLOSED' },
   },
   delays: {
     helloTimeout: ({ context }) => context.helloTimeoutMs,
@@ -37,7 +43,10 @@ export const sessionMachine = setup({
   on: { CLOSED: '.closed' },
   states: {
     awaitingHello: {
-      on: { HELLO: 'joined', CLOSE: 'closing' },
+      on: {
+        HELLO: { target: 'joined', actions: assign({ lobby: ({ event }) => event.lobby }) },
+        CLOSE: 'closing',
+      },
       after: { helloTimeout: 'helloTimedOut' },
     },
     helloTimedOut: { on: { CLOSE: 'closing' } },
