@@ -356,8 +356,9 @@ export class ClientSession implements FeedClient {
 
   /** The feed's net task hands this client a frame (FeedClient). */
   sendFrame(bytes: Uint8Array, kind: FrameKind): boolean {
+    // One phase read per frame: sending frames implies reading messages.
     if (!SESSION_PHASE_RULES[this.phase].sendsFrames) return false;
-    return this.#sendBytes(bytes, kind);
+    return this.#write(bytes, kind);
   }
 
   #onStatus(lobby: JoinedLobby): void {
@@ -393,6 +394,11 @@ export class ClientSession implements FeedClient {
   /** Hands bytes to the socket; false if they were not sent. */
   #sendBytes(bytes: Uint8Array, kind: 'key' | 'delta' | 'other'): boolean {
     if (!SESSION_PHASE_RULES[this.phase].readsMessages) return false;
+    return this.#write(bytes, kind);
+  }
+
+  /** Writes to an open socket, unless our unsent bytes are already too many. */
+  #write(bytes: Uint8Array, kind: 'key' | 'delta' | 'other'): boolean {
     if (this.#socket.readyState !== this.#socket.OPEN) return false;
     // Frames stop at the high-water mark; replies (errors, pongs, statuses)
     // do not, so a peer that sends without reading would grow this buffer

@@ -119,6 +119,20 @@ describe('a full instance (inline host, budget 1000)', () => {
   });
 });
 
+/** Hello, then leave: lobbies a join made, with nobody in them. */
+async function leaveEmpty(server: TestServer, ids: string[]): Promise<void> {
+  for (const id of ids) {
+    const ghost = await joinLobby(server, id);
+    expect(ghost.welcome).toBeDefined();
+    ghost.close();
+    await waitFor(
+      () => server.app.directory.get(id)?.handle.status.get().phase === 'idle',
+      5000,
+      `${id} empty`,
+    );
+  }
+}
+
 describe('empty lobbies do not lock players out (inline host, budget 1000)', () => {
   let server: TestServer;
   beforeAll(async () => {
@@ -130,16 +144,7 @@ describe('empty lobbies do not lock players out (inline host, budget 1000)', () 
 
   it('a full instance closes the longest-empty lobby a join made, to make room for a player', async () => {
     // Hello, then leave: three lobbies nobody is in fill the budget.
-    for (const id of ['ghost-1', 'ghost-2', 'ghost-3']) {
-      const ghost = await joinLobby(server, id);
-      expect(ghost.welcome).toBeDefined();
-      ghost.close();
-      await waitFor(
-        () => server.app.directory.get(id)?.handle.status.get().phase === 'idle',
-        5000,
-        `${id} empty`,
-      );
-    }
+    await leaveEmpty(server, ['ghost-1', 'ghost-2', 'ghost-3']);
     // An operator's lobby, empty too, is never closed for room.
     expect((await post(server, '/lobbies', { id: 'operator', particles: 100 })).status).toBe(201);
     // A real player: let it retry once, as the browser client does after 4003.
@@ -184,16 +189,7 @@ describe('empty lobbies make room on a worker thread too (budget 1000)', () => {
   });
 
   it('a join that meets a full worker is told "making room" and gets in on its retry; nobody joins the lobby closed for it', async () => {
-    for (const id of ['w-ghost-1', 'w-ghost-2', 'w-ghost-3']) {
-      const ghost = await joinLobby(server, id);
-      expect(ghost.welcome).toBeDefined();
-      ghost.close();
-      await waitFor(
-        () => server.app.directory.get(id)?.handle.status.get().phase === 'idle',
-        5000,
-        `${id} empty`,
-      );
-    }
+    await leaveEmpty(server, ['w-ghost-1', 'w-ghost-2', 'w-ghost-3']);
     const first = await joinLobby(server, 'w-real');
     // The room frees when the worker reports the close, a moment later.
     if (first.closeCode !== undefined) {
