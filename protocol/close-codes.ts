@@ -26,6 +26,11 @@ export const CloseCode = {
   draining: 4005,
   /** The first message was not a hello. */
   expectedHello: 4006,
+  /**
+   * Fleet mode: the lobby moved to another instance (a hand-over). Reconnect
+   * now, through the load balancer, which sends you to its new owner.
+   */
+  moved: 4007,
 } as const;
 
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
@@ -46,3 +51,10 @@ export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
  * soon instead of backing off as for a full instance.
  */
 export const MAKING_ROOM_REASON = 'instance full: making room';
+
+/**
+ * How a 1013 begins when the lobby is on its way between instances (fleet
+ * mode: its owner is handing it over, or a hand-over was damped): it will be
+ * playable within a second or two, so a client retries soon.
+ */
+export const LOBBY_MOVING_REASON = 'lobby is moving between instances';

@@ -6,7 +6,7 @@
  * this file.
  */
 export { closeReason, quoteClientText } from './client-text.js';
-export { CloseCode, FATAL_CLOSE_CODES, MAKING_ROOM_REASON } from './close-codes.js';
+export { CloseCode, FATAL_CLOSE_CODES, LOBBY_MOVING_REASON, MAKING_ROOM_REASON } from './close-codes.js';
 export { decodeMessage, encodeMessage } from './envelope.js';
 export { ErrorCode, type ErrorCodeValue } from './error-codes.js';
 export {
