@@ -18,6 +18,8 @@ export const ErrorCode = {
   alreadyJoined: 'already_joined',
   /** The lobby is closing or closed: the input was not accepted. */
   lobbyClosed: 'lobby_closed',
+  /** An input sent after the hello but before the welcome (the lobby is still being placed): not accepted. */
+  notJoined: 'not_joined',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

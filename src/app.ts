@@ -15,6 +15,7 @@ import { PROTOCOL_VERSION } from '../protocol/index.js';
 import { type Clock, InlineLobbyHost, type LobbyHost, WorkerLobbyHost } from '../lobbies/index.js';
 import { AdminAuth } from './admin-auth.js';
 import { ADMIN_PORT_OFF, type Config } from './config.js';
+import { Fleet } from './fleet/fleet.js';
 import { LobbyDirectory } from './lobby-directory.js';
 import { limitConnections, trustProxyOption } from './connection-limits.js';
 import { sendError } from './http-errors.js';
@@ -60,6 +61,8 @@ export interface App {
   host: LobbyHost;
   /** Whether /readyz answers 200: false once draining starts. */
   ready: boolean;
+  /** Fleet mode (SWARMHOST_REDIS_URL): lobby ownership and hand-overs across instances. */
+  fleet?: Fleet;
 }
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
@@ -149,6 +152,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ready: true,
   };
   if (admin !== fastify) fastify.addHook('onClose', async () => admin.close());
+  if (config.redisUrl !== '') {
+    const fleet = new Fleet(config, directory, metrics, fastify.log, () => app.ready);
+    app.fleet = fleet;
+    await fleet.start();
+    fastify.addHook('onClose', async () => fleet.stop());
+  }
 
   // Stopping the server stops every lobby and the threads they run on.
   fastify.addHook('onClose', async () => {

@@ -32,7 +32,7 @@ import {
 } from '../protocol/index.js';
 import type { LobbyNotice } from '../lobbies/index.js';
 import type { Config } from './config.js';
-import type { JoinedLobby, LobbyDirectory } from './lobby-directory.js';
+import type { JoinedLobby, JoinResult, LobbyDirectory } from './lobby-directory.js';
 import type { FeedClient } from './lobby-feed.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -47,6 +47,11 @@ export interface SessionContext {
   settings: RuntimeSettings;
   metrics: Metrics;
   directory: LobbyDirectory;
+  /**
+   * Places a hello's lobby and joins it: the directory's join, or in fleet
+   * mode the fleet's, which may first have to claim the lobby (a promise).
+   */
+  join(lobbyId: string, session: ClientSession): JoinResult | Promise<JoinResult>;
   log: Logger;
   /** Logs an unexpected error in a socket handler (throttled: a client may provoke it). */
   logFailure(error: unknown, lobbyId: string): void;
@@ -225,7 +230,7 @@ export class ClientSession implements FeedClient {
       worldSize: config.worldSize,
       maxSpawn: config.maxSpawn,
     });
-    const joined = this.phase === 'joined';
+    const joined = this.phase === 'joined' || this.phase === 'placing';
     if (!parsed.ok) {
       metrics.inputs.inc({
         result: parsed.code === ErrorCode.outOfRange ? 'out_of_range' : 'invalid',
@@ -278,12 +283,21 @@ export class ClientSession implements FeedClient {
         return this.#send({ t: 'pong', id: message.id, serverTime: Date.now() }, 'other');
       case 'input':
       case 'spawn':
+        if (this.phase === 'placing') {
+          // Sent before the welcome: the lobby is not here yet to take it.
+          this.#ctx.metrics.inputs.inc({ result: 'invalid' });
+          return this.#replyError(
+            ErrorCode.notJoined,
+            'not joined yet: wait for the welcome',
+            message.seq,
+          );
+        }
         return this.#forward(message);
     }
   }
 
   #onHello(version: number): void {
-    const { config, directory, metrics } = this.#ctx;
+    const { metrics } = this.#ctx;
     if (version !== PROTOCOL_VERSION) {
       metrics.handshakesRefused.inc({ reason: 'version' });
       return this.close(
@@ -291,7 +305,22 @@ export class ClientSession implements FeedClient {
         `protocol version mismatch: server speaks ${PROTOCOL_VERSION}, client sent ${version}`,
       );
     }
-    const joined = directory.join(this.lobbyId, this);
+    const joining = this.#ctx.join(this.lobbyId, this);
+    if (!(joining instanceof Promise)) return this.#onJoined(joining);
+    this.#machine.send({ type: 'PLACING' });
+    joining.then(
+      (joined) => this.#contained(() => this.#onJoined(joined)),
+      (error) => this.fail(error),
+    );
+  }
+
+  #onJoined(joined: JoinResult): void {
+    const { config, directory, metrics } = this.#ctx;
+    // The peer left (or was closed) while its lobby was being placed.
+    if (!SESSION_PHASE_RULES[this.phase].readsMessages) {
+      if (joined.ok) directory.leave(this.lobbyId, this);
+      return;
+    }
     if (!joined.ok) {
       metrics.handshakesRefused.inc({ reason: joined.reason });
       return this.close(joined.closeCode, joined.message);

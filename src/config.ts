@@ -340,6 +340,14 @@ export const SETTINGS = {
     max: 600_000,
     doc: 'On SIGTERM, the longest the server waits for lobbies to drain before exiting.',
   }),
+  drainDelayMs: s({
+    env: 'SWARMHOST_DRAIN_DELAY_MS',
+    kind: 'int',
+    default: 2000,
+    min: 0,
+    max: 120_000,
+    doc: "On SIGTERM, how long /readyz answers 503 before the lobbies are handed over (fleet mode) or drained and players are closed with 4005: time for the load balancer's health checks to see the instance leave, so reconnecting players go elsewhere.",
+  }),
   adminToken: s({
     env: 'SWARMHOST_ADMIN_TOKEN',
     kind: 'string',
@@ -439,6 +447,69 @@ export const SETTINGS = {
     kind: 'bool',
     default: false,
     doc: 'Tests only: enables POST /lobbies/:id/fault (admin token required) to make a lobby throw or its worker die (exit, uncaught error, out of memory). Refused unless NODE_ENV is `development` or `test`.',
+  }),
+  redisUrl: s({
+    env: 'SWARMHOST_REDIS_URL',
+    kind: 'string',
+    default: '',
+    pattern: /^(|rediss?:\/\/\S+)$/,
+    secret: true,
+    doc: "Fleet mode: the Redis 7 that holds one owner per lobby (a lease with a fencing token), the lobbies' checkpoints and the fleet directory, e.g. `redis://redis:6379/0`. Empty (the default): one instance, no Redis.",
+  }),
+  redisPrefix: s({
+    env: 'SWARMHOST_REDIS_PREFIX',
+    kind: 'string',
+    default: 'swarmhost',
+    pattern: /^[A-Za-z0-9_.:-]{1,64}$/,
+    doc: 'Fleet mode: prefix of every Redis key and channel, so several fleets can share one Redis.',
+  }),
+  redisTimeoutMs: s({
+    env: 'SWARMHOST_REDIS_TIMEOUT_MS',
+    kind: 'int',
+    default: 1000,
+    min: 50,
+    max: 60_000,
+    doc: 'Fleet mode: a Redis command that has not answered in this time fails (counted in `swarmhost_redis_errors_total`); while Redis is unreachable commands fail at once rather than queue.',
+  }),
+  leaseMs: s({
+    env: 'SWARMHOST_LEASE_MS',
+    kind: 'int',
+    default: 3000,
+    min: 300,
+    max: 600_000,
+    doc: "Fleet mode: how long a lobby's ownership lease lasts unless renewed (the owner renews every third of it). After a crash, the lobby can be taken over once its lease lapses.",
+  }),
+  checkpointIntervalMs: s({
+    env: 'SWARMHOST_CHECKPOINT_INTERVAL_MS',
+    kind: 'int',
+    default: 5000,
+    min: 100,
+    max: 3_600_000,
+    doc: 'Fleet mode: how often the owner checkpoints each running lobby into Redis: what a crash (kill -9) may lose at most.',
+  }),
+  checkpointTtlMs: s({
+    env: 'SWARMHOST_CHECKPOINT_TTL_MS',
+    kind: 'int',
+    default: 86_400_000,
+    min: 1000,
+    max: 2_592_000_000,
+    doc: 'Fleet mode: how long Redis keeps the checkpoint of a lobby nobody owns (after a drain or a crash with no player coming back) before forgetting it.',
+  }),
+  handoverWaitMs: s({
+    env: 'SWARMHOST_HANDOVER_WAIT_MS',
+    kind: 'int',
+    default: 2000,
+    min: 100,
+    max: 60_000,
+    doc: 'Fleet mode: the longest a join that reaches a non-owner waits for the owner to hand the lobby over (or its lease to lapse); past it the join is refused with 1013 and the client retries.',
+  }),
+  handoverDampingMs: s({
+    env: 'SWARMHOST_HANDOVER_DAMPING_MS',
+    kind: 'int',
+    default: 5000,
+    min: 0,
+    max: 600_000,
+    doc: 'Fleet mode: a lobby stays at least this long with an instance that took it over before a join elsewhere may move it again, so a flapping health check cannot bounce it every second (drains and lapsed leases are not damped).',
   }),
 } as const satisfies Record<string, Setting>;
 
@@ -568,6 +639,12 @@ export function loadConfig(
   // Caught here with a clear message, not as EADDRINUSE at listen (0 picks a free port).
   if ((config.adminPort as number) > 0 && config.adminPort === config.port)
     throw new ConfigError(SETTINGS.adminPort.env, `must differ from ${SETTINGS.port.env}`);
+  // Renewed every third of the lease: two renewals may fail before it lapses.
+  if ((config.redisTimeoutMs as number) * 3 > (config.leaseMs as number))
+    throw new ConfigError(
+      SETTINGS.redisTimeoutMs.env,
+      `must be at most a third of ${SETTINGS.leaseMs.env}: a slow renewal would let the lease lapse`,
+    );
   if (config.instanceId === '')
     config.instanceId = `${hostname()}-${randomBytes(3).toString('hex')}`;
   return Object.freeze(config) as Config;

@@ -28,6 +28,11 @@ export const HTTP_ERRORS = {
   },
   not_found: { status: 404, message: 'not found' },
   exists: { status: 409, message: 'it exists already' },
+  owned_elsewhere: {
+    status: 409,
+    message:
+      'another instance of the fleet runs this lobby: send the request through the load balancer',
+  },
   too_many_failures: {
     status: 429,
     message: 'too many failed admin authentications from this address',
@@ -36,6 +41,10 @@ export const HTTP_ERRORS = {
   draining: { status: 503, message: 'this instance is shutting down' },
   instance_full: { status: 503, message: 'instance full: no worker has room for the lobby' },
   too_many_lobbies: { status: 503, message: 'this instance hosts its maximum of lobbies' },
+  fleet_unavailable: {
+    status: 503,
+    message: 'the fleet directory (Redis) is unreachable: try again',
+  },
   too_many_sockets: { status: 503, message: 'this instance holds its maximum of game sockets' },
   too_many_sockets_from_address: {
     status: 503,

@@ -12,7 +12,7 @@ import {
   type LobbyPhase,
   type LobbyStatus,
 } from '../protocol/index.js';
-import type { LobbyHandle, LobbyHost } from '../lobbies/index.js';
+import type { LobbyCheckpoint, LobbyHandle, LobbyHost } from '../lobbies/index.js';
 import type { ClientSession } from './client-session.js';
 import type { Config } from './config.js';
 import { LobbyFeed } from './lobby-feed.js';
@@ -36,14 +36,27 @@ export type JoinResult =
   | { ok: true; lobby: JoinedLobby }
   | {
       ok: false;
-      reason: 'lobby_full' | 'too_many_lobbies' | 'instance_full' | 'lobby_closed';
+      reason:
+        | 'lobby_full'
+        | 'too_many_lobbies'
+        | 'instance_full'
+        | 'lobby_closed'
+        // Fleet mode (fleet/fleet.ts): Redis unreachable, the lobby between
+        // instances, or this instance draining.
+        | 'fleet_unavailable'
+        | 'lobby_moving'
+        | 'draining';
       closeCode: number;
       message: string;
     };
 
 export type CreateResult =
   | { ok: true; lobby: JoinedLobby }
-  | { ok: false; reason: 'exists' | 'too_many_lobbies' | 'instance_full'; message: string };
+  | {
+      ok: false;
+      reason: 'exists' | 'too_many_lobbies' | 'instance_full' | 'fleet_unavailable';
+      message: string;
+    };
 
 export interface CreateOptions {
   id: string;
@@ -51,6 +64,8 @@ export interface CreateOptions {
   byJoin?: boolean;
   particles?: number;
   seed?: number;
+  /** Fleet mode: continue the world of this checkpoint (its seed, particles and tick). */
+  resume?: LobbyCheckpoint;
 }
 
 export class LobbyDirectory {
@@ -63,6 +78,7 @@ export class LobbyDirectory {
   #phaseCounts = new Map<LobbyPhase, number>();
   /** Drains waiting for the last lobby to go. */
   #onEmpty: Array<() => void> = [];
+  #endedListeners: Array<(id: string, phase: LobbyPhase) => void> = [];
 
   constructor(
     config: Config,
@@ -86,6 +102,11 @@ export class LobbyDirectory {
     return this.#lobbies.get(id);
   }
 
+  /** Hears every lobby that ends here, with the phase it ended in (closed, failed, moved, drained). */
+  onLobbyEnded(listener: (id: string, phase: LobbyPhase) => void): void {
+    this.#endedListeners.push(listener);
+  }
+
   list(): LobbyStatus[] {
     return [...this.#lobbies.values()].map((lobby) => lobby.handle.currentStatus());
   }
@@ -102,10 +123,12 @@ export class LobbyDirectory {
       };
     }
     const config = this.#config;
+    const { resume } = options;
     const spawned = this.#host.spawn({
       id: options.id,
-      seed: options.seed ?? seedFromId(options.id),
-      particles: options.particles ?? this.#settings.get().defaultParticles,
+      seed: resume?.seed ?? options.seed ?? seedFromId(options.id),
+      particles: resume?.world.count ?? options.particles ?? this.#settings.get().defaultParticles,
+      resume,
       // No lobby can outgrow its worker's budget: its arrays need not either.
       maxParticles: Math.min(config.maxParticles, config.particleBudget),
       worldSize: config.worldSize,
@@ -129,7 +152,10 @@ export class LobbyDirectory {
     };
     this.#lobbies.set(options.id, lobby);
     this.#watch(lobby);
-    this.#log.info({ lobby: options.id, particles: handle.settings.particles }, 'lobby created');
+    this.#log.info(
+      { lobby: options.id, particles: handle.settings.particles, fromTick: resume?.tick },
+      resume ? 'lobby resumed from its checkpoint' : 'lobby created',
+    );
     return { ok: true, lobby };
   }
 
@@ -307,7 +333,9 @@ export class LobbyDirectory {
     if (this.#lobbies.size === 0) for (const resolve of this.#onEmpty.splice(0)) resolve();
     this.#countPhase(lobby.handle.status.get().phase, -1);
     this.#metrics.forgetLobby(id);
-    this.#log.info({ lobby: id, phase: lobby.handle.status.get().phase }, 'lobby removed');
+    const phase = lobby.handle.status.get().phase;
+    this.#log.info({ lobby: id, phase }, 'lobby removed');
+    for (const listener of this.#endedListeners) listener(id, phase);
   }
 
   #countPhase(phase: LobbyPhase, delta: number): void {

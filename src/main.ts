@@ -5,13 +5,15 @@
  * logs one start-up line (versions, instance, effective config with secrets
  * redacted) and one warning naming any unknown SWARMHOST_* variable, serves
  * (on the admin port too when SWARMHOST_ADMIN_PORT is set), and on
- * SIGTERM/SIGINT drains: not ready, lobbies told to drain (clients are
- * closed with 4005 and reconnect elsewhere), both listeners closed, exit 0.
+ * SIGTERM/SIGINT drains (drain.ts: not ready, a pause for the load
+ * balancer, lobbies handed over or drained, clients closed with 4005),
+ * closes both listeners and exits 0.
  */
 import { PROTOCOL_VERSION } from '../protocol/index.js';
 import { buildApp } from './app.js';
 import { CliCommand, cliCommand, helpText, versionText } from './cli.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
+import { drainInstance } from './drain.js';
 import { redactConfig } from './config-redaction.js';
 import { guardProcess } from './process-guard.js';
 import { describeUnknown, unknownVariables } from './unknown-variables.js';
@@ -56,9 +58,8 @@ async function main(): Promise<void> {
   const stop = async (reason: string, exitCode: number) => {
     if (stopping) return;
     stopping = true;
-    app.ready = false;
     log.info({ reason, lobbies: app.directory.size }, 'draining');
-    await app.directory.drainAll(config.drainTimeoutMs);
+    await drainInstance(app);
     // Closes the admin listener too (app.ts).
     await app.fastify.close();
     process.exit(exitCode);

@@ -8,6 +8,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { LOBBY_PHASES } from '../protocol/index.js';
 import { ADMIN_AUTH_FAILURES } from './admin-auth.js';
+import { FleetMetrics } from './fleet/fleet-metrics.js';
 import { CLOSE_CODE_LABELS } from './ws-socket.js';
 import type { ThreadCapacity } from '../lobbies/index.js';
 
@@ -38,6 +39,8 @@ const HANDSHAKE_REFUSALS = [
   'lobby_closed',
   'too_many_lobbies',
   'instance_full',
+  'fleet_unavailable',
+  'lobby_moving',
 ] as const;
 const INPUT_RESULTS = [
   'accepted',
@@ -250,6 +253,8 @@ export class Metrics {
         this.particlesReserved.set({ worker: thread.worker }, thread.particles);
     },
   });
+  /** Hand-overs, checkpoints and Redis (fleet mode; at 0 otherwise). */
+  readonly fleet = new FleetMetrics(this.registry);
   readonly info = new Gauge({
     name: 'swarmhost_info',
     help: 'Constant 1, labelled with the server version, protocol version and instance id.',

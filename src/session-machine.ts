@@ -3,9 +3,14 @@
  * lives: the phase, and the lobby the hello joined (context):
  *
  *   awaitingHello ─HELLO─▶ joined ─CLOSE─▶ closing ─CLOSED─▶ closed
+ *        │ │ └─PLACING─▶ placing ─HELLO─▶ joined
  *        │ └─CLOSE─▶ closing        └─(close timeout)─▶ closeTimedOut
  *        └─(hello timeout)─▶ helloTimedOut ─CLOSE─▶ closing
  *   (CLOSED, the socket's own close event, ends every phase)
+ *
+ * `placing` is a hello waiting for its lobby to be placed here (fleet
+ * mode: claimed, or handed over by another instance); the fleet bounds
+ * that wait, so the hello timeout no longer applies.
  *
  * Only phase changes are events; frames and inputs never go through the
  * machine. Both timeouts live here so leaving a state cancels them, whatever
@@ -30,7 +35,11 @@ export const sessionMachine = setup({
   types: {
     context: {} as SessionContext,
     input: {} as SessionMachineInput,
-    events: {} as { type: 'HELLO'; lobby: JoinedLobby } | { type: 'CLOSE' } | { type: 'CLOSED' },
+    events: {} as
+      | { type: 'HELLO'; lobby: JoinedLobby }
+      | { type: 'PLACING' }
+      | { type: 'CLOSE' }
+      | { type: 'CLOSED' },
   },
   delays: {
     helloTimeout: ({ context }) => context.helloTimeoutMs,
@@ -45,9 +54,16 @@ export const sessionMachine = setup({
     awaitingHello: {
       on: {
         HELLO: { target: 'joined', actions: assign({ lobby: ({ event }) => event.lobby }) },
+        PLACING: 'placing',
         CLOSE: 'closing',
       },
       after: { helloTimeout: 'helloTimedOut' },
+    },
+    placing: {
+      on: {
+        HELLO: { target: 'joined', actions: assign({ lobby: ({ event }) => event.lobby }) },
+        CLOSE: 'closing',
+      },
     },
     helloTimedOut: { on: { CLOSE: 'closing' } },
     joined: { on: { CLOSE: 'closing' } },
@@ -59,6 +75,7 @@ export const sessionMachine = setup({
 
 export type SessionPhase =
   | 'awaitingHello'
+  | 'placing'
   | 'helloTimedOut'
   | 'joined'
   | 'closing'
@@ -73,6 +90,7 @@ export type SessionPhase =
  */
 export const SESSION_PHASE_RULES = {
   awaitingHello: { readsMessages: true, sendsFrames: false, mayClose: true },
+  placing: { readsMessages: true, sendsFrames: false, mayClose: true },
   helloTimedOut: { readsMessages: false, sendsFrames: false, mayClose: true },
   joined: { readsMessages: true, sendsFrames: true, mayClose: true },
   closing: { readsMessages: false, sendsFrames: false, mayClose: false },

@@ -25,7 +25,7 @@ interface CreateLobbyBody {
 }
 
 export function registerHttpRoutes(app: App): void {
-  const { fastify, admin, adminAuth, directory, config, metrics } = app;
+  const { fastify, admin, adminAuth, directory, config, metrics, fleet } = app;
   const properties = {
     particles: { type: 'integer', minimum: 0, maximum: config.maxParticles },
     seed: { type: 'integer', minimum: 0, maximum: 0xffff_ffff },
@@ -61,7 +61,9 @@ export function registerHttpRoutes(app: App): void {
     }
     if (!app.ready) return sendError(reply, 'draining');
     const body = request.body ?? {};
-    const created = directory.create({ id, particles: body.particles, seed: body.seed });
+    const options = { id, particles: body.particles, seed: body.seed };
+    // In fleet mode the id must be free fleet-wide, and the lobby is ours once made.
+    const created = fleet ? await fleet.create(options) : directory.create(options);
     if (!created.ok) {
       return sendError(reply, created.reason, created.message);
     }
@@ -79,7 +81,14 @@ export function registerHttpRoutes(app: App): void {
     app.ready ? { status: 'ready' } : reply.code(503).send({ status: 'draining' }),
   );
 
-  fastify.get('/lobbies', async () => ({ lobbies: directory.list() }));
+  // In fleet mode: every instance's lobbies, each with its owner, from the
+  // fleet directory (`complete: false` when Redis could not be read and only
+  // this instance's are listed).
+  fastify.get('/lobbies', async () => {
+    if (!fleet) return { lobbies: directory.list() };
+    const { lobbies, complete } = await fleet.list();
+    return { lobbies, complete };
+  });
 
   admin.post<{ Body: CreateLobbyBody }>('/lobbies', createOptions(true), (request, reply) =>
     create(request, reply, request.body?.id ?? randomBytes(6).toString('base64url')),
@@ -96,20 +105,38 @@ export function registerHttpRoutes(app: App): void {
   );
 
   fastify.get<{ Params: { id: string } }>('/lobbies/:id', async (request, reply) => {
-    const lobby = directory.get(request.params.id);
-    if (!lobby)
-      return sendError(reply, 'not_found', `no lobby '${quoteClientText(request.params.id)}'`);
-    return lobby.handle.currentStatus();
+    const id = request.params.id;
+    const lobby = directory.get(id);
+    if (lobby)
+      return fleet
+        ? { ...lobby.handle.currentStatus(), owner: config.instanceId }
+        : lobby.handle.currentStatus();
+    const elsewhere = fleet && (await fleet.list()).lobbies.find((entry) => entry.id === id);
+    if (elsewhere) return elsewhere;
+    return sendError(reply, 'not_found', `no lobby '${quoteClientText(id)}'`);
   });
 
   admin.delete<{ Params: { id: string } }>(
     '/lobbies/:id',
     { onRequest: adminAuth.onRequest },
     async (request, reply) => {
-      if (!directory.close(request.params.id, 'closed by API')) {
-        return sendError(reply, 'not_found', `no lobby '${quoteClientText(request.params.id)}'`);
+      const id = request.params.id;
+      const notFound = () => sendError(reply, 'not_found', `no lobby '${quoteClientText(id)}'`);
+      if (!fleet) {
+        if (!directory.close(id, 'closed by API')) return notFound();
+        return reply.code(202).send({ status: 'closing' });
       }
-      return reply.code(202).send({ status: 'closing' });
+      const removed = await fleet.remove(id);
+      if (removed === 'closing') return reply.code(202).send({ status: 'closing' });
+      // A dormant lobby (a checkpoint and no owner): its checkpoint is gone.
+      if (removed === 'deleted') return reply.code(200).send({ status: 'deleted' });
+      if (removed === 'not_found') return notFound();
+      if (removed === 'unavailable') return sendError(reply, 'fleet_unavailable');
+      return sendError(
+        reply,
+        'owned_elsewhere',
+        `instance ${removed.owner} runs lobby '${quoteClientText(id)}': send the request through the load balancer`,
+      );
     },
   );
 

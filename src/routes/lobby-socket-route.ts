@@ -25,11 +25,15 @@ export function registerLobbySocketRoute(app: App): void {
   registry.startHeartbeat();
   fastify.addHook('onClose', async () => registry.stop());
   const failures = new LogThrottle(fastify.log, { intervalMs: FAILURE_LOG_INTERVAL_MS });
+  const { fleet } = app;
   const context: SessionContext = {
     config,
     settings,
     metrics,
     directory,
+    join: fleet
+      ? (id, session) => fleet.join(id, session)
+      : (id, session) => directory.join(id, session),
     log: fastify.log,
     logFailure: (error, lobbyId) =>
       failures.log('error', 'session', { err: error, lobby: lobbyId }, 'session handler failed'),

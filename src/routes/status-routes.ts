@@ -20,6 +20,7 @@ import type { App } from '../app.js';
 import { sendError } from '../http-errors.js';
 import { histogramQuantile } from '../histogram-quantile.js';
 import { redactConfig, SECRET_NAMES } from '../config-redaction.js';
+import type { Fleet } from '../fleet/fleet.js';
 import type { Metrics } from '../metrics.js';
 import { TUNABLE_NAMES } from '../runtime-settings.js';
 import { SERVER_VERSION } from '../version.js';
@@ -90,6 +91,7 @@ export function registerStatusRoutes(app: App): void {
         framesSkipped: await counterTotal(metrics.framesSkipped),
         bytesSent: await counterTotal(metrics.bytesSent),
       },
+      ...(app.fleet ? { fleet: await fleetView(app.fleet) } : {}),
     };
   });
 
@@ -223,4 +225,20 @@ class TickWindow {
     }
     return { at: performance.now(), bounds, counts };
   }
+}
+
+/**
+ * Fleet mode: this process in the fleet and the fleet as its directory
+ * sees it: every live instance, and every lobby with its owner.
+ */
+async function fleetView(fleet: Fleet) {
+  const { instances, lobbies, complete } = await fleet.list();
+  return {
+    holder: fleet.holder,
+    redis: fleet.redisReady ? 'up' : 'down',
+    owned: fleet.ownedCount,
+    complete,
+    instances,
+    lobbies,
+  };
 }

@@ -48,6 +48,7 @@ function newSession(directory = {} as LobbyDirectory) {
     settings: new RuntimeSettings(config),
     metrics,
     directory,
+    join: (id, session) => directory.join(id, session),
     log,
     logFailure: noop,
   });
