@@ -6,13 +6,16 @@
  * this file.
  */
 export { closeReason, quoteClientText } from './client-text.js';
-export { CloseCode, FATAL_CLOSE_CODES, LOBBY_MOVING_REASON, MAKING_ROOM_REASON } from './close-codes.js';
+export {
+  CloseCode,
+  LOBBY_MOVING_REASON,
+  MAKING_ROOM_REASON,
+} from './close-codes.js';
 export { decodeMessage, encodeMessage } from './envelope.js';
 export { ErrorCode, type ErrorCodeValue } from './error-codes.js';
 export {
   encodeDelta,
   encodeKeyframe,
-  FrameDecodeError,
   FrameDecoder,
   type QuantizedFrame,
 } from './frame-codec.js';
@@ -35,4 +38,5 @@ export {
   type WelcomeMessage,
 } from './messages.js';
 export { MAX_QUANT_ERROR, quantBitsFor, quantizePositions } from './quantize.js';
+export { type ReconnectState, ReconnectingLobbyClient } from './reconnecting-client.js';
 export { PROTOCOL_VERSION } from './version.js';
