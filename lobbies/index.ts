@@ -9,8 +9,8 @@ export { Watch } from './channels/watch.js';
 export type { Clock } from './clock.js';
 export type { LobbyHandle, LobbyNotice } from './lobby-handle.js';
 export { InlineLobbyHost, type LobbyHost, type ThreadCapacity } from './lobby-host.js';
-export { FAULT_KINDS, type FaultKind } from './lobby-messages.js';
+export { FAULT_KINDS, type FaultKind, type LobbyCheckpoint } from './lobby-messages.js';
 export type { PriorityRequest, ThreadPriority } from './thread-priority.js';
 export { WorkerLobbyHost } from './worker-pool.js';
 // The particle world on its own, for bench/sim.ts and bench/world-profile.ts.
-export { World } from './world/world.js';
+export { World, type WorldSnapshot } from './world/world.js';

@@ -9,7 +9,12 @@
  * - `status`: a watch of the lobby's status (latest value only);
  * - send credits for the lobby's bounded inbox, so `trySend` can answer
  *   'full' at once without a round trip: one credit per input posted, given
- *   back when a frame reports how many inputs the lobby drained.
+ *   back when a frame reports how many inputs the lobby drained;
+ * - checkpoint requests in flight, and the newest checkpoint taken (which
+ *   the supervisor restarts a crashed lobby from). `handOver` refuses
+ *   inputs from the moment it is called, so none is accepted that the
+ *   checkpoint would miss. A request the lobby cannot answer (it crashed,
+ *   failed or ended first) is rejected, never left hanging.
  */
 import { LOBBY_PHASE_RULES, type LobbyInput, type LobbyStatus } from '../protocol/index.js';
 import { Broadcast } from './channels/broadcast.js';
@@ -18,12 +23,24 @@ import { Watch } from './channels/watch.js';
 import type {
   FaultKind,
   FrameEvent,
+  HandOverEnd,
+  LobbyCheckpoint,
   LobbyCommand,
   LobbyEvent,
   LobbySettings,
 } from './lobby-messages.js';
 
-export type LobbyNotice = Exclude<LobbyEvent, FrameEvent | { type: 'status' }>;
+/** What listeners hear: every event but frames, status and checkpoint answers (the handle's own). */
+export type LobbyNotice = Exclude<
+  LobbyEvent,
+  FrameEvent | { type: 'status' } | { type: 'checkpoint' } | { type: 'checkpointFailed' }
+>;
+
+interface CheckpointRequest {
+  handOver: boolean;
+  resolve: (checkpoint: LobbyCheckpoint) => void;
+  reject: (error: Error) => void;
+}
 
 export class LobbyHandle {
   readonly id: string;
@@ -34,7 +51,14 @@ export class LobbyHandle {
   #inFlight = 0;
   #acks = new Map<number, number>();
   #noticeListeners = new Set<(notice: LobbyNotice) => void>();
-  #tick = 0;
+  #tick: number;
+  #requests = new Map<number, CheckpointRequest>();
+  #nextRequestId = 1;
+  #lastCheckpoint: LobbyCheckpoint | undefined;
+  /** From `handOver()` until the hand-over is abandoned or the lobby restarts: inputs are refused. */
+  #handingOver = false;
+  /** The hand-over's checkpoint is out: the lobby is frozen on it until finished or resumed. */
+  #frozen = false;
 
   /**
    * `onFrameEvicted` hears each frame as it leaves the ring, when no session
@@ -48,11 +72,13 @@ export class LobbyHandle {
   ) {
     this.id = settings.id;
     this.settings = settings;
+    // A resumed lobby goes on from its checkpoint's tick (see Lobby).
+    this.#tick = settings.startTick ?? settings.resume?.tick ?? 0;
     this.frames = new Broadcast<FrameEvent>(frameRing, { onEvict: onFrameEvicted });
     this.status = new Watch<LobbyStatus>({
       id: settings.id,
       phase: 'starting',
-      tick: 0,
+      tick: this.#tick,
       clients: 0,
       particles: settings.particles,
       maxParticles: settings.maxParticles,
@@ -82,6 +108,7 @@ export class LobbyHandle {
 
   /** Non-blocking send to the lobby's bounded inbox. */
   trySend(clientId: number, input: LobbyInput): SendResult {
+    if (this.#handingOver) return 'closed';
     if (!LOBBY_PHASE_RULES[this.status.get().phase].acceptsInputs) return 'closed';
     if (this.#inFlight >= this.settings.inboxCapacity) return 'full';
     this.#inFlight++;
@@ -105,6 +132,75 @@ export class LobbyHandle {
 
   drain(): void {
     if (!this.ended) this.#post({ type: 'drain' });
+  }
+
+  /** The newest checkpoint the lobby has answered with (kept after it ends). */
+  get lastCheckpoint(): LobbyCheckpoint | undefined {
+    return this.#lastCheckpoint;
+  }
+
+  /**
+   * The lobby's state between two ticks; it carries on. Rejects if the
+   * lobby ends, fails, crashes or is restarting before it can answer.
+   */
+  checkpoint(): Promise<LobbyCheckpoint> {
+    return this.#request((requestId) => ({ type: 'checkpoint', requestId }));
+  }
+
+  /**
+   * Freezes the lobby (no more ticks, frames or inputs: trySend answers
+   * 'closed' from this call on) and resolves with its checkpoint. Then either
+   * `finishHandOver` (it runs elsewhere now) or `resumeAfterHandOver`.
+   * Rejects as `checkpoint` does, and if the lobby is closing.
+   */
+  handOver(): Promise<LobbyCheckpoint> {
+    // Before the command goes: an inline lobby answers within the post.
+    this.#handingOver = !this.ended;
+    return this.#request((requestId) => ({ type: 'handOver', requestId }));
+  }
+
+  /**
+   * A hand-over has answered with its checkpoint and is neither finished nor
+   * abandoned: that checkpoint is the lobby's state now (the supervisor
+   * does not restart a lobby that crashes in this state, see supervisor.ts).
+   */
+  get frozen(): boolean {
+    return this.#frozen;
+  }
+
+  /** Ends a frozen lobby: its clients are closed with 4007 (moved) or 4005 (drained). */
+  finishHandOver(as: HandOverEnd): void {
+    if (!this.ended) this.#post({ type: 'finishHandOver', as });
+  }
+
+  /** The hand-over was abandoned: the lobby thaws and ticks on, and takes inputs again. */
+  resumeAfterHandOver(): void {
+    this.#handingOver = false;
+    this.#frozen = false;
+    if (!this.ended) this.#post({ type: 'resumeAfterHandOver' });
+  }
+
+  #request(command: (requestId: number) => LobbyCommand): Promise<LobbyCheckpoint> {
+    if (this.ended)
+      return Promise.reject(
+        new Error(`lobby ${this.id} has ended (${this.status.get().phase}): no checkpoint`),
+      );
+    const requestId = this.#nextRequestId++;
+    const message = command(requestId);
+    const answer = new Promise<LobbyCheckpoint>((resolve, reject) =>
+      this.#requests.set(requestId, { handOver: message.type === 'handOver', resolve, reject }),
+    );
+    this.#post(message);
+    return answer;
+  }
+
+  /** Every request in flight fails: its lobby will never answer it. */
+  #rejectRequests(why: string): void {
+    if (this.#requests.size === 0) return;
+    const requests = [...this.#requests.values()];
+    this.#requests.clear();
+    for (const request of requests)
+      request.reject(new Error(`lobby ${this.id} ${why} before answering a checkpoint request`));
   }
 
   /** Test-only (SWARMHOST_FAULT_INJECTION): make the lobby's tick throw, or its worker exit. */
@@ -153,9 +249,37 @@ export class LobbyHandle {
         if (this.status.closed) return;
         this.status.set(event.status);
         if (this.ended) {
+          this.#rejectRequests(`ended (${event.status.phase})`);
           this.frames.close();
           this.status.close();
         }
+        return;
+      case 'checkpoint': {
+        const request = this.#requests.get(event.requestId);
+        this.#requests.delete(event.requestId);
+        this.#lastCheckpoint = event.checkpoint;
+        if (request?.handOver) this.#frozen = true;
+        request?.resolve(event.checkpoint);
+        return;
+      }
+      case 'checkpointFailed': {
+        const request = this.#requests.get(event.requestId);
+        this.#requests.delete(event.requestId);
+        // A hand-over that never froze the lobby leaves it taking inputs.
+        if (request?.handOver) this.#handingOver = false;
+        request?.reject(new Error(event.error));
+        return;
+      }
+      case 'crashed':
+      case 'failed':
+        // The incarnation that was asked is gone. A restarted one is not
+        // frozen, unless its hand-over's checkpoint was out already (then
+        // it is held, not restarted: inputs stay refused).
+        this.#rejectRequests(
+          event.type === 'crashed' ? `crashed (${event.error})` : `failed (${event.error})`,
+        );
+        this.#handingOver = this.#frozen;
+        for (const listener of this.#noticeListeners) listener(event);
         return;
       default:
         for (const listener of this.#noticeListeners) listener(event);

@@ -5,6 +5,14 @@
  *                     live = active{running ⇄ idle} ─DRAIN─▶ draining ─▶ closed
  *                     live ─TICK_FAILED─▶ failed
  *                     idle ─(idle timeout)─▶ closing
+ *                     live ─HAND_OVER─▶ handingOver ─FINISH{as}─▶ moved | drained
+ *                                       handingOver ─RESUME─▶ live.active
+ *                                       handingOver ─CLOSE─▶ closing
+ *
+ * `handingOver` is frozen for a hand-over (fleet mode): no tick loop, so the
+ * checkpoint taken on entering it stays the truth until the lobby ends as
+ * `moved` or `drained`, or thaws (RESUME) when the hand-over is abandoned.
+ * It waits on no timer: the owner of the hand-over decides how it ends.
  *
  * The tick loop is a callback actor invoked while `running` (and while
  * `draining`, until the last client has gone): xstate starts and stops it
@@ -35,7 +43,10 @@ export type LobbyMachineEvent =
   | { type: 'CLIENTS'; clients: number }
   | { type: 'CLOSE'; reason: string }
   | { type: 'DRAIN' }
-  | { type: 'TICK_FAILED'; error: string };
+  | { type: 'TICK_FAILED'; error: string }
+  | { type: 'HAND_OVER' }
+  | { type: 'RESUME' }
+  | { type: 'FINISH'; as: 'moved' | 'drained' };
 
 interface LobbyMachineContext extends LobbyMachineInput {
   clients: number;
@@ -90,6 +101,7 @@ export const lobbyMachine = setup({
   guards: {
     hasClients: ({ context }) => context.clients > 0,
     noClients: ({ context }) => context.clients === 0,
+    finishesMoved: ({ event }) => event.type === 'FINISH' && event.as === 'moved',
   },
   delays: {
     idleTimeout: ({ context }) => context.idleTimeoutMs,
@@ -111,6 +123,7 @@ export const lobbyMachine = setup({
       on: {
         CLOSE: { target: 'closing', actions: assign({ closeReason: ({ event }) => event.reason }) },
         TICK_FAILED: { target: 'failed', actions: assign({ error: ({ event }) => event.error }) },
+        HAND_OVER: 'handingOver',
       },
       initial: 'active',
       states: {
@@ -152,7 +165,18 @@ export const lobbyMachine = setup({
       always: { guard: 'noClients', target: 'closed' },
       after: { closeGrace: 'closed' },
     },
+    // Frozen: no tick loop, no timers; it ends or thaws when told.
+    handingOver: {
+      tags: 'handingOver',
+      on: {
+        RESUME: '#lobby.live.active',
+        FINISH: [{ guard: 'finishesMoved', target: 'moved' }, { target: 'drained' }],
+        CLOSE: { target: 'closing', actions: assign({ closeReason: ({ event }) => event.reason }) },
+      },
+    },
     closed: { tags: 'closed', type: 'final' },
     failed: { tags: 'failed', type: 'final' },
+    moved: { tags: 'moved', type: 'final' },
+    drained: { tags: 'drained', type: 'final' },
   },
 });

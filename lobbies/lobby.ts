@@ -8,6 +8,12 @@
  * It ticks only while someone is in it (lobby-machine.ts): an empty lobby is
  * paused. Spawns grow it within its own cap and within its thread's
  * particle budget, which it shares with every lobby on that thread.
+ *
+ * Checkpoints: between two ticks it can copy out its state (world, tick,
+ * epoch, the spawns waiting in its inbox) as a LobbyCheckpoint, and a lobby
+ * built with `settings.resume` goes on from one; for a hand-over it freezes
+ * first (`handingOver`: no tick loop, no inputs), so the checkpoint stays
+ * the truth until it ends as `moved` or `drained`, or thaws.
  */
 import { createActor, type Actor } from 'xstate';
 import {
@@ -23,7 +29,7 @@ import { Mpsc } from './channels/mpsc.js';
 import { Watch } from './channels/watch.js';
 import type { Clock } from './clock.js';
 import { describeError, lobbyMachine } from './lobby-machine.js';
-import type { LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.js';
+import type { LobbyCheckpoint, LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.js';
 import { ParticleBudget } from './particle-budget.js';
 import { PositionsPool } from './positions-pool.js';
 import { World } from './world/world.js';
@@ -43,6 +49,8 @@ export class Lobby {
   #inbox: Mpsc<QueuedInput>;
   #clients = new Set<number>();
   #pendingLeaves: number[] = [];
+  /** Spawns a resumed checkpoint had accepted: the first tick applies them, before the inbox. */
+  #resumedSpawns: LobbyCheckpoint['pendingSpawns'];
   /** Seqs applied during the current tick, flattened [clientId, seq, ...]. */
   #tickAcks: number[] = [];
   #tick: number;
@@ -77,17 +85,16 @@ export class Lobby {
     this.#emit = emit;
     this.#clock = clock;
     this.#dt = 1 / settings.tickRate;
-    this.#tick = settings.startTick ?? 0;
-    this.#epoch = settings.epoch ?? 0;
+    const resume = settings.resume;
+    this.#tick = settings.startTick ?? resume?.tick ?? 0;
+    this.#epoch = settings.epoch ?? resume?.epoch ?? 0;
     this.#quantBits = quantBitsFor(settings.worldSize);
     this.#inbox = new Mpsc(settings.inboxCapacity);
-    this.#world = new World({
-      size: settings.worldSize,
-      particles: settings.particles,
-      maxParticles: settings.maxParticles,
-      seed: settings.seed,
-    });
-    budget.hold(settings.id, settings.particles);
+    this.#world = resume ? resumedWorld(settings, resume) : seededWorld(settings);
+    this.#resumedSpawns = resume
+      ? resume.pendingSpawns.map(({ x, y, count }) => ({ x, y, count }))
+      : [];
+    budget.hold(settings.id, this.#world.count);
     this.status = new Watch<LobbyStatus>(this.#readStatus('starting'));
     this.status.subscribe((status) => this.#emit({ type: 'status', status }));
     this.#actor = createActor(lobbyMachine, {
@@ -126,7 +133,12 @@ export class Lobby {
   receive(command: LobbyCommand): void {
     switch (command.type) {
       case 'input': {
-        const result = this.#inbox.trySend({ clientId: command.clientId, input: command.input });
+        // Frozen for a hand-over, or closing: an input now would be lost
+        // with the lobby (or miss its checkpoint), so it is refused instead.
+        const phase = this.phase;
+        const result = LOBBY_PHASE_RULES[phase].acceptsInputs
+          ? this.#inbox.trySend({ clientId: command.clientId, input: command.input })
+          : 'closed';
         // The handle's credits keep the inbox from overflowing; if it ever
         // does, the client still hears about it rather than losing the input.
         if (result !== 'ok') {
@@ -135,7 +147,8 @@ export class Lobby {
             clientId: command.clientId,
             seq: command.input.seq,
             code: result === 'full' ? ErrorCode.inboxFull : ErrorCode.lobbyClosed,
-            message: `lobby inbox ${result}`,
+            message:
+              result === 'full' ? 'lobby inbox full' : `lobby is ${phase}: input not accepted`,
           });
         }
         return;
@@ -156,7 +169,52 @@ export class Lobby {
         // throwing tick.
         this.#faultPending = true;
         return;
+      case 'checkpoint':
+        return this.#answerCheckpoint(command.requestId);
+      case 'handOver':
+        this.#actor.send({ type: 'HAND_OVER' });
+        return this.#answerCheckpoint(command.requestId, 'handingOver');
+      case 'finishHandOver':
+        return void this.#actor.send({ type: 'FINISH', as: command.as });
+      case 'resumeAfterHandOver':
+        return void this.#actor.send({ type: 'RESUME' });
     }
+  }
+
+  /**
+   * Answers a checkpoint request with this moment's state, between two
+   * ticks; or says why not: a lobby that failed (a tick threw half-way, so
+   * its world is not to be trusted) or ended, or one that could not freeze
+   * for a hand-over (`mustBe`: it is closing).
+   */
+  #answerCheckpoint(requestId: number, mustBe?: LobbyPhase): void {
+    const phase = this.phase;
+    if (LOBBY_PHASE_RULES[phase].ended || (mustBe !== undefined && phase !== mustBe)) {
+      this.#emit({
+        type: 'checkpointFailed',
+        requestId,
+        error: `lobby ${this.settings.id} is ${phase}: no checkpoint${mustBe ? ' for a hand-over' : ''}`,
+      });
+      return;
+    }
+    this.#emit({ type: 'checkpoint', requestId, checkpoint: this.#checkpoint() });
+  }
+
+  #checkpoint(): LobbyCheckpoint {
+    // Forces are dropped (their clients are leaving or gone), accepted spawns
+    // never: in the order they would have been applied.
+    const pendingSpawns = this.#resumedSpawns.map(({ x, y, count }) => ({ x, y, count }));
+    this.#inbox.peek(({ input }) => {
+      if (input.t === 'spawn') pendingSpawns.push({ x: input.x, y: input.y, count: input.count });
+    });
+    return {
+      id: this.settings.id,
+      seed: this.settings.seed,
+      tick: this.#tick,
+      epoch: this.#epoch,
+      world: this.#world.snapshot(),
+      pendingSpawns,
+    };
   }
 
   /** Stops the actor and its tick loop without a goodbye (the host is discarding it). */
@@ -174,6 +232,13 @@ export class Lobby {
     if (this.#faultPending) throw new Error('injected fault (SWARMHOST_FAULT_INJECTION)');
     const world = this.#world;
     const countBefore = world.count;
+    if (this.#resumedSpawns.length > 0) {
+      // Accepted on the instance the checkpoint came from, before anything
+      // in this inbox. A refusal here (this thread's budget is tighter) has
+      // no client to tell: the client that sent it is gone with that instance.
+      for (const { x, y, count } of this.#resumedSpawns) this.#spawn(x, y, count);
+      this.#resumedSpawns = [];
+    }
     const drained = this.#inbox.drain(this.#applyInput);
     // Leaves arrive after every input their client sent, so applying them
     // after the drain never lets a departed client's force come back.
@@ -268,9 +333,45 @@ const PHASES: readonly LobbyPhase[] = [
   'closing',
   'closed',
   'failed',
+  'handingOver',
+  'moved',
+  'drained',
 ];
 
 function phaseOf(tags: ReadonlySet<string>): LobbyPhase {
   for (const phase of PHASES) if (tags.has(phase)) return phase;
   return 'starting';
+}
+
+function seededWorld(settings: LobbySettings): World {
+  return new World({
+    size: settings.worldSize,
+    particles: settings.particles,
+    maxParticles: settings.maxParticles,
+    seed: settings.seed,
+  });
+}
+
+/**
+ * The world of a checkpoint, without its forces (the ids of another
+ * incarnation's clients mean nothing here).
+ *
+ * @throws RangeError on a checkpoint that does not match the settings the
+ *   host admitted (particle count, world size) or a bad world snapshot.
+ */
+function resumedWorld(settings: LobbySettings, resume: LobbyCheckpoint): World {
+  const { world } = resume;
+  if (world.count !== settings.particles)
+    throw new RangeError(
+      `resume: the checkpoint holds ${world.count} particles but the lobby was admitted with ${settings.particles}`,
+    );
+  if (world.size !== settings.worldSize)
+    throw new RangeError(
+      `resume: the checkpoint's world is ${world.size} wide, the lobby's ${settings.worldSize}`,
+    );
+  if (!Array.isArray(resume.pendingSpawns))
+    throw new RangeError('resume: pendingSpawns must be an array');
+  const resumed = World.fromSnapshot(world, settings.maxParticles);
+  resumed.clearForces();
+  return resumed;
 }

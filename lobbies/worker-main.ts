@@ -1,8 +1,11 @@
 /**
  * The entry point of a lobby worker thread: raises its own scheduling
  * priority, runs the lobbies the pool places here on the precise clock,
- * applies command batches, takes back recycled positions buffers, and posts
- * each event back (frames with their positions buffer transferred). A
+ * applies command batches (checkpoint and hand-over requests among them),
+ * takes back recycled positions buffers, and posts each event back (frames
+ * with their positions buffer transferred, checkpoints with their particle
+ * arrays transferred). A lobby resumed from a checkpoint gets it in its
+ * spawn settings. A
  * throwing lobby is reported as that lobby's failure; the worker carries on.
  * Its lobbies share one particle budget: a spawn that would take the
  * worker's total past it is refused (particle_cap). A stopped or failed
@@ -32,8 +35,21 @@ function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
 }
 
 function post(lobbyId: string, event: LobbyEvent): void {
-  const transfer = event.type === 'frame' ? [event.positions.buffer as ArrayBuffer] : [];
-  send({ type: 'event', lobbyId, event }, transfer);
+  send({ type: 'event', lobbyId, event }, transferOf(event));
+}
+
+/**
+ * Buffers that move to the main thread instead of being copied: a frame's
+ * positions, a checkpoint's particle arrays (fresh copies the lobby made
+ * for it, which nothing here refers to).
+ */
+function transferOf(event: LobbyEvent): ArrayBuffer[] {
+  if (event.type === 'frame') return [event.positions.buffer as ArrayBuffer];
+  if (event.type === 'checkpoint') {
+    const { x, y, vx, vy } = event.checkpoint.world;
+    return [x, y, vx, vy].map((a) => a.buffer as ArrayBuffer);
+  }
+  return [];
 }
 
 function fail(lobbyId: string, error: unknown): void {

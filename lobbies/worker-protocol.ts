@@ -3,7 +3,9 @@
  * batches (one postMessage per event-loop turn, however many inputs arrived),
  * together with the positions buffers of frames that left their lobby's
  * ring, transferred back for reuse; frames travel one per tick with their
- * positions buffer transferred, not copied.
+ * positions buffer transferred, not copied, and checkpoints with their
+ * particle arrays transferred. A spawn's settings carry the checkpoint to
+ * resume from, if any, copied (the supervisor keeps its own for restarts).
  */
 import type { LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.js';
 import type { PriorityRequest, ThreadPriority } from './thread-priority.js';

@@ -13,6 +13,8 @@
 // visitor sends back into the queue wait for the next drain (the next tick)
 // instead of extending the current one without bound.
 //
+// Peek: `peek` visits what is queued without taking it (for checkpoints).
+//
 // Close: `close()` makes every later `trySend` return 'closed'. Values that
 // were already accepted stay queued and can still be drained: an accepted
 // value is always delivered. There is no lag: producers are refused instead.
@@ -85,6 +87,19 @@ export class Mpsc<T> {
       visit(value);
     }
     return count;
+  }
+
+  /**
+   * Visit, in FIFO order, every value queued now, without removing any: a
+   * look at what is waiting (a checkpoint records the accepted spawns), not
+   * a delivery. `visit` must not send or drain.
+   */
+  peek(visit: (value: T) => void): void {
+    let index = this.#head;
+    for (let n = 0; n < this.#length; n++) {
+      visit(this.#buf[index] as T);
+      index = index + 1 === this.capacity ? 0 : index + 1;
+    }
   }
 
   /** Refuse further sends; already-queued values remain drainable. Idempotent. */

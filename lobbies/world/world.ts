@@ -9,6 +9,12 @@
  * from only in the constructor and spawn; forces are kept sorted by ownerId
  * in arrays (never iterated from a Map); the kernel is order-fixed.
  *
+ * Checkpoints: `snapshot()` copies out everything a later step or spawn
+ * reads (particles, PRNG state, step counter, forces) and
+ * `World.fromSnapshot` rebuilds a world that continues bit-identically to
+ * the one that never stopped. The grid and the kernel's scratch arrays are
+ * rebuilt from the particles at every step, so they are not part of it.
+ *
  * Runs anywhere: imports nothing outside lobbies/world and no node: modules.
  */
 
@@ -21,6 +27,10 @@ import {
 } from './boids.js';
 import { createPrng, type Prng } from './prng.js';
 import { MAX_NEIGHBOUR_RANGES, SpatialGrid } from './spatial-grid.js';
+import { primeJit } from './prime-jit.js';
+import { checkSnapshot, type WorldSnapshot } from './world-snapshot.js';
+
+export type { WorldSnapshot } from './world-snapshot.js';
 
 export type ForceMode = 'attract' | 'repel' | 'none';
 
@@ -46,75 +56,6 @@ export const WORLD_DEFAULTS = {
 const INITIAL_FORCE_CAPACITY = 8;
 
 const FORCE_SIGN = { attract: 1, repel: -1 } as const;
-
-/** Set once this realm (process or worker) has run primeJit. */
-let primed = false;
-
-/**
- * Runs a tiny throwaway world through every branch of a step (sparse and
- * crowded cells, stride-sampled clumps, seams, forces across the seams, a
- * dead stop, a tiny and a huge dt) so that V8 has type feedback for all of
- * them before a real world's first step. Without it, the first time a
- * running lobby reaches a rare branch, TurboFan discards the optimized step
- * ("insufficient type feedback") and that step finishes in the interpreter:
- * about 100 ms at 10k particles, six missed ticks. Non-integer sizes and
- * params make V8 store those fields as doubles from the start, so a real
- * world's 16.13-unit cells do not change the grid's hidden class later.
- * Touches no state of any other world (determinism is unaffected); costs a
- * few milliseconds once per process or worker.
- */
-function primeJit(): void {
-  // Twice: V8 may optimize the step during the first run, before some
-  // branches have feedback; the second run takes those deopts here, in a
-  // world too small for them to cost anything.
-  for (let run = 0; run < 2; run++) {
-    const w = new World({
-      size: 200.5,
-      particles: 0,
-      maxParticles: 200,
-      seed: 1,
-      params: {
-        // A low cap makes small clumps crowded and stride-sampled, keeping
-        // the interpreted (slow) first runs short.
-        maxCandidates: 12,
-        neighbourRadius: 16.5,
-        separationRadius: 7.5,
-        cohesion: 1.25,
-        separation: 400.5,
-        minSpeed: 15.5,
-        maxSpeed: 50.5,
-        forceRadius: 60.5,
-        forceStrength: 240.5,
-        spawnRadius: 10.5,
-      },
-    });
-    w.spawn(100, 100, 60); // crowded, stride-sampled
-    w.spawn(1, 1, 50); // crowded across the corner seam
-    w.spawn(199, 100, 50); // crowded across the x seam
-    w.spawn(0.5, 150, 1); // sparse cells, at and away from the seams
-    w.spawn(150, 155, 1);
-    w.spawn(100, 199.5, 1);
-    w.setForce(1, 100, 100, 'attract');
-    w.setForce(2, 2, 190, 'repel');
-    w.setForce(3, 190, 10, 'repel');
-    for (let s = 0; s < 2; s++) w.step(1 / 60);
-    // Particle 161 alone at (150, 155), out of reach of neighbours and
-    // forces, at rest: a dead stop.
-    w.x[161] = 150;
-    w.y[161] = 155;
-    w.vx[161] = 0;
-    w.vy[161] = 0;
-    w.step(1 / 60);
-    // Particle 160 at (0, 0) moving down-left by a hair: both coordinates
-    // round up to size in float32 and must be stored as 0.
-    w.x[160] = 0;
-    w.y[160] = 0;
-    w.vx[160] = -20;
-    w.vy[160] = -20;
-    w.step(1e-9);
-    w.step(500.5);
-  }
-}
 
 export class World {
   readonly size: number;
@@ -142,10 +83,7 @@ export class World {
    *   a force radius beyond half the world).
    */
   constructor(options: WorldOptions) {
-    if (!primed) {
-      primed = true;
-      primeJit();
-    }
+    primeJit(World);
     const size = options.size ?? WORLD_DEFAULTS.size;
     const particles = options.particles ?? WORLD_DEFAULTS.particles;
     const maxParticles = options.maxParticles ?? Math.max(particles, WORLD_DEFAULTS.maxParticles);
@@ -209,6 +147,73 @@ export class World {
 
   get count(): number {
     return this.#count;
+  }
+
+  /** Steps taken so far (the steering slice of the next step depends on it). */
+  get steps(): number {
+    return this.#tick;
+  }
+
+  /** A copy of everything the world's future depends on (see WorldSnapshot). */
+  snapshot(): WorldSnapshot {
+    const count = this.#count;
+    const k = this.#kernel;
+    const forces = this.#forceOwners.length;
+    return {
+      size: this.size,
+      count,
+      prngState: this.#prng.state(),
+      steps: this.#tick,
+      x: this.x.slice(0, count),
+      y: this.y.slice(0, count),
+      vx: this.vx.slice(0, count),
+      vy: this.vy.slice(0, count),
+      forces: {
+        owners: [...this.#forceOwners],
+        x: Array.from(k.forceX.subarray(0, forces)),
+        y: Array.from(k.forceY.subarray(0, forces)),
+        sign: Array.from(k.forceSign.subarray(0, forces)),
+      },
+    };
+  }
+
+  /**
+   * A world that continues exactly where `snapshot` was taken: the same
+   * later setForce / spawn / step calls give the same bits as on the world
+   * it came from. `maxParticles` is the new world's capacity (default: as
+   * for a new world of that many particles); params as for the constructor.
+   *
+   * @throws RangeError on a snapshot that no world could have produced
+   *   (array lengths other than count, more particles than maxParticles, a
+   *   particle outside the world or not finite, forces out of order...).
+   */
+  static fromSnapshot(
+    s: WorldSnapshot,
+    maxParticles?: number,
+    params?: Partial<BoidParams>,
+  ): World {
+    checkSnapshot(s);
+    const capacity = maxParticles ?? Math.max(s.count, WORLD_DEFAULTS.maxParticles);
+    if (!Number.isInteger(capacity) || capacity < s.count) {
+      throw new RangeError(
+        `world snapshot: ${s.count} particles do not fit maxParticles ${capacity}`,
+      );
+    }
+    const world = new World({
+      size: s.size,
+      particles: 0,
+      maxParticles: capacity,
+      seed: 0,
+      params,
+    });
+    world.#restore(s);
+    return world;
+  }
+
+  /** Removes every force (their owners mean nothing to whoever resumes this world). */
+  clearForces(): void {
+    this.#forceOwners.length = 0;
+    this.#kernel.forceCount = 0;
   }
 
   get forceCount(): number {
@@ -322,6 +327,27 @@ export class World {
     this.#grid.rebuild(this.x, this.y, count);
     stepBoids(this.#kernel, this.params, count, dt, this.#tick);
     this.#tick++;
+  }
+
+  /** Takes a checked snapshot's state; forces go in as stored (already wrapped, never re-wrapped). */
+  #restore(s: WorldSnapshot): void {
+    this.x.set(s.x);
+    this.y.set(s.y);
+    this.vx.set(s.vx);
+    this.vy.set(s.vy);
+    this.#count = s.count;
+    this.#tick = s.steps;
+    this.#prng.restore(s.prngState);
+    const { owners, x, y, sign } = s.forces;
+    this.#ensureForceCapacity(owners.length);
+    const k = this.#kernel;
+    for (let f = 0; f < owners.length; f++) {
+      this.#forceOwners.push(owners[f]);
+      k.forceX[f] = x[f];
+      k.forceY[f] = y[f];
+      k.forceSign[f] = sign[f];
+    }
+    k.forceCount = owners.length;
   }
 
   /** Binary search over the sorted owners: index, or ~insertionPoint. */

@@ -20,13 +20,26 @@ describe('LOBBY_PHASE_RULES', () => {
     expect(LOBBY_PHASE_RULES.draining.closesClients?.code).toBe(CloseCode.draining);
   });
 
-  it('only closed and failed have ended, and neither takes anything', () => {
+  it('only closed, failed and the two ends of a hand-over have ended, and none takes anything', () => {
     const ended = LOBBY_PHASES.filter((phase) => LOBBY_PHASE_RULES[phase].ended);
-    expect(ended).toEqual(['closed', 'failed']);
+    expect(ended).toEqual(['closed', 'failed', 'moved', 'drained']);
     for (const phase of ended) {
       expect(LOBBY_PHASE_RULES[phase]).toMatchObject({ acceptsJoins: false, acceptsInputs: false });
     }
     expect(LOBBY_PHASE_RULES.failed.closesClients?.code).toBe(CloseCode.internalError);
+  });
+
+  it('a lobby handing over is frozen but keeps its clients; moved and drained send them elsewhere', () => {
+    expect(LOBBY_PHASE_RULES.handingOver).toEqual({
+      acceptsJoins: false,
+      acceptsInputs: false,
+      ended: false,
+    });
+    expect(LOBBY_PHASE_RULES.moved.closesClients).toEqual({
+      code: CloseCode.moved,
+      reason: 'lobby moved to another instance: reconnect now',
+    });
+    expect(LOBBY_PHASE_RULES.drained.closesClients?.code).toBe(CloseCode.draining);
   });
 
   it('every phase that closes clients gives a reason that fits a close frame', () => {

@@ -125,4 +125,19 @@ describe('Mpsc', () => {
     expect(q.trySend(4)).toBe('closed');
     expect(q.length).toBe(0);
   });
+
+  it('peek visits what is queued in order, across the ring seam, and takes nothing', () => {
+    const q = new Mpsc<number>(4);
+    for (const v of [1, 2, 3]) q.trySend(v);
+    drainAll(q, 2);
+    for (const v of [4, 5, 6]) q.trySend(v);
+    const seen: number[] = [];
+    q.peek((v) => seen.push(v));
+    expect(seen).toEqual([3, 4, 5, 6]);
+    expect(q.length).toBe(4);
+    expect(drainAll(q)).toEqual([3, 4, 5, 6]);
+    q.peek(() => {
+      throw new Error('nothing is queued');
+    });
+  });
 });
