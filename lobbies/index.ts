@@ -13,4 +13,4 @@ export { FAULT_KINDS, type FaultKind, type LobbyCheckpoint } from './lobby-messa
 export type { PriorityRequest, ThreadPriority } from './thread-priority.js';
 export { WorkerLobbyHost } from './worker-pool.js';
 // The particle world on its own, for bench/sim.ts and bench/world-profile.ts.
-export { World, type WorldSnapshot } from './world/world.js';
+export { World } from './world/world.js';

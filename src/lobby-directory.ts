@@ -313,7 +313,10 @@ export class LobbyDirectory {
           return;
         case 'restarted':
           metrics.lobbyRestarts.inc({ lobby: id });
-          this.#log.warn({ lobby: id, epoch: notice.epoch }, 'lobby restarted from its seed');
+          this.#log.warn(
+            { lobby: id, epoch: notice.epoch, from: notice.from },
+            `lobby restarted from its ${notice.from}`,
+          );
           return;
         case 'failed':
           metrics.lobbyFailures.inc();

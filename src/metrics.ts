@@ -203,7 +203,7 @@ export class Metrics {
   });
   readonly lobbyRestarts = new Counter({
     name: 'swarmhost_lobby_restarts_total',
-    help: 'Lobbies restarted from their seed by the supervisor after a crash.',
+    help: 'Lobbies restarted by the supervisor after a crash (from their newest checkpoint, else their seed).',
     labelNames: ['lobby'] as const,
     registers: [this.registry],
   });

@@ -53,11 +53,15 @@ export type DecodedCheckpoint =
   | { ok: true; checkpoint: LobbyCheckpoint }
   | { ok: false; reason: string };
 
-/** Decodes and validates; never throws. `maxParticles` is this instance's per-lobby cap. */
+/**
+ * Decodes and validates; never throws. `maxParticles` and `worldSize` are
+ * this instance's: a world of another size cannot continue here.
+ */
 export function decodeCheckpoint(
   bytes: Uint8Array,
   expectedId: string,
   maxParticles: number,
+  worldSize?: number,
 ): DecodedCheckpoint {
   let value: unknown;
   try {
@@ -77,6 +81,8 @@ export function decodeCheckpoint(
   }
   if (typeof v.size !== 'number' || !(v.size > 0) || !Number.isFinite(v.size))
     return { ok: false, reason: 'size is not a positive number' };
+  if (worldSize !== undefined && v.size !== worldSize)
+    return { ok: false, reason: `its world is ${v.size} wide, this instance's ${worldSize}` };
   const count = v.count as number;
   if (count > maxParticles)
     return {
@@ -88,8 +94,9 @@ export function decodeCheckpoint(
     const raw = v[field];
     if (!(raw instanceof Uint8Array) || raw.byteLength !== count * 4)
       return { ok: false, reason: `${field} does not hold ${count} float32s` };
-    // A copy: the decoder's bins are views into one buffer, maybe unaligned.
-    arrays.push(new Float32Array(raw.slice().buffer));
+    // A copy into a buffer of its own: the decoder's bins are views into one
+    // buffer, maybe unaligned (and a Buffer's slice() would not copy).
+    arrays.push(new Float32Array(new Uint8Array(raw).buffer));
   }
   const forces = v.forces as LobbyCheckpoint['world']['forces'] | undefined;
   if (

@@ -251,7 +251,12 @@ export class Fleet {
     let resume: LobbyCheckpoint | undefined;
     let from: ResumeSource = 'seed';
     if (stored) {
-      const decoded = decodeCheckpoint(stored.data, id, this.#config.maxParticles);
+      const decoded = decodeCheckpoint(
+        stored.data,
+        id,
+        this.#config.maxParticles,
+        this.#config.worldSize,
+      );
       if (decoded.ok) {
         resume = {
           ...decoded.checkpoint,
