@@ -640,7 +640,7 @@ export function loadConfig(
   if ((config.adminPort as number) > 0 && config.adminPort === config.port)
     throw new ConfigError(SETTINGS.adminPort.env, `must differ from ${SETTINGS.port.env}`);
   // Renewed every third of the lease: two renewals may fail before it lapses.
-  if ((config.redisTimeoutMs as number) * 3 > (config.leaseMs as number))
+  if (config.redisUrl !== '' && (config.redisTimeoutMs as number) * 3 > (config.leaseMs as number))
     throw new ConfigError(
       SETTINGS.redisTimeoutMs.env,
       `must be at most a third of ${SETTINGS.leaseMs.env}: a slow renewal would let the lease lapse`,

@@ -60,7 +60,7 @@ export interface Fleet {
   add(name: string): Promise<FleetInstance>;
   /** Kills every instance, and closes the router if the fleet started it. */
   closeAll(): Promise<void>;
-  /** GET /lobbies on that instance. */
+  /** The lobbies that run on that instance (its /status). */
   lobbiesOn(name: string): Promise<LobbySummary[]>;
   /** Names of the running instances that list lobby `id` in a phase that has not ended. */
   whereIs(id: string): Promise<string[]>;
@@ -80,6 +80,8 @@ export function fleetEnv(name: string, redisUrl: string): Record<string, string>
     SWARMHOST_DRAIN_DELAY_MS: '300',
     SWARMHOST_CHECKPOINT_INTERVAL_MS: '500',
     SWARMHOST_LEASE_MS: '1500',
+    // At most a third of the lease (config.ts checks it).
+    SWARMHOST_REDIS_TIMEOUT_MS: '400',
     NODE_ENV: 'test',
   };
 }
@@ -143,10 +145,12 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       if (!options.router) await router.close();
     },
     lobbiesOn: async (name) => {
-      const response = await fetch(`${fleet.instance(name).url}/lobbies`, {
+      // /status lists the lobbies that run on this instance; in fleet mode
+      // GET /lobbies lists the whole fleet's (from the fleet directory).
+      const response = await fetch(`${fleet.instance(name).url}/status`, {
         signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
       });
-      if (!response.ok) throw new Error(`GET /lobbies on ${name}: ${response.status}`);
+      if (!response.ok) throw new Error(`GET /status on ${name}: ${response.status}`);
       const { lobbies } = (await response.json()) as { lobbies: LobbyStatus[] };
       return lobbies.map(({ id, clients, tick, particles, phase }) => ({
         id,

@@ -49,6 +49,31 @@ async function eventually(check: () => Promise<boolean>, ms: number, label: stri
   }
 }
 
+/** `eventually`, saying where things stand when it gives up. */
+async function eventuallyOr(
+  describe: () => Promise<string>,
+  check: () => Promise<boolean>,
+  ms: number,
+  label: string,
+) {
+  try {
+    await eventually(check, ms, label);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${await describe().catch(String)}`);
+  }
+}
+
+async function describeState(f: Fleet, id: string, all: FleetPlayer[]): Promise<string> {
+  const where: Record<string, unknown> = {};
+  for (const name of f.names()) where[name] = (await f.lobbiesOn(name)).filter((l) => l.id === id);
+  const who = all.map((p) => ({
+    on: p.instance(),
+    state: p.client.state.kind,
+    closes: p.client.connections.map((c) => `${c.closeCode}:${c.closeReason}`),
+  }));
+  return JSON.stringify({ where, players: who });
+}
+
 async function start(names: string[], env: Record<string, string> = {}): Promise<Fleet> {
   fleet = await startFleet({ names, redisUrl: redis.url, env: { ...ENV, ...env } });
   return fleet;
@@ -80,7 +105,8 @@ async function populate(f: Fleet, id: string, owner: string, count = 2): Promise
 
 /** Exactly one instance runs `id`, it is `owner`, and it has every player, each getting frames from it. */
 async function settledOn(f: Fleet, id: string, owner: string, all: FleetPlayer[], sinceMs: number) {
-  await eventually(
+  await eventuallyOr(
+    () => describeState(f, id, all),
     async () => {
       const where = await f.whereIs(id);
       if (where.length !== 1 || where[0] !== owner) return false;
