@@ -10,7 +10,7 @@ import { FleetMetrics } from '../../src/fleet/fleet-metrics.js';
 import { LobbyLeases } from '../../src/fleet/lobby-leases.js';
 import { RedisConnection } from '../../src/fleet/redis-connection.js';
 import type { Logger } from '../../src/logger.js';
-import { type RedisServer, startRedis, stopAllRedis } from '../support/redis-server.js';
+import { type RedisServer, startRedis, stopAllRedis } from '../../bench/redis-server.js';
 
 const LEASE_MS = 600;
 const noop = () => {};

@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LobbyClient, type SocketLike } from '../../protocol/index.js';
 import { type Fleet, startFleet } from '../support/fleet.js';
-import { type RedisServer, startRedis, stopAllRedis } from '../support/redis-server.js';
+import { type RedisServer, startRedis, stopAllRedis } from '../../bench/redis-server.js';
 import { killServerProcesses, within } from '../support/server-process.js';
 import {
   closed,

@@ -13,7 +13,7 @@ import { CloseCode } from '../../protocol/close-codes.js';
 import { type Fleet, startFleet } from '../support/fleet.js';
 import { type FleetPlayer, fleetPlayer } from '../support/fleet-player.js';
 import { parseSamples, sum } from '../../bench/prometheus-text.js';
-import { type RedisServer, startRedis, stopAllRedis } from '../support/redis-server.js';
+import { type RedisServer, startRedis, stopAllRedis } from '../../bench/redis-server.js';
 import { TEST_ADMIN_TOKEN } from '../support/server.js';
 
 const PARTICLES = 1500;

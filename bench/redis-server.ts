@@ -1,5 +1,5 @@
 /**
- * A real Redis for fleet tests: Debian's /usr/bin/redis-server as a child
+ * A real Redis for fleet tests and benchmarks: Debian's /usr/bin/redis-server as a child
  * process on 127.0.0.1, on a free port, in its own temp dir, with no
  * persistence unless asked (`appendonly`, so a restart keeps the data).
  *
