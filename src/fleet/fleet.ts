@@ -197,7 +197,9 @@ export class Fleet {
   }
 
   async #claim(id: string, options: CreateOptions): Promise<Claim> {
-    if (this.#draining)
+    // Leaving (readiness is off, or the drain has begun): taking a lobby now
+    // would only mean handing it on again in a moment.
+    if (this.#draining || !this.#isReady())
       return refuse('draining', CloseCode.draining, 'server is draining: reconnect');
     if (!this.#redis.ready) return unavailable();
     const started = performance.now();
