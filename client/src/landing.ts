@@ -1,5 +1,6 @@
 /**
- * The landing page (/): the lobbies on this instance (GET /lobbies, polled)
+ * The landing page (/): the lobbies on this instance, or in fleet mode on
+ * every instance with the one that runs each (GET /lobbies, polled)
  * and a form that opens /lobby/<name>. Joining a name that does not exist
  * creates that lobby at the server's default size, so the form needs no
  * REST call; creating lobbies of other sizes is an admin route
@@ -25,7 +26,8 @@ async function refresh(): Promise<void> {
   try {
     const res = await fetch('/lobbies', { headers: { accept: 'application/json' } });
     if (!res.ok) throw new Error(`GET /lobbies answered ${res.status}`);
-    const { lobbies } = (await res.json()) as { lobbies: LobbyStatus[] };
+    // In fleet mode every instance's lobbies, each with the instance that runs it.
+    const { lobbies } = (await res.json()) as { lobbies: Array<LobbyStatus & { owner?: string }> };
     lobbies.sort((a, b) => b.clients - a.clients || a.id.localeCompare(b.id));
     const rows = lobbies.map((lobby) => {
       const row = document.createElement('tr');
@@ -35,7 +37,7 @@ async function refresh(): Promise<void> {
       link.textContent = lobby.id;
       const cells = [
         link,
-        lobby.phase,
+        lobby.owner === undefined ? lobby.phase : `${lobby.phase} (on ${lobby.owner})`,
         String(lobby.clients),
         lobby.particles.toLocaleString('en'),
       ];

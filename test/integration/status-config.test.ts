@@ -140,7 +140,7 @@ describe('GET /config', () => {
     expect(body.tunable).toEqual(
       expect.arrayContaining(['defaultParticles', 'sendHighWaterBytes', 'sendRate']),
     );
-    expect(body.secret).toEqual(['adminToken']);
+    expect(body.secret).toEqual(['adminToken', 'redisUrl']);
     expect(body.patchEnabled).toBe(true);
   });
 

@@ -62,7 +62,7 @@ export interface Fleet {
   closeAll(): Promise<void>;
   /** The lobbies that run on that instance (its /status). */
   lobbiesOn(name: string): Promise<LobbySummary[]>;
-  /** Names of the running instances that list lobby `id` in a phase that has not ended. */
+  /** Names of the running instances that run lobby `id` (listed, not ended, not frozen for a hand-over). */
   whereIs(id: string): Promise<string[]>;
 }
 
@@ -164,7 +164,13 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       const names = fleet.names();
       const lists = await Promise.all(names.map((name) => fleet.lobbiesOn(name).catch(() => [])));
       return names.filter((_, i) =>
-        lists[i].some((lobby) => lobby.id === id && !LOBBY_PHASE_RULES[lobby.phase].ended),
+        // A lobby frozen for a hand-over runs nowhere: its state is on its way.
+        lists[i].some(
+          (lobby) =>
+            lobby.id === id &&
+            !LOBBY_PHASE_RULES[lobby.phase].ended &&
+            lobby.phase !== 'handingOver',
+        ),
       );
     },
   };

@@ -259,10 +259,10 @@ describe('fleet: one owner per lobby, and lobbies move with their state', () => 
       maxOwners = Math.max(maxOwners, (await f.whereIs(id)).length);
     }
     const settleAt = performance.now();
-    // It ends wherever the route ends, with everybody, within the damping and the bound.
+    // It ends wherever the route ends, with everybody, within the bound (damping included).
     await eventually(
       async () => (await f.whereIs(id)).join() === target,
-      damping + SETTLE_MS,
+      SETTLE_MS,
       'settled owner',
     );
     await settledOn(f, id, target, all, settleAt);
