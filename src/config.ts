@@ -572,7 +572,9 @@ function parseValue(
     throw new ConfigError(name, `'${raw}' is not one of ${setting.oneOf.join(', ')}`);
   }
   if (setting.pattern && !setting.pattern.test(raw)) {
-    throw new ConfigError(name, `'${raw}' does not match ${setting.pattern}`);
+    // A secret's value (a token, a URL with a password) never goes into the log.
+    const shown = setting.secret ? 'the value (not shown: it is a secret)' : `'${raw}'`;
+    throw new ConfigError(name, `${shown} does not match ${setting.pattern}`);
   }
   return raw;
 }

@@ -490,6 +490,9 @@ describe('dashboards against a real Prometheus', () => {
         'SwarmhostConnectionsDropped',
         'SwarmhostAdminAuthFailures',
         'SwarmhostHandshakesRefused',
+        'SwarmhostLobbyOwnershipConflict',
+        'SwarmhostRedisErrors',
+        'SwarmhostCheckpointsUnusable',
       ]),
     );
     const exported = exportedNames(exposition);

@@ -358,3 +358,23 @@ describe('the returned config', () => {
     expect(b.port).toBe(2);
   });
 });
+
+describe('secrets in configuration errors', () => {
+  it('names a bad Redis URL without echoing it (it may hold a password)', () => {
+    expect(() => loadConfig({ SWARMHOST_REDIS_URL: 'redis//:hunter2@cache:6379' })).toThrow(
+      /SWARMHOST_REDIS_URL: the value \(not shown: it is a secret\) does not match/,
+    );
+    try {
+      loadConfig({ SWARMHOST_REDIS_URL: 'redis//:hunter2@cache:6379' });
+    } catch (error) {
+      expect((error as Error).message).not.toContain('hunter2');
+    }
+  });
+
+  it('checks the Redis timeout against the lease only in fleet mode', () => {
+    expect(() => loadConfig({ SWARMHOST_LEASE_MS: '600' })).not.toThrow();
+    expect(() =>
+      loadConfig({ SWARMHOST_REDIS_URL: 'redis://127.0.0.1:6379', SWARMHOST_LEASE_MS: '600' }),
+    ).toThrow(/SWARMHOST_REDIS_TIMEOUT_MS: must be at most a third of SWARMHOST_LEASE_MS/);
+  });
+});
