@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LobbyClient } from '../../protocol/lobby-client.js';
 import { particlesNear } from '../support/particles.js';
 import { joinLobby, startServer, type TestServer, waitFor } from '../support/server.js';
 
