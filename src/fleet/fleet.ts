@@ -3,23 +3,20 @@
  * runs each lobby on exactly one instance and moves it, with its state,
  * wherever the load balancer sends its players.
  *
- * Placement follows the load balancer. A join for a lobby that does not run
- * here claims it: take the lease if it is free (resuming the lobby from its
- * checkpoint, or from its seed if it has none), else ask the owner to hand
- * it over and wait, at most SWARMHOST_HANDOVER_WAIT_MS, for the lease to
- * come free (the owner released it, or a dead owner's lease lapsed). Joins
- * of one lobby that arrive meanwhile share the one claim. A join that
- * cannot be placed gets 1013 with a reason a client retries soon on.
+ * Placement follows the load balancer. A join for a lobby that runs here
+ * and is ours joins at once; any other claims the lobby (lobby-claims.ts:
+ * take the lease, or ask its owner and wait, then resume it here). A join
+ * that cannot be placed gets 1013 with a reason a client retries soon on.
  *
  * It owns the lease round (renew every third of SWARMHOST_LEASE_MS and
  * refresh the fleet directory), the checkpoint round, answering other
  * instances' hand-over requests (damped), and the fleet's half of a drain.
- * What an owner does per lobby is in owned-lobbies.ts; the Redis side in
- * lobby-leases.ts, fleet-directory.ts and handover-channel.ts.
+ * It also answers the fleet-wide API (create, delete, list). What an owner
+ * does per lobby is in owned-lobbies.ts; the Redis side in lobby-leases.ts,
+ * fleet-directory.ts and handover-channel.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { CloseCode, LOBBY_MOVING_REASON, type LobbyStatus } from '../../protocol/index.js';
-import type { LobbyCheckpoint } from '../../lobbies/index.js';
+import { LOBBY_MOVING_REASON, type LobbyStatus } from '../../protocol/index.js';
 import type { ClientSession } from '../client-session.js';
 import type { Config } from '../config.js';
 import type {
@@ -30,23 +27,15 @@ import type {
 } from '../lobby-directory.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { decodeCheckpoint } from './checkpoint-codec.js';
 import { FleetDirectory, type FleetInstance, type FleetLobby } from './fleet-directory.js';
-import type { HandoverReason, ResumeSource } from './fleet-metrics.js';
 import { HandoverChannel, type HandoverMessage } from './handover-channel.js';
-import { type Lease, LobbyLeases, type StoredCheckpoint } from './lobby-leases.js';
+import { LobbyLeases } from './lobby-leases.js';
+import { LobbyClaims, moving } from './lobby-claims.js';
 import { OwnedLobbies } from './owned-lobbies.js';
 import { RedisConnection } from './redis-connection.js';
 
-/** A waiting join polls the lease this often (a hint from the owner wakes it sooner). */
-const CLAIM_POLL_MS = 50;
-/** A waiting join asks the owner again this often: a pub/sub message may be lost. */
-const CLAIM_ASK_AGAIN_MS = 500;
 /** How long start-up waits for Redis before serving anyway (joins needing it are refused meanwhile). */
 const CONNECT_WAIT_MS = 5000;
-
-type Refusal = Extract<JoinResult, { ok: false }>;
-type Claim = { ok: true } | { ok: false; refusal: Refusal };
 
 export interface FleetListing {
   instances: FleetInstance[];
@@ -65,9 +54,7 @@ export class Fleet {
   #owned: OwnedLobbies;
   #channel: HandoverChannel;
   #fleetDirectory: FleetDirectory;
-  #claims = new Map<string, Promise<Claim>>();
-  /** Joins waiting on a lobby, woken by the owner's answers. */
-  #waiters = new Map<string, Set<(message: HandoverMessage) => void>>();
+  #claims: LobbyClaims;
   #timers: NodeJS.Timeout[] = [];
   #startedAt = Date.now();
   #draining = false;
@@ -95,6 +82,17 @@ export class Fleet {
     });
     this.#owned = new OwnedLobbies(this.#leases, directory, metrics.fleet, this.#log);
     this.#channel = new HandoverChannel(this.#redis, config.redisPrefix);
+    this.#claims = new LobbyClaims({
+      config,
+      directory,
+      metrics: metrics.fleet,
+      log: this.#log,
+      redis: this.#redis,
+      leases: this.#leases,
+      channel: this.#channel,
+      owned: this.#owned,
+      leaving: () => this.#draining || !this.#isReady(),
+    });
     // An instance that stopped refreshing for two leases is gone.
     this.#fleetDirectory = new FleetDirectory(this.#redis, {
       prefix: config.redisPrefix,
@@ -181,138 +179,9 @@ export class Fleet {
   }
 
   async #joinElsewhere(id: string, session: ClientSession): Promise<JoinResult> {
-    const claim = await this.#claimOnce(id, { id, byJoin: true });
+    const claim = await this.#claims.claim(id, { id, byJoin: true });
     if (!claim.ok) return claim.refusal;
     return this.#directory.join(id, session);
-  }
-
-  /** One claim per lobby at a time: joins that arrive during it share it. */
-  #claimOnce(id: string, options: CreateOptions): Promise<Claim> {
-    let claim = this.#claims.get(id);
-    if (!claim) {
-      claim = this.#claim(id, options).finally(() => this.#claims.delete(id));
-      this.#claims.set(id, claim);
-    }
-    return claim;
-  }
-
-  async #claim(id: string, options: CreateOptions): Promise<Claim> {
-    // Leaving (readiness is off, or the drain has begun): taking a lobby now
-    // would only mean handing it on again in a moment.
-    if (this.#draining || !this.#isReady())
-      return refuse('draining', CloseCode.draining, 'server is draining: reconnect');
-    if (!this.#redis.ready) return unavailable();
-    const started = performance.now();
-    const deadline = started + this.#config.handoverWaitMs;
-    let askedAt = Number.NEGATIVE_INFINITY;
-    let askAfter = 0;
-    let waited = false;
-    for (;;) {
-      let result: Awaited<ReturnType<LobbyLeases['acquire']>>;
-      try {
-        result = await this.#leases.acquire(id);
-      } catch {
-        return unavailable();
-      }
-      if (result.acquired) {
-        if (waited) this.#metrics.fleet.handoverWait.observe((performance.now() - started) / 1000);
-        return this.#resume(result.lease, options);
-      }
-      waited = true;
-      const now = performance.now();
-      if (now >= deadline)
-        return {
-          ok: false,
-          refusal: moving(`${LOBBY_MOVING_REASON}: its owner has not handed it over yet, retry`),
-        };
-      if (now >= askAfter && now - askedAt >= CLAIM_ASK_AGAIN_MS) {
-        askedAt = now;
-        void this.#channel
-          .send(result.holder, { t: 'handOver', lobby: id, from: this.holder })
-          .catch(() => {});
-      }
-      const answer = await this.#nextMessage(id, Math.min(CLAIM_POLL_MS, deadline - now));
-      if (answer?.t === 'refused') {
-        // Damped: ask again when the owner will agree, if that is within our wait.
-        askAfter = performance.now() + answer.retryAfterMs;
-        askedAt = Number.NEGATIVE_INFINITY;
-      }
-    }
-  }
-
-  /** We hold the lease: start the lobby here from its checkpoint, or its seed if it has none. */
-  async #resume(lease: Lease, options: CreateOptions): Promise<Claim> {
-    const id = lease.id;
-    let stored: Awaited<ReturnType<LobbyLeases['readCheckpoint']>>;
-    try {
-      stored = await this.#leases.readCheckpoint(id);
-    } catch {
-      await this.#leases.release(lease).catch(() => {});
-      return unavailable();
-    }
-    let resume: LobbyCheckpoint | undefined;
-    let from: ResumeSource = 'seed';
-    if (stored) {
-      const decoded = decodeCheckpoint(
-        stored.data,
-        id,
-        this.#config.maxParticles,
-        this.#config.worldSize,
-      );
-      if (decoded.ok) {
-        resume = {
-          ...decoded.checkpoint,
-          tick: resumeTick(decoded.checkpoint.tick, stored, this.#config.tickRate),
-        };
-        from = 'checkpoint';
-      } else {
-        from = 'unusable_checkpoint';
-        this.#log.error(
-          { lobby: id, reason: decoded.reason },
-          'checkpoint unusable: starting the lobby from its seed',
-        );
-      }
-    }
-    const created = this.#directory.create({ ...options, resume });
-    if (!created.ok) {
-      await this.#leases.release(lease).catch(() => {});
-      const full = created.reason === 'instance_full';
-      return refuse(
-        full ? 'instance_full' : 'too_many_lobbies',
-        CloseCode.tooManyLobbies,
-        created.message,
-      );
-    }
-    const reason: HandoverReason | undefined =
-      resume && stored
-        ? stored.reason === 'drain' || stored.reason === 'join_elsewhere'
-          ? stored.reason
-          : 'lease_lapsed'
-        : undefined;
-    this.#owned.add(lease, reason !== undefined, resume?.tick ?? 0);
-    this.#metrics.fleet.resumes.inc({ from });
-    if (reason) this.#metrics.fleet.handovers.inc({ direction: 'in', reason });
-    this.#log.info(
-      { lobby: id, from, reason, tick: resume?.tick, fence: lease.fence },
-      'lobby taken',
-    );
-    return { ok: true };
-  }
-
-  /** Waits for the owner's next message about `id`, or `ms`. */
-  #nextMessage(id: string, ms: number): Promise<HandoverMessage | undefined> {
-    return new Promise((resolve) => {
-      let waiters = this.#waiters.get(id);
-      if (!waiters) this.#waiters.set(id, (waiters = new Set()));
-      const waiter = (message: HandoverMessage | undefined) => {
-        clearTimeout(timer);
-        waiters.delete(waiter);
-        if (waiters.size === 0) this.#waiters.delete(id);
-        resolve(message);
-      };
-      const timer = setTimeout(() => waiter(undefined), Math.max(0, ms));
-      waiters.add(waiter);
-    });
   }
 
   #onMessage(message: HandoverMessage): void {
@@ -322,7 +191,7 @@ export class Fleet {
       );
       return;
     }
-    for (const waiter of this.#waiters.get(message.lobby) ?? []) waiter(message);
+    this.#claims.hear(message);
   }
 
   /** Another instance got a join for a lobby of ours: hand it over, unless it came here just now. */
@@ -446,36 +315,6 @@ export class Fleet {
     await this.#fleetDirectory.withdraw(this.holder).catch(() => {});
     await this.#redis.close();
   }
-}
-
-/**
- * The tick a resumed lobby continues from. A hand-over's checkpoint is the
- * last state its owner had (it froze first): continue right after it. A
- * periodic one may be older than the last frame players saw from an owner
- * that died: skip ahead by the time since it was written, so ticks never
- * go back for anyone (the world itself resumes exactly as checkpointed; a
- * tick is a label for frames, its steps are the world's own).
- */
-function resumeTick(tick: number, stored: StoredCheckpoint, tickRate: number): number {
-  if (stored.reason !== 'periodic') return tick;
-  const elapsedMs = Math.max(0, Date.now() - stored.at);
-  return tick + Math.ceil((elapsedMs / 1000) * tickRate);
-}
-
-function refuse(reason: Refusal['reason'], closeCode: number, message: string): Claim {
-  return { ok: false, refusal: { ok: false, reason, closeCode, message } };
-}
-
-function moving(message: string): Refusal {
-  return { ok: false, reason: 'lobby_moving', closeCode: CloseCode.tryAgainLater, message };
-}
-
-function unavailable(): Claim {
-  return refuse(
-    'fleet_unavailable',
-    CloseCode.tryAgainLater,
-    'the fleet directory (Redis) is unreachable: try again',
-  );
 }
 
 function exists(id: string, why: string): CreateResult {
