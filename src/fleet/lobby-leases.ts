@@ -13,8 +13,9 @@
  *   owner cannot overwrite its successor's state.
  * - Renewing a lease that vanished (Redis restarted without its data, or it
  *   lapsed while we could not reach Redis) takes it again only if nobody
- *   else has owned the lobby since (the fence counter and the checkpoint's
- *   fence are not above ours); otherwise the lobby is lost to us.
+ *   else has owned the lobby since and we did not release it (the fence
+ *   counter, which a release moves on, and the checkpoint's fence are not
+ *   above ours); otherwise the lobby is lost to us.
  *
  * A holder is "<instanceId>/<boot id>", one per process: a restarted
  * instance never mistakes its dead predecessor's lease for its own.
@@ -99,11 +100,14 @@ redis.call('PEXPIRE', KEYS[2], ARGV[7])
 return 1
 `;
 
-// KEYS: lease, directory hash. ARGV: holder, fence, lobby id.
+// KEYS: lease, fence counter, directory hash. ARGV: holder, fence, lobby id.
+// The counter moves past the released fence: a renewal that arrives after
+// the release must find the lease lost, never take it again.
 const RELEASE = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] .. ' ' .. ARGV[2] then return 0 end
 redis.call('DEL', KEYS[1])
-redis.call('HDEL', KEYS[2], ARGV[3])
+redis.call('INCR', KEYS[2])
+redis.call('HDEL', KEYS[3], ARGV[3])
 return 1
 `;
 
@@ -145,6 +149,7 @@ interface LeaseCommands {
   ): Promise<number>;
   swarmRelease(
     lease: string,
+    fence: string,
     directory: string,
     holder: string,
     token: number,
@@ -180,7 +185,7 @@ export class LobbyLeases {
     commands.defineCommand('swarmAcquire', { numberOfKeys: 3, lua: ACQUIRE });
     commands.defineCommand('swarmRenew', { numberOfKeys: 3, lua: RENEW });
     commands.defineCommand('swarmWriteCheckpoint', { numberOfKeys: 2, lua: WRITE_CHECKPOINT });
-    commands.defineCommand('swarmRelease', { numberOfKeys: 2, lua: RELEASE });
+    commands.defineCommand('swarmRelease', { numberOfKeys: 3, lua: RELEASE });
     commands.defineCommand('swarmForget', { numberOfKeys: 3, lua: FORGET });
   }
 
@@ -269,6 +274,7 @@ export class LobbyLeases {
     const result = await this.#redis.run('release', (redis) =>
       this.#scripts(redis).swarmRelease(
         this.#key('lease', lease.id),
+        this.#key('fence', lease.id),
         this.directoryKey,
         lease.holder,
         lease.fence,

@@ -77,21 +77,26 @@ export class OwnedLobbies {
   /** Renews every lease; a lobby lost to another owner is closed here. Redis errors leave it running. */
   async renewAll(): Promise<void> {
     await Promise.all(
-      [...this.#owned.values()].map(async (own) => {
-        let result: Awaited<ReturnType<LobbyLeases['renew']>>;
-        try {
-          result = await this.#leases.renew(own.lease);
-        } catch {
-          return; // Counted by the connection; the lobby keeps running for its players.
-        }
-        if (this.#owned.get(own.lease.id) !== own) return;
-        if (result === 'lost') this.conflict(own.lease.id, 'its lease is held by another instance');
-        else if (result === 'retaken')
-          this.#log.info(
-            { lobby: own.lease.id, fence: own.lease.fence },
-            'lease taken again (Redis had lost it)',
-          );
-      }),
+      // A lobby being handed out holds its lease until it releases it; a
+      // renewal racing the release must not take it back.
+      [...this.#owned.values()]
+        .filter((own) => !own.handingOver)
+        .map(async (own) => {
+          let result: Awaited<ReturnType<LobbyLeases['renew']>>;
+          try {
+            result = await this.#leases.renew(own.lease);
+          } catch {
+            return; // Counted by the connection; the lobby keeps running for its players.
+          }
+          if (this.#owned.get(own.lease.id) !== own) return;
+          if (result === 'lost')
+            this.conflict(own.lease.id, 'its lease is held by another instance');
+          else if (result === 'retaken')
+            this.#log.info(
+              { lobby: own.lease.id, fence: own.lease.fence },
+              'lease taken again (Redis had lost it)',
+            );
+        }),
     );
   }
 

@@ -113,6 +113,20 @@ describe('lobby leases in a real Redis', () => {
     expect(next.acquired && next.lease.fence).toBeGreaterThan(held.lease.fence);
   });
 
+  it('never takes back a lease it released, even when nobody took it since', async () => {
+    const a = await owner('a/1', 'released-own');
+    const held = await a.leases.acquire('room');
+    if (!held.acquired) throw new Error('not acquired');
+    await a.leases.writeCheckpoint(held.lease, bytes('x'), 1, 'join_elsewhere');
+    expect(await a.leases.release(held.lease)).toBe(true);
+    // A renewal that was late for the release (it raced the hand-over).
+    expect(await a.leases.renew(held.lease)).toBe('lost');
+    expect(await redis.command('EXISTS', 'released-own:lease:room')).toBe(0);
+    const b = await owner('b/1', 'released-own');
+    const next = await b.leases.acquire('room');
+    expect(next.acquired && next.lease.fence).toBeGreaterThan(held.lease.fence);
+  });
+
   it('forgets an ended lobby: lease, checkpoint and directory entry go together', async () => {
     const a = await owner('a/1', 'forget');
     const held = await a.leases.acquire('room');
