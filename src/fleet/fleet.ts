@@ -34,6 +34,8 @@ import { LobbyClaims, moving } from './lobby-claims.js';
 import { OwnedLobbies } from './owned-lobbies.js';
 import { RedisConnection } from './redis-connection.js';
 
+/** A new lobby's first checkpoint is stored within about this long of its first tick. */
+const FIRST_CHECKPOINT_MS = 1000;
 /** How long start-up waits for Redis before serving anyway (joins needing it are refused meanwhile). */
 const CONNECT_WAIT_MS = 5000;
 
@@ -135,7 +137,10 @@ export class Fleet {
       this.#timers.push(timer);
     };
     every(Math.floor(this.#config.leaseMs / 3), () => this.#leaseRound());
-    every(this.#config.checkpointIntervalMs, () => this.#owned.checkpointAll());
+    // Rounds at least every FIRST_CHECKPOINT_MS, so a new lobby's first
+    // checkpoint comes soon; each lobby is then written once per interval.
+    const interval = this.#config.checkpointIntervalMs;
+    every(Math.min(interval, FIRST_CHECKPOINT_MS), () => this.#owned.checkpointAll(interval));
     void this.#leaseRound().catch(() => {});
   }
 

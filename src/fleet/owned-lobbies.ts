@@ -21,6 +21,8 @@ export interface Ownership {
   handedInAt: number;
   /** Tick of the last stored checkpoint: an unchanged (paused) lobby is not written again. */
   checkpointTick: number;
+  /** When this process last stored one (performance.now()); -Infinity before the first. */
+  checkpointedAt: number;
   /** Being handed out: frozen, no second hand-over may start. */
   handingOver: boolean;
 }
@@ -64,6 +66,7 @@ export class OwnedLobbies {
       lease,
       handedInAt: handedIn ? performance.now() : Number.NEGATIVE_INFINITY,
       checkpointTick,
+      checkpointedAt: Number.NEGATIVE_INFINITY,
       handingOver: false,
     });
     this.#metrics.ownedLobbies.set(this.#owned.size);
@@ -100,13 +103,21 @@ export class OwnedLobbies {
     );
   }
 
-  /** Stores a checkpoint of every owned lobby that moved on since its last one. */
-  async checkpointAll(): Promise<void> {
+  /**
+   * Stores a checkpoint of every owned lobby that moved on since its last
+   * one and is due: `intervalMs` after its last, or at once if this
+   * process has stored none yet, so a lobby that just started (or just
+   * came here) is not without a checkpoint for a whole interval, the
+   * window in which a lapsed lease would restart it from its seed.
+   */
+  async checkpointAll(intervalMs: number): Promise<void> {
+    const now = performance.now();
     await Promise.all(
       [...this.#owned.values()].map(async (own) => {
         const lobby = this.#directory.get(own.lease.id);
         if (!lobby || own.handingOver || lobby.handle.ended) return;
         if (lobby.handle.tick === own.checkpointTick) return;
+        if (now - own.checkpointedAt < intervalMs) return;
         const started = performance.now();
         try {
           const checkpoint = await lobby.handle.checkpoint();
@@ -130,6 +141,7 @@ export class OwnedLobbies {
     const stored = await this.#leases.writeCheckpoint(own.lease, bytes, checkpoint.tick, reason);
     if (!stored) return false;
     own.checkpointTick = checkpoint.tick;
+    own.checkpointedAt = performance.now();
     this.#metrics.checkpointBytes.observe(bytes.byteLength);
     this.#metrics.checkpointDuration.observe(
       { kind: reason === 'periodic' ? 'periodic' : 'handover' },
