@@ -1,20 +1,18 @@
 /**
  * The landing page (/): the lobbies on this instance, or in fleet mode on
  * every instance with the one that runs each (GET /lobbies, polled)
- * and a form that opens /lobby/<name>. Joining a name that does not exist
- * creates that lobby at the server's default size, so the form needs no
- * REST call; creating lobbies of other sizes is an admin route
+ * and a form that opens lobby/<name> (every URL relative to the page, so
+ * it works under a proxy's path prefix: page-urls.ts). Joining a name that
+ * does not exist creates that lobby at the server's default size, so the
+ * form needs no REST call; creating lobbies of other sizes is an admin route
  * (POST /lobbies with the admin token), not a player's.
  */
 import { LOBBY_ID_PATTERN, type LobbyStatus } from '../../protocol/index.js';
+import { LOBBIES_API, lobbyPageHref } from './page-urls.js';
 
 const REFRESH_MS = 2000;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-
-function lobbyUrl(id: string): string {
-  return `/lobby/${encodeURIComponent(id)}`;
-}
 
 function showError(id: string, text: string | undefined): void {
   const el = $(id);
@@ -24,8 +22,9 @@ function showError(id: string, text: string | undefined): void {
 
 async function refresh(): Promise<void> {
   try {
-    const res = await fetch('/lobbies', { headers: { accept: 'application/json' } });
-    if (!res.ok) throw new Error(`GET /lobbies answered ${res.status}`);
+    // Relative (page-urls.ts): under a proxy's path prefix this is <prefix>/lobbies.
+    const res = await fetch(LOBBIES_API, { headers: { accept: 'application/json' } });
+    if (!res.ok) throw new Error(`GET lobbies answered ${res.status}`);
     // In fleet mode every instance's lobbies, each with the instance that runs it.
     const { lobbies } = (await res.json()) as { lobbies: Array<LobbyStatus & { owner?: string }> };
     lobbies.sort((a, b) => b.clients - a.clients || a.id.localeCompare(b.id));
@@ -33,7 +32,7 @@ async function refresh(): Promise<void> {
       const row = document.createElement('tr');
       row.dataset.lobby = lobby.id;
       const link = document.createElement('a');
-      link.href = lobbyUrl(lobby.id);
+      link.href = lobbyPageHref(lobby.id);
       link.textContent = lobby.id;
       const cells = [
         link,
@@ -65,7 +64,7 @@ function openLobby(event: SubmitEvent): void {
     return showError('form-error', 'A lobby name is 1 to 64 letters, digits, "-" or "_".');
   }
   showError('form-error', undefined);
-  location.assign(lobbyUrl(id));
+  location.assign(lobbyPageHref(id));
 }
 
 function randomName(): string {

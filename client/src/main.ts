@@ -15,6 +15,7 @@ import { InputSender } from './input-sender.js';
 import { InterpolationBuffer } from './interpolation.js';
 import { PlayoutClock } from './playout-clock.js';
 import { Timing, WindowedRate } from './rates.js';
+import { lobbyIdFromPath, socketUrl } from './page-urls.js';
 import { Renderer } from './renderer.js';
 
 /** Default playout delay behind the newest frame; `?delay=ms` overrides it. */
@@ -34,11 +35,6 @@ interface Session {
   playout: PlayoutClock;
   lastTick: number;
   ack: number;
-}
-
-function lobbyIdFromPath(path: string): string {
-  const match = /^\/lobby\/([^/]+)\/?$/.exec(path);
-  return match ? decodeURIComponent(match[1]) : '';
 }
 
 function delayFromQuery(search: string): number {
@@ -72,8 +68,8 @@ function main(): void {
   let visible = 0;
   let renderFrames = 0;
 
-  const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/lobby/${encodeURIComponent(lobbyId)}/ws`;
-  const connection = new Connection(wsUrl, {
+  // Derived from the page's own URL, so it works under a proxy's path prefix.
+  const connection = new Connection(socketUrl(location), {
     welcome(welcome) {
       camera.setWorldSize(welcome.worldSize);
       const ticksOfDelay = Math.ceil((delayMs * welcome.tickRate) / 1000);

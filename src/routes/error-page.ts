@@ -1,9 +1,10 @@
 /**
  * The HTML a browser gets instead of a JSON error on a page route: a
  * heading, one sentence on what is wrong, and a link back to the lobby
- * list. Self-contained (inline style, no script, no asset), so it works
- * even when the client is not built; every piece of text is HTML-escaped
- * here, so callers may pass what the request said.
+ * list (relative, so it stays under a proxy's path prefix). Self-contained
+ * (inline style, no script, no asset), so it works even when the client is
+ * not built; every piece of text is HTML-escaped here, so callers may pass
+ * what the request said.
  */
 import type { FastifyRequest } from 'fastify';
 
@@ -15,8 +16,12 @@ export function wantsHtml(request: FastifyRequest): boolean {
 export const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** A whole page; `title` and `text` are plain text (escaped here). */
-export function errorPage(title: string, text: string): string {
+/**
+ * A whole page; `title` and `text` are plain text (escaped here). `home` is
+ * the landing page relative to this page (homeHref): an absolute `/` would
+ * leave a proxy's path prefix.
+ */
+export function errorPage(title: string, text: string, home: string): string {
   const t = escapeHtml(title);
   return `<!doctype html>
 <html lang="en">
@@ -37,9 +42,21 @@ export function errorPage(title: string, text: string): string {
 <main>
 <h1>${t}</h1>
 <p id="reason">${escapeHtml(text)}</p>
-<p><a href="/">All lobbies</a></p>
+<p><a href="${escapeHtml(home)}">All lobbies</a></p>
 </main>
 </body>
 </html>
 `;
+}
+
+/**
+ * The landing page as a reference relative to the request's path: `../`
+ * once per directory level below the root (`/lobby/x` → `../`,
+ * `/lobby/x/` → `../../`), so it resolves to `/` here and to `/swarm/`
+ * behind a proxy that serves us under `/swarm/`.
+ */
+export function homeHref(url: string): string {
+  const path = url.split('?', 1)[0];
+  const depth = (path.match(/\//g)?.length ?? 1) - 1;
+  return depth <= 0 ? './' : '../'.repeat(depth);
 }

@@ -10,6 +10,11 @@
  * error, for a client that did not ask for HTML); `/lobby/<id>/` redirects
  * to `/lobby/<id>`.
  *
+ * Nothing here or in the pages names an absolute path of ours (the
+ * redirect's Location is `../<id>`, the error page's link and the pages'
+ * asset, API and socket URLs are relative), so everything works behind a
+ * proxy that serves us under a path prefix such as `/swarm/` and strips it.
+ *
  * Assets are served by @fastify/static: files of dist/client/assets only
  * (no directory listing; `..`, encoded or not, is refused), with a weak
  * ETag from size and mtime and `Cache-Control: no-cache`. The build names
@@ -29,7 +34,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
 import { HTTP_ERRORS, sendError } from '../http-errors.js';
 import { LOBBY_ID_PATTERN, LOBBY_ID_RULE } from '../../protocol/index.js';
-import { errorPage, escapeHtml, wantsHtml } from './error-page.js';
+import { errorPage, escapeHtml, homeHref, wantsHtml } from './error-page.js';
 
 /** The 404 message for anything under /assets/ that is not one of its files. */
 const NO_ASSET = 'no such asset';
@@ -100,7 +105,8 @@ export function registerPageRoutes(app: App, clientDir = defaultClientDir()): vo
       // The Location is built from the checked id and a re-encoded query,
       // never from the raw path: it can only name a lobby page of ours.
       const query = new URLSearchParams(new URL(request.url, 'http://localhost').search).toString();
-      return reply.redirect(`/lobby/${encodeURIComponent(id)}${query ? `?${query}` : ''}`, 301);
+      // Relative (`../<id>` from `/lobby/<id>/`), so a proxy's path prefix is kept.
+      return reply.redirect(`../${encodeURIComponent(id)}${query ? `?${query}` : ''}`, 301);
     },
   );
 
@@ -167,7 +173,13 @@ function badLobbyId(request: FastifyRequest, reply: FastifyReply, id: string): F
   return reply
     .type(PAGE_TYPE)
     .header('cache-control', 'no-store')
-    .send(errorPage('Not a lobby id', `${what} is not a lobby id: ${LOBBY_ID_RULE}.`));
+    .send(
+      errorPage(
+        'Not a lobby id',
+        `${what} is not a lobby id: ${LOBBY_ID_RULE}.`,
+        homeHref(request.url),
+      ),
+    );
 }
 
 async function sendPage(

@@ -40,7 +40,11 @@ describeBrowser('landing page', () => {
     expect(cells[0]).toBe('listed');
     expect(['starting', 'running', 'idle']).toContain(cells[1]);
     expect(cells.slice(2)).toEqual(['0', '300']);
-    expect(await row.locator('a').getAttribute('href')).toBe('/lobby/listed');
+    // Relative to the page (it may be served under a proxy's path prefix).
+    expect(await row.locator('a').getAttribute('href')).toBe('lobby/listed');
+    expect(await row.locator('a').evaluate((a) => (a as HTMLAnchorElement).href)).toBe(
+      `${server.http}/lobby/listed`,
+    );
     await page.close();
   });
 

@@ -46,9 +46,10 @@ describe('page routes', () => {
   afterAll(async () => server.close());
 
   it('serves the landing page and the lobby page as HTML', async () => {
+    // Relative (a proxy may serve us under a path prefix: path-prefix.test.ts).
     for (const [path, script] of [
-      ['/', '/assets/landing.js'],
-      ['/lobby/some-lobby_1', '/assets/lobby.js'],
+      ['/', '"assets/landing.js"'],
+      ['/lobby/some-lobby_1', '"../assets/lobby.js"'],
     ]) {
       const res = await fetch(`${server.http}${path}`);
       expect(res.status).toBe(200);
@@ -75,13 +76,14 @@ describe('page routes', () => {
   it('shows a browser a page saying what a lobby id is, with status 400', async () => {
     const tooLong = 'x'.repeat(65); // within the router's parameter limit
     const wayTooLong = 'y'.repeat(300); // beyond it: another route, the same answer
-    for (const [path, shown] of [
-      ['/lobby/bad%20id!', '&#34;bad id!&#34;'],
-      ['/lobby/%3Cb%3Ehi%3C%2Fb%3E', '&#34;&#60;b&#62;hi&#60;/b&#62;&#34;'],
-      [`/lobby/${tooLong}`, tooLong],
-      [`/lobby/${wayTooLong}`, `${'y'.repeat(80)}…`],
-      [`/lobby/${wayTooLong}/`, `${'y'.repeat(80)}…`],
-      ['/lobby/bad%20id!/', '&#34;bad id!&#34;'],
+    // The link home is relative, one `../` per level: it resolves to `/`.
+    for (const [path, shown, home] of [
+      ['/lobby/bad%20id!', '&#34;bad id!&#34;', '../'],
+      ['/lobby/%3Cb%3Ehi%3C%2Fb%3E', '&#34;&#60;b&#62;hi&#60;/b&#62;&#34;', '../'],
+      [`/lobby/${tooLong}`, tooLong, '../'],
+      [`/lobby/${wayTooLong}`, `${'y'.repeat(80)}…`, '../'],
+      [`/lobby/${wayTooLong}/`, `${'y'.repeat(80)}…`, '../../'],
+      ['/lobby/bad%20id!/', '&#34;bad id!&#34;', '../../'],
     ]) {
       const res = await fetch(`${server.http}${path}`, { headers: { accept: BROWSER_ACCEPT } });
       expect(res.status, path).toBe(400);
@@ -89,21 +91,28 @@ describe('page routes', () => {
       const html = await res.text();
       expect(html, path).toContain('<h1>Not a lobby id</h1>');
       expect(html, path).toContain('1 to 64 letters');
-      expect(html, path).toContain('<a href="/">');
+      expect(html, path).toContain(`<a href="${home}">`);
+      expect(new URL(home, `${server.http}${path}`).pathname, path).toBe('/');
       expect(html, path).toContain(shown);
       expect(html, path).not.toContain('<b>'); // the id is escaped, never markup
     }
   });
 
   it('redirects /lobby/<id>/ to /lobby/<id>, keeping the query, never anywhere else', async () => {
+    // The Location is relative (`../<id>`), so a proxy's path prefix is kept.
     for (const [path, location] of [
-      ['/lobby/demo/', '/lobby/demo'],
-      ['/lobby/demo/?delay=250', '/lobby/demo?delay=250'],
-      ['/lobby/demo/?x=%0d%0aSet-Cookie:%20a', '/lobby/demo?x=%0D%0ASet-Cookie%3A+a'],
+      ['/lobby/demo/', '../demo'],
+      ['/lobby/demo/?delay=250', '../demo?delay=250'],
+      ['/lobby/demo/?x=%0d%0aSet-Cookie:%20a', '../demo?x=%0D%0ASet-Cookie%3A+a'],
     ]) {
       const res = await fetch(`${server.http}${path}`, { redirect: 'manual' });
       expect(res.status, path).toBe(301);
       expect(res.headers.get('location'), path).toBe(location);
+      const resolved = new URL(location, `${server.http}${path}`);
+      expect(resolved.pathname, path).toBe('/lobby/demo');
+      expect(new URL(location, `http://proxy.test/swarm${path}`).pathname, path).toBe(
+        '/swarm/lobby/demo',
+      );
       expect(res.headers.get('set-cookie'), path).toBeNull();
     }
     // Paths that could turn into another host or path are not redirects.
