@@ -28,6 +28,8 @@ type LobbySettings = Parameters<WorkerLobbyHost['spawn']>[0];
 
 /** A lobby's ticks settle (its worker's JIT) for this long before the first checkpoint. */
 const WARM_UP_MS = 2000;
+/** Runs of each step done first and not counted: the first ones time the JIT, not the step. */
+const WARM_UP_RUNS = 5;
 /** Checkpoints are taken this far apart, as a lobby that keeps ticking would see them (a few ticks). */
 const SPACING_MS = 50;
 /** No single checkpoint, resume or Redis command may take longer than this. */
@@ -50,8 +52,8 @@ const USAGE = `Usage: npm run bench:checkpoint -- [--sizes 10000,50000,100000] [
 
 For each lobby size, one lobby ticking on a real worker thread (a
 WorkerLobbyHost of 1 worker, the server's default lobby settings) and one
-real redis-server on 127.0.0.1; R runs of each step after one warm-up run
-that is not counted, p50/p99/max:
+real redis-server on 127.0.0.1; R runs of each step after ${WARM_UP_RUNS} warm-up runs
+that are not counted, p50/p99/max:
 
   checkpoint()    the lobby's checkpoint, request to answer on the main thread
   encode, decode  src/fleet/checkpoint-codec.ts, and the encoded bytes
@@ -161,8 +163,8 @@ async function measureSize(particles: number, runs: number, redis: Redis): Promi
     const checkpointKey = `bench:checkpoint:${id}`;
     await redis.set(leaseKey, 'bench 1');
     let last: LobbyCheckpoint | undefined;
-    // Run -1 warms the codec and the connection up and is not counted.
-    for (let run = -1; run < runs; run++) {
+    // Negative runs warm the codec (its JIT, msgpackr's buffer) and the connection up.
+    for (let run = -WARM_UP_RUNS; run < runs; run++) {
       await sleep(SPACING_MS);
       const t0 = performance.now();
       const checkpoint = await within(lobby.checkpoint(), `checkpoint of ${id}`);
@@ -213,8 +215,8 @@ async function measureSize(particles: number, runs: number, redis: Redis): Promi
     await redis.del(leaseKey, checkpointKey);
 
     // (c) resume: spawn with the checkpoint on another host, to its first frame.
-    // Run -1 is the away worker's first lobby (cold): not counted.
-    for (let run = -1; run < runs && last; run++) {
+    // The away worker's first lobbies run on cold code: not counted.
+    for (let run = -WARM_UP_RUNS; run < runs && last; run++) {
       const t0 = performance.now();
       const resumed = spawn(away, { ...settings, resume: last });
       const first = firstFrame(resumed);
@@ -249,7 +251,9 @@ function report(results: SizeResult[], runs: number): void {
       `| ${r.particles} | ${r.bytes} | ${(r.bytes / r.particles).toFixed(2)} | ${cell(r.checkpoint)} | ${cell(r.encode)} | ${cell(r.decode)} | ${cell(r.redisWrite)} | ${cell(r.redisRead)} | ${cell(r.resume)} |`,
     );
   console.log('');
-  console.log(`(each time cell: p50 / p99 / max over ${runs} runs, after 1 uncounted warm-up run)`);
+  console.log(
+    `(each time cell: p50 / p99 / max over ${runs} runs, after ${WARM_UP_RUNS} uncounted warm-up runs)`,
+  );
 }
 
 async function main(): Promise<number> {
@@ -265,7 +269,8 @@ async function main(): Promise<number> {
   const runs = intOption(values, 'runs', 30, 1, 1000);
 
   // Per size: the warm-up, the runs (each a few ms to a few hundred), a margin.
-  const budgetMs = 30_000 + sizes.length * (WARM_UP_MS + runs * 2 * (SPACING_MS + 1000) + 30_000);
+  const budgetMs =
+    30_000 + sizes.length * (WARM_UP_MS + (runs + WARM_UP_RUNS) * 2 * (SPACING_MS + 1000) + 30_000);
   let redis: Redis | undefined;
   const bailOut = (why: string, code: number) => {
     console.error(`bench:checkpoint: ${why}`);

@@ -37,7 +37,7 @@ const TARGET_P99_MS = 500;
 /** A move whose players are not all on the new owner by then is a failure (the server waits 2 s at most for a hand-over). */
 const MOVE_TIMEOUT_MS = 10_000;
 /** How long /status may take to show the move (one owner, P+1 clients) or the newcomer gone. */
-const SETTLE_TIMEOUT_MS = 3000;
+const SETTLE_TIMEOUT_MS = 5000;
 /** Starting redis and two instances from source (tsx compiles on start). */
 const START_TIMEOUT_MS = 60_000;
 /** The first players' wait for the lobby to be created from its seed and send frames. */
@@ -94,7 +94,14 @@ interface Instance {
   name: InstanceName;
   base: string;
   child: ChildProcess;
+  /** Its last log lines about the lobby, or at warn and above: printed when a move fails. */
+  log: string[];
+  /** Times it logged retaking a lease that had lapsed in Redis (its renewals did not get through in time). */
+  leasesRetaken: number;
 }
+
+/** Log lines kept per instance for a failure report. */
+const LOG_LINES_KEPT = 40;
 
 /** What one player saw of one move. */
 interface MoveWatch {
@@ -119,6 +126,8 @@ class BenchPlayer {
   readonly client: ReconnectingLobbyClient;
   /** The instance that welcomed the current socket. */
   on: string | undefined;
+  /** When the first socket was welcomed (performance.now()). */
+  firstWelcomeAt: number | undefined;
   frames = 0;
   lastFrameAt = 0;
   readonly tickWentBack: Array<[number, number]> = [];
@@ -132,6 +141,7 @@ class BenchPlayer {
       events: {
         welcome: (welcome: WelcomeMessage) => {
           this.on = welcome.instanceId;
+          this.firstWelcomeAt ??= performance.now();
         },
         frame: (frame: FrameMessage) => this.#frame(frame),
         close: (code) => {
@@ -183,6 +193,7 @@ interface MoveResult {
   to: InstanceName;
   handoverMs: number;
   newcomerMs: number;
+  newcomerWelcomeMs: number;
   gapsMs: number[];
   /** The part of each gap the client chose to wait (reconnect jitter). */
   jitterMs: number[];
@@ -255,7 +266,30 @@ function startInstance(name: InstanceName, redisUrl: string, particles: number):
     SWARMHOST_DEFAULT_PARTICLES: String(particles),
     SWARMHOST_PARTICLE_BUDGET: String(Math.max(DEFAULT_PARTICLE_BUDGET, particles)),
     SWARMHOST_MAX_PARTICLES: String(Math.max(DEFAULT_MAX_PARTICLES, particles)),
-  }).then(({ child, base }) => ({ name, base, child }));
+  }).then(({ child, base }) => {
+    const log: string[] = [];
+    const instance: Instance = { name, base, child, log, leasesRetaken: 0 };
+    let partial = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        // pino levels: 40 warn, 50 error, 60 fatal.
+        if (!line.includes(LOBBY) && !/"level":(4|5|6)0/.test(line)) continue;
+        if (line.includes('lease taken again')) instance.leasesRetaken++;
+        log.push(line.length > 400 ? `${line.slice(0, 400)}…` : line);
+        if (log.length > LOG_LINES_KEPT) log.shift();
+      }
+    });
+    return instance;
+  });
+}
+
+function printLogs(instances: readonly Instance[]): void {
+  for (const { name, log } of instances) {
+    console.error(`--- ${name}: last ${log.length} log lines about ${LOBBY} or at warn+`);
+    for (const line of log) console.error(line);
+  }
 }
 
 /** Sums of both instances' metrics, for the server's own view of the hand-overs. */
@@ -362,17 +396,23 @@ async function main(): Promise<number> {
       });
       results.push(result);
       console.log(
-        `move ${m} ${from}→${to}: hand-over ${ms(result.handoverMs)} ms (newcomer ${ms(result.newcomerMs)}), ` +
+        `move ${m} ${from}→${to}: hand-over ${ms(result.handoverMs)} ms (newcomer welcomed ${ms(result.newcomerWelcomeMs)}, first frame ${ms(result.newcomerMs)}), ` +
           `gap max ${ms(Math.max(...result.gapsMs))} ms, 4007 closes ${result.movedCloses}/${options.players}, ` +
           `sockets per moved player max ${Math.max(...result.socketsPerPlayer)}` +
           (result.failures.length ? `; FAILED: ${result.failures.join('; ')}` : '; checks ok'),
       );
       await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
     }
-    return report(options, results, await scrapeAll(instances));
+    const code = report(options, results, await scrapeAll(instances));
+    console.log(
+      `server logs: leases retaken after lapsing: ${instances.map((i) => `${i.name} ${i.leasesRetaken}`).join(', ')}`,
+    );
+    if (code !== 0) printLogs(instances);
+    return code;
   } catch (error) {
     if (error instanceof MoveTimeout) {
       console.error(`bench:handover: FAILED: ${error.message}`);
+      printLogs(instances);
       return 1;
     }
     throw error;
@@ -413,10 +453,17 @@ async function move(
       where.get(to) !== undefined &&
       !LOBBY_PHASE_RULES[where.get(to)!.phase].ended &&
       where.get(to)!.clients === everyone.length;
+    // A busy instance may not answer one /status in time: that is asked again, not a failure.
+    let unanswered = '';
     try {
       await until(
         async () => {
-          where = await whereIsLobby(instances);
+          try {
+            where = await whereIsLobby(instances);
+          } catch (error) {
+            unanswered = ` (last /status: ${(error as Error).message})`;
+            return false;
+          }
           return settled();
         },
         SETTLE_TIMEOUT_MS,
@@ -424,7 +471,7 @@ async function move(
       );
     } catch (error) {
       if (!(error instanceof MoveTimeout)) throw error;
-      failures.push(`/status: ${describeWhere(where)}`);
+      failures.push(`/status: ${describeWhere(where)}${unanswered}`);
     }
     const particles = where.get(to)?.particles;
     if (particles !== options.particles)
@@ -443,6 +490,7 @@ async function move(
       to,
       handoverMs: Math.max(...firstNew) - openedAt,
       newcomerMs: newcomerWatch.firstNewAt! - openedAt,
+      newcomerWelcomeMs: (newcomer.firstWelcomeAt ?? Number.NaN) - openedAt,
       gapsMs: watches.map((w) => w.firstNewAt! - w.lastOldAt),
       jitterMs: watches.map((w) => w.reconnectDelayMs),
       socketsPerPlayer: players.map((p, i) => p.client.connections.length - socketsBefore[i]),
@@ -453,7 +501,8 @@ async function move(
     // The lobby keeps its P players: the newcomer leaves, and is seen gone.
     newcomer.stop();
     await until(
-      async () => (await whereIsLobby(instances)).get(to)?.clients === players.length,
+      async () =>
+        (await whereIsLobby(instances).catch(() => undefined))?.get(to)?.clients === players.length,
       SETTLE_TIMEOUT_MS,
       () => `the newcomer's leave seen on ${to}`,
     ).catch(() => {});
@@ -520,6 +569,17 @@ function report(options: Options, results: MoveResult[], metrics: Sample[]): num
   );
   console.log(
     `server: checkpoint bytes, mean:              ${(sum(metrics, 'swarmhost_checkpoint_bytes_sum') / sum(metrics, 'swarmhost_checkpoint_bytes_count')).toFixed(0)} (${sum(metrics, 'swarmhost_checkpoint_bytes_count')} stored: periodic and hand-over)`,
+  );
+  // A clean run moves the lobby by join_elsewhere only: anything else is the fleet's safety nets at work.
+  const handoversIn = (reason: string) =>
+    sum(metrics, 'swarmhost_handovers_total', { direction: 'in', reason });
+  const redisErrors = metrics
+    .filter((s) => s.name === 'swarmhost_redis_errors_total' && s.value > 0)
+    .map((s) => `${s.labels.op} ${s.value}`);
+  console.log(
+    `server: hand-overs in: join_elsewhere ${handoversIn('join_elsewhere')}, lease_lapsed ${handoversIn('lease_lapsed')}; ` +
+      `ownership conflicts ${sum(metrics, 'swarmhost_lobby_ownership_conflicts_total')}; ` +
+      `Redis errors: ${redisErrors.length > 0 ? redisErrors.join(', ') : 'none'}`,
   );
 
   const failed = results.filter((r) => r.failures.length > 0);
