@@ -25,7 +25,7 @@ import {
 } from '../protocol/index.js';
 import { intOption, parseOptions, runMain } from './cli-options.js';
 import { histogramQuantile, parseSamples, type Sample, sum } from './prometheus-text.js';
-import { startRedis, stopAllRedis } from './redis-server.js';
+import { type RedisServer, startRedis, stopAllRedis } from './redis-server.js';
 import { LOOPBACK_CLIENT_CAPS, startServerProcess } from './server-process.js';
 import { ms, summarize } from './stats.js';
 
@@ -51,6 +51,8 @@ const POLL_MS = 5;
 /** The server's default caps, kept unless the lobby needs more (src/config.ts). */
 const DEFAULT_PARTICLE_BUDGET = 30_000;
 const DEFAULT_MAX_PARTICLES = 100_000;
+/** How often the bench reads the lease's TTL. */
+const LEASE_POLL_MS = 100;
 
 const USAGE = `Usage: npm run bench:handover -- [--particles N] [--players P] [--moves M] [--pause-ms MS]
 
@@ -94,14 +96,17 @@ interface Instance {
   name: InstanceName;
   base: string;
   child: ChildProcess;
-  /** Its last log lines about the lobby, or at warn and above: printed when a move fails. */
-  log: string[];
+  /** Its log lines about the lobby (not per-request lines), or at warn and above, with when they came: printed when a move fails. */
+  log: Array<{ at: number; line: string }>;
   /** Times it logged retaking a lease that had lapsed in Redis (its renewals did not get through in time). */
   leasesRetaken: number;
 }
 
-/** Log lines kept per instance for a failure report. */
-const LOG_LINES_KEPT = 40;
+/** Log lines kept per instance for a failure report (a move logs about 6). */
+const LOG_LINES_KEPT = 5000;
+/** Lines printed per instance for a failed move: from a little before it began. */
+const LOG_LINES_SHOWN = 60;
+const LOG_LEAD_MS = 2000;
 
 /** What one player saw of one move. */
 interface MoveWatch {
@@ -267,7 +272,7 @@ function startInstance(name: InstanceName, redisUrl: string, particles: number):
     SWARMHOST_PARTICLE_BUDGET: String(Math.max(DEFAULT_PARTICLE_BUDGET, particles)),
     SWARMHOST_MAX_PARTICLES: String(Math.max(DEFAULT_MAX_PARTICLES, particles)),
   }).then(({ child, base }) => {
-    const log: string[] = [];
+    const log: Instance['log'] = [];
     const instance: Instance = { name, base, child, log, leasesRetaken: 0 };
     let partial = '';
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -275,9 +280,13 @@ function startInstance(name: InstanceName, redisUrl: string, particles: number):
       partial = lines.pop() ?? '';
       for (const line of lines) {
         // pino levels: 40 warn, 50 error, 60 fatal.
-        if (!line.includes(LOBBY) && !/"level":(4|5|6)0/.test(line)) continue;
+        const warning = /"level":(4|5|6)0/.test(line);
+        if (!warning && (!line.includes(LOBBY) || line.includes('"reqId"'))) continue;
         if (line.includes('lease taken again')) instance.leasesRetaken++;
-        log.push(line.length > 400 ? `${line.slice(0, 400)}…` : line);
+        log.push({
+          at: performance.now(),
+          line: line.length > 400 ? `${line.slice(0, 400)}…` : line,
+        });
         if (log.length > LOG_LINES_KEPT) log.shift();
       }
     });
@@ -285,11 +294,38 @@ function startInstance(name: InstanceName, redisUrl: string, particles: number):
   });
 }
 
-function printLogs(instances: readonly Instance[]): void {
+/** Each instance's log lines about the lobby (or at warn+) from a little before `since` (performance.now()). */
+function printLogs(instances: readonly Instance[], since: number): void {
   for (const { name, log } of instances) {
-    console.error(`--- ${name}: last ${log.length} log lines about ${LOBBY} or at warn+`);
-    for (const line of log) console.error(line);
+    const lines = log.filter((entry) => entry.at >= since - LOG_LEAD_MS).slice(0, LOG_LINES_SHOWN);
+    console.error(
+      `--- ${name}: ${lines.length} log lines about ${LOBBY} or at warn+, from the first failed move`,
+    );
+    for (const { line } of lines) console.error(line);
   }
+}
+
+/**
+ * Polls the lobby's lease TTL in Redis: how close its owner came to losing
+ * it (a lease that lapses lets a join elsewhere take the lobby without a
+ * hand-over). Gaps between owners (no key) are normal during a move.
+ */
+function watchLease(redis: RedisServer, key: string): { stop(): void; lowestTtlMs(): number } {
+  let lowest = Number.POSITIVE_INFINITY;
+  let stopped = false;
+  void (async () => {
+    while (!stopped) {
+      const ttl = await redis.command('PTTL', key).catch(() => -1);
+      if (typeof ttl === 'number' && ttl >= 0) lowest = Math.min(lowest, ttl);
+      await new Promise((resolve) => setTimeout(resolve, LEASE_POLL_MS));
+    }
+  })();
+  return {
+    stop: () => {
+      stopped = true;
+    },
+    lowestTtlMs: () => lowest,
+  };
 }
 
 /** Sums of both instances' metrics, for the server's own view of the hand-overs. */
@@ -321,6 +357,8 @@ async function main(): Promise<number> {
 
   const instances: Instance[] = [];
   const players: BenchPlayer[] = [];
+  let moveStartedAt = 0;
+  let firstFailureAt: number | undefined;
   let cleaned = false;
   const cleanUp = async () => {
     if (cleaned) return;
@@ -364,6 +402,11 @@ async function main(): Promise<number> {
       )),
     );
     const byName = (name: InstanceName) => instances.find((i) => i.name === name)!;
+    // Where the lease lives and how long it lasts: the instances' own settings.
+    const { config } = (await (await get(`${byName('A').base}/config`)).json()) as {
+      config: { redisPrefix: string; leaseMs: number };
+    };
+    const leaseWatch = watchLease(redis, `${config.redisPrefix}:lease:${LOBBY}`);
     // The load balancer: where a new socket goes.
     let target: InstanceName = 'A';
     const url = `ws://127.0.0.1/lobby/${LOBBY}/ws`;
@@ -388,6 +431,7 @@ async function main(): Promise<number> {
     );
     const results: MoveResult[] = [];
     for (let m = 1; m <= options.moves; m++) {
+      moveStartedAt = performance.now();
       const from = target;
       const to: InstanceName = from === 'A' ? 'B' : 'A';
       const result = await move(options, instances, players, from, to, () => {
@@ -395,6 +439,7 @@ async function main(): Promise<number> {
         return join();
       });
       results.push(result);
+      if (result.failures.length > 0) firstFailureAt ??= moveStartedAt;
       console.log(
         `move ${m} ${from}→${to}: hand-over ${ms(result.handoverMs)} ms (newcomer welcomed ${ms(result.newcomerWelcomeMs)}, first frame ${ms(result.newcomerMs)}), ` +
           `gap max ${ms(Math.max(...result.gapsMs))} ms, 4007 closes ${result.movedCloses}/${options.players}, ` +
@@ -403,16 +448,18 @@ async function main(): Promise<number> {
       );
       await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
     }
+    leaseWatch.stop();
     const code = report(options, results, await scrapeAll(instances));
     console.log(
-      `server logs: leases retaken after lapsing: ${instances.map((i) => `${i.name} ${i.leasesRetaken}`).join(', ')}`,
+      `lease headroom: lowest TTL seen ${leaseWatch.lowestTtlMs()} ms of ${config.leaseMs} (renewed every third); ` +
+        `server logs: leases retaken after lapsing: ${instances.map((i) => `${i.name} ${i.leasesRetaken}`).join(', ')}`,
     );
-    if (code !== 0) printLogs(instances);
+    if (firstFailureAt !== undefined) printLogs(instances, firstFailureAt);
     return code;
   } catch (error) {
     if (error instanceof MoveTimeout) {
       console.error(`bench:handover: FAILED: ${error.message}`);
-      printLogs(instances);
+      printLogs(instances, firstFailureAt ?? moveStartedAt);
       return 1;
     }
     throw error;
@@ -432,6 +479,7 @@ async function move(
 ): Promise<MoveResult> {
   const watches = players.map((p) => p.watch(to));
   const socketsBefore = players.map((p) => p.client.connections.length);
+  const wentBackBefore = [...players.map((p) => p.tickWentBack.length), 0];
   const openedAt = performance.now();
   const newcomer = joinElsewhere();
   const newcomerWatch = newcomer.watch(to);
@@ -479,11 +527,13 @@ async function move(
     const counts = [...watches, newcomerWatch].map((w) => w.firstNewCount);
     if (counts.some((n) => n !== options.particles))
       failures.push(`first frames on ${to} carry ${counts.join(',')} particles`);
-    for (const [i, p] of everyone.entries())
-      if (p.tickWentBack.length > 0)
+    for (const [i, p] of everyone.entries()) {
+      const back = p.tickWentBack.slice(wentBackBefore[i]);
+      if (back.length > 0)
         failures.push(
-          `player ${i} saw ticks go back: ${JSON.stringify(p.tickWentBack.slice(0, 3))}`,
+          `${i === players.length ? 'the newcomer' : `player ${i}`} saw ticks go back ${back.length} times, first [highest seen, tick] ${JSON.stringify(back.slice(0, 2))}`,
         );
+    }
 
     return {
       from,
@@ -576,6 +626,10 @@ function report(options: Options, results: MoveResult[], metrics: Sample[]): num
   const redisErrors = metrics
     .filter((s) => s.name === 'swarmhost_redis_errors_total' && s.value > 0)
     .map((s) => `${s.labels.op} ${s.value}`);
+  const resumes = (from: string) => sum(metrics, 'swarmhost_lobby_resumes_total', { from });
+  console.log(
+    `server: lobbies started from: checkpoint ${resumes('checkpoint')}, seed ${resumes('seed')}, unusable checkpoint ${resumes('unusable_checkpoint')}`,
+  );
   console.log(
     `server: hand-overs in: join_elsewhere ${handoversIn('join_elsewhere')}, lease_lapsed ${handoversIn('lease_lapsed')}; ` +
       `ownership conflicts ${sum(metrics, 'swarmhost_lobby_ownership_conflicts_total')}; ` +
