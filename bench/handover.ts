@@ -519,10 +519,14 @@ async function move(
       );
     } catch (error) {
       if (!(error instanceof MoveTimeout)) throw error;
-      failures.push(`/status: ${describeWhere(where)}${unanswered}`);
+      failures.push(
+        where.size > 0
+          ? `/status: ${describeWhere(where)}${unanswered}`
+          : `/status never answered in ${SETTLE_TIMEOUT_MS} ms${unanswered}`,
+      );
     }
     const particles = where.get(to)?.particles;
-    if (particles !== options.particles)
+    if (where.size > 0 && particles !== options.particles)
       failures.push(`${to} lists ${particles} particles, not ${options.particles}`);
     const counts = [...watches, newcomerWatch].map((w) => w.firstNewCount);
     if (counts.some((n) => n !== options.particles))
