@@ -4,36 +4,40 @@
  * target: hand-over p99 <= 500 ms for a 10k lobby on loopback), and how long
  * its players go without frames meanwhile.
  *
- * It owns the whole setup and its teardown: a real redis-server
- * (redis-server.ts), two instances A and B as processes from source in fleet
- * mode (server-process.ts), the lobby's players (the shared
- * ReconnectingLobbyClient, whose createSocket plays the load balancer: a
- * variable says which instance new sockets go to, so no router process sits
- * in the measured path), the checks of each move and the report. Everything
- * listens on and dials 127.0.0.1 only, and a watchdog ends the run.
+ * It owns the run, its moves and their checks, and the teardown: a real
+ * redis-server (redis-server.ts), two instances A and B in fleet mode
+ * (handover-fleet.ts), the lobby's players (handover-player.ts: the shared
+ * ReconnectingLobbyClient, whose createSocket here plays the load balancer:
+ * a variable says which instance new sockets go to, so no router process
+ * sits in the measured path), then the report (handover-report.ts).
+ * Everything listens on and dials 127.0.0.1 only, and a watchdog ends the run.
  */
-import type { ChildProcess } from 'node:child_process';
 import WebSocket from 'ws';
 import {
   CloseCode,
-  type FrameMessage,
   LOBBY_PHASE_RULES,
   type LobbyStatus,
-  ReconnectingLobbyClient,
   type SocketLike,
-  type WelcomeMessage,
 } from '../protocol/index.js';
 import { intOption, parseOptions, runMain } from './cli-options.js';
-import { histogramQuantile, parseSamples, type Sample, sum } from './prometheus-text.js';
-import { type RedisServer, startRedis, stopAllRedis } from './redis-server.js';
-import { LOOPBACK_CLIENT_CAPS, startServerProcess } from './server-process.js';
-import { ms, summarize } from './stats.js';
+import {
+  describeWhere,
+  get,
+  INSTANCES,
+  type Instance,
+  type InstanceName,
+  LOBBY,
+  printLogs,
+  scrapeAll,
+  startInstance,
+  watchLease,
+  whereIsLobby,
+} from './handover-fleet.js';
+import { BenchPlayer, describePlayers } from './handover-player.js';
+import { type MoveResult, report } from './handover-report.js';
+import { startRedis, stopAllRedis } from './redis-server.js';
+import { ms } from './stats.js';
 
-const LOBBY = 'handover-bench';
-const INSTANCES = ['A', 'B'] as const;
-type InstanceName = (typeof INSTANCES)[number];
-/** Issue 11: a 10k lobby hands over within this at p99, on loopback. */
-const TARGET_P99_MS = 500;
 /** A move whose players are not all on the new owner by then is a failure (the server waits 2 s at most for a hand-over). */
 const MOVE_TIMEOUT_MS = 10_000;
 /** How long /status may take to show the move (one owner, P+1 clients) or the newcomer gone. */
@@ -44,15 +48,8 @@ const START_TIMEOUT_MS = 60_000;
 const FIRST_FRAMES_TIMEOUT_MS = 20_000;
 /** Lets the first lobby's worker warm up (its JIT) before the first move. */
 const WARM_UP_MS = 2000;
-/** No HTTP request to an instance waits longer than this. */
-const REQUEST_TIMEOUT_MS = 3000;
 /** How often the bench polls a condition. */
 const POLL_MS = 5;
-/** The server's default caps, kept unless the lobby needs more (src/config.ts). */
-const DEFAULT_PARTICLE_BUDGET = 30_000;
-const DEFAULT_MAX_PARTICLES = 100_000;
-/** How often the bench reads the lease's TTL. */
-const LEASE_POLL_MS = 100;
 
 const USAGE = `Usage: npm run bench:handover -- [--particles N] [--players P] [--moves M] [--pause-ms MS]
 
@@ -92,122 +89,6 @@ interface Options {
   pauseMs: number;
 }
 
-interface Instance {
-  name: InstanceName;
-  base: string;
-  child: ChildProcess;
-  /** Its log lines about the lobby (not per-request lines), or at warn and above, with when they came: printed when a move fails. */
-  log: Array<{ at: number; line: string }>;
-  /** Times it logged retaking a lease that had lapsed in Redis (its renewals did not get through in time). */
-  leasesRetaken: number;
-}
-
-/** Log lines kept per instance for a failure report (a move logs about 6). */
-const LOG_LINES_KEPT = 5000;
-/** Lines printed per instance for a failed move: from a little before it began. */
-const LOG_LINES_SHOWN = 60;
-const LOG_LEAD_MS = 2000;
-
-/** What one player saw of one move. */
-interface MoveWatch {
-  to: InstanceName;
-  /** Its last frame from anyone but `to` (performance.now()). */
-  lastOldAt: number;
-  firstNewAt: number | undefined;
-  /** Particle count of its first frame from `to`. */
-  firstNewCount: number | undefined;
-  /** Close codes of its sockets during the move. */
-  closes: number[];
-  /** How long the client waited before reconnecting (the policy's jitter after 4007), summed over the move. */
-  reconnectDelayMs: number;
-}
-
-/**
- * A player of the lobby: the reconnecting client every player uses, with
- * the bookkeeping the bench needs: whose frames it gets, whether a tick went
- * back on any socket, and what it saw of the current move.
- */
-class BenchPlayer {
-  readonly client: ReconnectingLobbyClient;
-  /** The instance that welcomed the current socket. */
-  on: string | undefined;
-  /** When the first socket was welcomed (performance.now()). */
-  firstWelcomeAt: number | undefined;
-  frames = 0;
-  lastFrameAt = 0;
-  readonly tickWentBack: Array<[number, number]> = [];
-  #highest = -1;
-  #watch: MoveWatch | undefined;
-
-  constructor(url: string, createSocket: () => SocketLike) {
-    this.client = new ReconnectingLobbyClient({
-      url,
-      createSocket,
-      events: {
-        welcome: (welcome: WelcomeMessage) => {
-          this.on = welcome.instanceId;
-          this.firstWelcomeAt ??= performance.now();
-        },
-        frame: (frame: FrameMessage) => this.#frame(frame),
-        close: (code) => {
-          this.on = undefined;
-          this.#watch?.closes.push(code);
-        },
-        reconnect: (info) => {
-          if (this.#watch) this.#watch.reconnectDelayMs += info.delayMs;
-        },
-      },
-    }).start();
-  }
-
-  #frame(frame: FrameMessage): void {
-    const now = performance.now();
-    this.frames++;
-    this.lastFrameAt = now;
-    if (frame.tick < this.#highest) this.tickWentBack.push([this.#highest, frame.tick]);
-    this.#highest = Math.max(this.#highest, frame.tick);
-    const watch = this.#watch;
-    if (!watch) return;
-    if (this.on !== watch.to) watch.lastOldAt = now;
-    else if (watch.firstNewAt === undefined) {
-      watch.firstNewAt = now;
-      watch.firstNewCount = frame.n;
-    }
-  }
-
-  /** Starts watching a move to `to`. */
-  watch(to: InstanceName): MoveWatch {
-    this.#watch = {
-      to,
-      lastOldAt: this.lastFrameAt,
-      firstNewAt: undefined,
-      firstNewCount: undefined,
-      closes: [],
-      reconnectDelayMs: 0,
-    };
-    return this.#watch;
-  }
-
-  stop(): void {
-    this.client.stop();
-  }
-}
-
-interface MoveResult {
-  from: InstanceName;
-  to: InstanceName;
-  handoverMs: number;
-  newcomerMs: number;
-  newcomerWelcomeMs: number;
-  gapsMs: number[];
-  /** The part of each gap the client chose to wait (reconnect jitter). */
-  jitterMs: number[];
-  /** Sockets each moved player opened during the move (1: straight back after its 4007). */
-  socketsPerPlayer: number[];
-  movedCloses: number;
-  failures: string[];
-}
-
 class MoveTimeout extends Error {}
 
 async function until(
@@ -222,118 +103,6 @@ async function until(
       throw new MoveTimeout(`not within ${timeoutMs} ms: ${await what()}`);
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
-}
-
-const get = (url: string) => fetch(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-
-/** The lobby as each instance's /status lists it (undefined: not listed there). */
-async function whereIsLobby(
-  instances: readonly Instance[],
-): Promise<Map<InstanceName, LobbyStatus | undefined>> {
-  const lists = await Promise.all(
-    instances.map(async (instance) => {
-      const response = await get(`${instance.base}/status`);
-      if (!response.ok) throw new Error(`GET /status on ${instance.name}: ${response.status}`);
-      const { lobbies } = (await response.json()) as { lobbies: LobbyStatus[] };
-      return lobbies.find((lobby) => lobby.id === LOBBY);
-    }),
-  );
-  return new Map(instances.map((instance, i) => [instance.name, lists[i]]));
-}
-
-function describeWhere(where: Map<InstanceName, LobbyStatus | undefined>): string {
-  return [...where]
-    .map(([name, lobby]) =>
-      lobby
-        ? `${name}: ${lobby.phase}, ${lobby.clients} clients, ${lobby.particles} particles`
-        : `${name}: not listed`,
-    )
-    .join('; ');
-}
-
-function describePlayers(players: readonly BenchPlayer[]): string {
-  return players
-    .map(
-      (p, i) =>
-        `player ${i}: on ${p.on ?? '-'} (${p.client.state.kind}), closes ${p.client.connections.map((c) => c.closeCode ?? 'open').join(',')}`,
-    )
-    .join('; ');
-}
-
-function startInstance(name: InstanceName, redisUrl: string, particles: number): Promise<Instance> {
-  return startServerProcess({
-    ...LOOPBACK_CLIENT_CAPS,
-    SWARMHOST_REDIS_URL: redisUrl,
-    SWARMHOST_INSTANCE_ID: name,
-    SWARMHOST_WORKERS: '1',
-    // Every join elsewhere moves the lobby, however recently it moved.
-    SWARMHOST_HANDOVER_DAMPING_MS: '0',
-    SWARMHOST_DEFAULT_PARTICLES: String(particles),
-    SWARMHOST_PARTICLE_BUDGET: String(Math.max(DEFAULT_PARTICLE_BUDGET, particles)),
-    SWARMHOST_MAX_PARTICLES: String(Math.max(DEFAULT_MAX_PARTICLES, particles)),
-  }).then(({ child, base }) => {
-    const log: Instance['log'] = [];
-    const instance: Instance = { name, base, child, log, leasesRetaken: 0 };
-    let partial = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      const lines = (partial + chunk.toString('utf8')).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        // pino levels: 40 warn, 50 error, 60 fatal.
-        const warning = /"level":(4|5|6)0/.test(line);
-        if (!warning && (!line.includes(LOBBY) || line.includes('"reqId"'))) continue;
-        if (line.includes('lease taken again')) instance.leasesRetaken++;
-        log.push({
-          at: performance.now(),
-          line: line.length > 400 ? `${line.slice(0, 400)}…` : line,
-        });
-        if (log.length > LOG_LINES_KEPT) log.shift();
-      }
-    });
-    return instance;
-  });
-}
-
-/** Each instance's log lines about the lobby (or at warn+) from a little before `since` (performance.now()). */
-function printLogs(instances: readonly Instance[], since: number): void {
-  for (const { name, log } of instances) {
-    const lines = log.filter((entry) => entry.at >= since - LOG_LEAD_MS).slice(0, LOG_LINES_SHOWN);
-    console.error(
-      `--- ${name}: ${lines.length} log lines about ${LOBBY} or at warn+, from the first failed move`,
-    );
-    for (const { line } of lines) console.error(line);
-  }
-}
-
-/**
- * Polls the lobby's lease TTL in Redis: how close its owner came to losing
- * it (a lease that lapses lets a join elsewhere take the lobby without a
- * hand-over). Gaps between owners (no key) are normal during a move.
- */
-function watchLease(redis: RedisServer, key: string): { stop(): void; lowestTtlMs(): number } {
-  let lowest = Number.POSITIVE_INFINITY;
-  let stopped = false;
-  void (async () => {
-    while (!stopped) {
-      const ttl = await redis.command('PTTL', key).catch(() => -1);
-      if (typeof ttl === 'number' && ttl >= 0) lowest = Math.min(lowest, ttl);
-      await new Promise((resolve) => setTimeout(resolve, LEASE_POLL_MS));
-    }
-  })();
-  return {
-    stop: () => {
-      stopped = true;
-    },
-    lowestTtlMs: () => lowest,
-  };
-}
-
-/** Sums of both instances' metrics, for the server's own view of the hand-overs. */
-async function scrapeAll(instances: readonly Instance[]): Promise<Sample[]> {
-  const texts = await Promise.all(
-    instances.map(async (i) => (await get(`${i.base}/metrics`)).text()),
-  );
-  return texts.flatMap(parseSamples);
 }
 
 async function main(): Promise<number> {
@@ -449,7 +218,7 @@ async function main(): Promise<number> {
       await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
     }
     leaseWatch.stop();
-    const code = report(options, results, await scrapeAll(instances));
+    const code = report(options.particles, options.players, results, await scrapeAll(instances));
     console.log(
       `lease headroom: lowest TTL seen ${leaseWatch.lowestTtlMs()} ms of ${config.leaseMs} (renewed every third); ` +
         `server logs: leases retaken after lapsing: ${instances.map((i) => `${i.name} ${i.leasesRetaken}`).join(', ')}`,
@@ -561,98 +330,6 @@ async function move(
       () => `the newcomer's leave seen on ${to}`,
     ).catch(() => {});
   }
-}
-
-function report(options: Options, results: MoveResult[], metrics: Sample[]): number {
-  const row = (label: string, samples: number[]) => {
-    const s = summarize(samples);
-    return `| ${label} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.max)} | ${samples.length} |`;
-  };
-  const handover = results.map((r) => r.handoverMs);
-  console.log('');
-  console.log('| per move | p50 ms | p99 ms | max ms | samples |');
-  console.log('|---|---|---|---|---|');
-  console.log(row('hand-over time (every player on the new owner)', handover));
-  console.log(
-    row(
-      "newcomer's first frame",
-      results.map((r) => r.newcomerMs),
-    ),
-  );
-  console.log(
-    row(
-      'reconnect gap (each moved player)',
-      results.flatMap((r) => r.gapsMs),
-    ),
-  );
-  console.log(
-    row(
-      '  of which the client waited (4007 jitter)',
-      results.flatMap((r) => r.jitterMs),
-    ),
-  );
-  console.log('');
-  // The lobby started on A: the first move is B's first lobby, on code and a worker nothing has warmed yet.
-  const warm = results.slice(1).map((r) => r.handoverMs);
-  console.log(
-    `first move (B's first lobby, cold): hand-over ${ms(results[0].handoverMs)} ms` +
-      (warm.length > 0
-        ? `; the other ${warm.length} moves: p50 ${ms(summarize(warm).p50)}, p99 ${ms(summarize(warm).p99)}, max ${ms(summarize(warm).max)} ms`
-        : ''),
-  );
-
-  const sockets = results.flatMap((r) => r.socketsPerPlayer);
-  const moved = results.reduce((n, r) => n + r.movedCloses, 0);
-  console.log(
-    `moved players closed with 4007: ${moved} of ${results.length * options.players}; ` +
-      `sockets per moved player per move: max ${Math.max(...sockets)} (1 = straight back on the new owner)`,
-  );
-  // Histogram estimates (bucket interpolation), both instances summed, the whole run.
-  const q = (name: string, p: number, filter: Record<string, string> = {}) =>
-    histogramQuantile(metrics, name, p, filter);
-  const qms = (name: string, filter: Record<string, string> = {}) =>
-    `p50 ≈ ${ms(q(name, 0.5, filter) * 1000)}, p99 ≈ ${ms(q(name, 0.99, filter) * 1000)}`;
-  console.log(
-    `server: join waited for the hand-over, ms:   ${qms('swarmhost_handover_wait_seconds')}`,
-  );
-  console.log(
-    `server: hand-over checkpoint (freeze → stored), ms: ${qms('swarmhost_checkpoint_duration_seconds', { kind: 'handover' })}`,
-  );
-  console.log(
-    `server: Redis checkpoint write / read, ms:   ${qms('swarmhost_redis_command_duration_seconds', { op: 'checkpoint_write' })} / ${qms('swarmhost_redis_command_duration_seconds', { op: 'checkpoint_read' })}`,
-  );
-  console.log(
-    `server: checkpoint bytes, mean:              ${(sum(metrics, 'swarmhost_checkpoint_bytes_sum') / sum(metrics, 'swarmhost_checkpoint_bytes_count')).toFixed(0)} (${sum(metrics, 'swarmhost_checkpoint_bytes_count')} stored: periodic and hand-over)`,
-  );
-  // A clean run moves the lobby by join_elsewhere only: anything else is the fleet's safety nets at work.
-  const handoversIn = (reason: string) =>
-    sum(metrics, 'swarmhost_handovers_total', { direction: 'in', reason });
-  const redisErrors = metrics
-    .filter((s) => s.name === 'swarmhost_redis_errors_total' && s.value > 0)
-    .map((s) => `${s.labels.op} ${s.value}`);
-  const resumes = (from: string) => sum(metrics, 'swarmhost_lobby_resumes_total', { from });
-  console.log(
-    `server: lobbies started from: checkpoint ${resumes('checkpoint')}, seed ${resumes('seed')}, unusable checkpoint ${resumes('unusable_checkpoint')}`,
-  );
-  console.log(
-    `server: hand-overs in: join_elsewhere ${handoversIn('join_elsewhere')}, lease_lapsed ${handoversIn('lease_lapsed')}; ` +
-      `ownership conflicts ${sum(metrics, 'swarmhost_lobby_ownership_conflicts_total')}; ` +
-      `Redis errors: ${redisErrors.length > 0 ? redisErrors.join(', ') : 'none'}`,
-  );
-
-  const failed = results.filter((r) => r.failures.length > 0);
-  console.log(
-    failed.length === 0
-      ? `checks: all ${results.length} moves: one owner in /status with every player, no tick went back, ${options.particles} particles kept`
-      : `checks: ${failed.length} of ${results.length} moves FAILED (see above)`,
-  );
-  const p99 = summarize(handover).p99;
-  console.log(
-    p99 <= TARGET_P99_MS
-      ? `target met: hand-over p99 ${ms(p99)} ms <= ${TARGET_P99_MS} ms`
-      : `TARGET MISSED: hand-over p99 ${ms(p99)} ms > ${TARGET_P99_MS} ms`,
-  );
-  return failed.length === 0 ? 0 : 1;
 }
 
 runMain('bench:handover', main);
