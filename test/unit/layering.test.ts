@@ -23,7 +23,13 @@ const LOBBIES = 'lobbies/index.ts';
 const CLIENT = 'client/index.ts';
 /** src/'s entry points for benchmarks and scripts: start a server, its settings, and
  * the one quantile estimate /status and the benchmarks share. */
-const SRC_ENTRY_POINTS = ['src/app.ts', 'src/config.ts', 'src/histogram-quantile.ts'];
+const SRC_ENTRY_POINTS = [
+  'src/app.ts',
+  'src/config.ts',
+  'src/histogram-quantile.ts',
+  // bench:checkpoint times the fleet's checkpoint encoding as the server does it.
+  'src/fleet/checkpoint-codec.ts',
+];
 /** Packages lobbies/ never imports: it knows nothing of HTTP, sockets or metrics. */
 const SERVER_PACKAGES = /^(fastify|@fastify\/.*|ws|prom-client)$/;
 
