@@ -66,6 +66,8 @@ export interface CreateOptions {
   seed?: number;
   /** Fleet mode: continue the world of this checkpoint (its seed, particles and tick). */
   resume?: LobbyCheckpoint;
+  /** Fleet mode: the tick a lobby started from its seed counts on from (its players' last seen). */
+  startTick?: number;
 }
 
 export class LobbyDirectory {
@@ -129,6 +131,7 @@ export class LobbyDirectory {
       seed: resume?.seed ?? options.seed ?? seedFromId(options.id),
       particles: resume?.world.count ?? options.particles ?? this.#settings.get().defaultParticles,
       resume,
+      startTick: resume ? undefined : options.startTick,
       // No lobby can outgrow its worker's budget: its arrays need not either.
       maxParticles: Math.min(config.maxParticles, config.particleBudget),
       worldSize: config.worldSize,

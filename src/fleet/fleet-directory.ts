@@ -63,6 +63,16 @@ export class FleetDirectory {
     await this.#redis.run('directory', (redis) => redis.hdel(this.#instancesKey, holder));
   }
 
+  /**
+   * Lobby `id`'s entry as its owner last wrote it (stale or not): after an
+   * owner died, the tick its players had about reached, and when.
+   */
+  async lastSeen(id: string): Promise<{ tick: number; at: number } | undefined> {
+    const json = await this.#redis.run('directory', (redis) => redis.hget(this.#lobbiesKey, id));
+    const entry = json === null ? undefined : parse<FleetLobby>(json);
+    return entry && Number.isFinite(entry.tick) ? { tick: entry.tick, at: entry.at } : undefined;
+  }
+
   async list(): Promise<{ instances: FleetInstance[]; lobbies: FleetLobby[] }> {
     const [instances, lobbies] = await this.#redis.run('directory', (redis) =>
       Promise.all([redis.hgetall(this.#instancesKey), redis.hgetall(this.#lobbiesKey)]),

@@ -84,6 +84,11 @@ export class Fleet {
     });
     this.#owned = new OwnedLobbies(this.#leases, directory, metrics.fleet, this.#log);
     this.#channel = new HandoverChannel(this.#redis, config.redisPrefix);
+    // An instance that stopped refreshing for two leases is gone.
+    this.#fleetDirectory = new FleetDirectory(this.#redis, {
+      prefix: config.redisPrefix,
+      staleMs: 2 * config.leaseMs,
+    });
     this.#claims = new LobbyClaims({
       config,
       directory,
@@ -93,12 +98,8 @@ export class Fleet {
       leases: this.#leases,
       channel: this.#channel,
       owned: this.#owned,
+      fleetDirectory: this.#fleetDirectory,
       leaving: () => this.#draining || !this.#isReady(),
-    });
-    // An instance that stopped refreshing for two leases is gone.
-    this.#fleetDirectory = new FleetDirectory(this.#redis, {
-      prefix: config.redisPrefix,
-      staleMs: 2 * config.leaseMs,
     });
     directory.onLobbyEnded((id, phase) => {
       // Handed over (moved, drained): the lease went with the hand-over.

@@ -15,6 +15,7 @@ import type { Config } from '../config.js';
 import type { CreateOptions, JoinResult, LobbyDirectory } from '../lobby-directory.js';
 import type { Logger } from '../logger.js';
 import { decodeCheckpoint } from './checkpoint-codec.js';
+import type { FleetDirectory } from './fleet-directory.js';
 import type { FleetMetrics, HandoverReason, ResumeSource } from './fleet-metrics.js';
 import type { HandoverChannel, HandoverMessage } from './handover-channel.js';
 import type { Lease, LobbyLeases, StoredCheckpoint } from './lobby-leases.js';
@@ -38,6 +39,7 @@ export interface ClaimDeps {
   leases: LobbyLeases;
   channel: HandoverChannel;
   owned: OwnedLobbies;
+  fleetDirectory: FleetDirectory;
   /** True while this instance is leaving (readiness off, or draining): it takes no lobby then. */
   leaving: () => boolean;
 }
@@ -51,6 +53,7 @@ export class LobbyClaims {
   #leases: LobbyLeases;
   #channel: HandoverChannel;
   #owned: OwnedLobbies;
+  #fleetDirectory: FleetDirectory;
   #leaving: () => boolean;
   #claims = new Map<string, Promise<Claim>>();
   /** Claims waiting on a lobby, woken by its holder's answers. */
@@ -65,6 +68,7 @@ export class LobbyClaims {
     this.#leases = deps.leases;
     this.#channel = deps.channel;
     this.#owned = deps.owned;
+    this.#fleetDirectory = deps.fleetDirectory;
     this.#leaving = deps.leaving;
   }
 
@@ -137,6 +141,10 @@ export class LobbyClaims {
       await this.#leases.release(lease).catch(() => {});
       return unavailable();
     }
+    // An owner that died wrote its lobby's tick to the fleet directory every
+    // lease round: its players' ticks must not go back, whatever we start from.
+    const seen = await this.#fleetDirectory.lastSeen(id).catch(() => undefined);
+    const seenTick = seen ? ticksSince(seen.tick, seen.at, this.#config.tickRate) : 0;
     let resume: LobbyCheckpoint | undefined;
     let from: ResumeSource = 'seed';
     if (stored) {
@@ -149,7 +157,10 @@ export class LobbyClaims {
       if (decoded.ok) {
         resume = {
           ...decoded.checkpoint,
-          tick: resumeTick(decoded.checkpoint.tick, stored, this.#config.tickRate),
+          tick: Math.max(
+            seenTick,
+            resumeTick(decoded.checkpoint.tick, stored, this.#config.tickRate),
+          ),
         };
         from = 'checkpoint';
       } else {
@@ -160,7 +171,7 @@ export class LobbyClaims {
         );
       }
     }
-    const created = this.#directory.create({ ...options, resume });
+    const created = this.#directory.create({ ...options, resume, startTick: seenTick });
     if (!created.ok) {
       await this.#leases.release(lease).catch(() => {});
       const full = created.reason === 'instance_full';
@@ -212,9 +223,12 @@ export class LobbyClaims {
  * tick is a label for frames, its steps are the world's own).
  */
 function resumeTick(tick: number, stored: StoredCheckpoint, tickRate: number): number {
-  if (stored.reason !== 'periodic') return tick;
-  const elapsedMs = Math.max(0, Date.now() - stored.at);
-  return tick + Math.ceil((elapsedMs / 1000) * tickRate);
+  return stored.reason === 'periodic' ? ticksSince(tick, stored.at, tickRate) : tick;
+}
+
+/** `tick` written at `at` (ms since the epoch), plus every tick that could have run since. */
+function ticksSince(tick: number, at: number, tickRate: number): number {
+  return tick + Math.ceil((Math.max(0, Date.now() - at) / 1000) * tickRate);
 }
 
 function refuse(reason: Refusal['reason'], closeCode: number, message: string): Claim {

@@ -181,6 +181,36 @@ describe('fleet mode: waiting for a lobby held elsewhere', () => {
   });
 });
 
+describe('fleet mode: ticks never go back', () => {
+  it('a lobby whose owner died before its first checkpoint starts from its seed, its ticks after the last seen', async () => {
+    const { a, prefix } = await pair();
+    // A dead owner: its lease lapses at once, and its directory entry says
+    // its players saw tick 5000 a second ago.
+    const at = Date.now() - 1000;
+    await redis.command(
+      'HSET',
+      `${prefix}:lobbies`,
+      'orphan',
+      JSON.stringify({
+        id: 'orphan',
+        owner: 'ghost',
+        phase: 'running',
+        clients: 2,
+        particles: 500,
+        maxParticles: 30000,
+        tick: 5000,
+        at,
+      }),
+    );
+    const player = await joinLobby(a, 'orphan');
+    await waitFor(() => player.frames > 0, 3000, 'a frame');
+    expect(player.status?.particles).toBe(500);
+    // 5000 plus the 60 ticks a second the dead owner may have run since.
+    expect(player.status?.tick ?? 0).toBeGreaterThanOrEqual(5060);
+    expect(await metricValue(a, 'swarmhost_lobby_resumes_total', { from: 'seed' })).toBe(1);
+  });
+});
+
 describe('fleet mode: Redis down, and the safety net', () => {
   it('keeps running lobbies and their players, refuses joins that need Redis with 1013, and recovers', async () => {
     const { a } = await pair();
