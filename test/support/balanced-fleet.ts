@@ -17,8 +17,8 @@ import { type Fleet, type LobbySummary, startFleet } from './fleet.js';
 import type { Exit } from './server-process.js';
 import { TEST_ADMIN_TOKEN } from './server.js';
 
-/** How often the split watch samples the placement. */
-const WATCH_INTERVAL_MS = 100;
+/** How often the split watch samples the placement (a real split lasts until a lease renewal, a third of the lease). */
+const WATCH_INTERVAL_MS = 250;
 /** How long one /status or /metrics request may take. */
 const FETCH_TIMEOUT_MS = 3000;
 

@@ -26,11 +26,10 @@ export interface Crowd {
   /** The instance every player of `id` is on, or undefined if they are not all on one. */
   where(id: string): string | undefined;
   lobbiesOn(instance: string): string[];
-  /**
-   * Every lobby runs on exactly one instance (per `placement`), where all its
-   * players are, and every player got a frame after `since`.
-   */
-  settled(placement: Map<string, string[]>, since: number): boolean;
+  /** Every player is on an instance, all of a lobby's on the same one, each with a frame after `since`. */
+  together(since: number): boolean;
+  /** Every lobby runs on exactly one instance (per `placement`), the one all its players are on. */
+  placed(placement: Map<string, string[]>): boolean;
   mark(): Mark;
   /**
    * What happened since `mark`: any close (after a welcome or before it: a
@@ -71,8 +70,10 @@ export function lobbyCrowd(port: () => number, ids: readonly string[]): Crowd {
     all,
     where,
     lobbiesOn: (instance) => ids.filter((id) => where(id) === instance),
-    settled: (placement, since) =>
+    together: (since) =>
       all().every((p) => p.instance() !== undefined && p.lastFrameAt() > since) &&
+      ids.every((id) => where(id) !== undefined),
+    placed: (placement) =>
       ids.every((id) => {
         const on = placement.get(id) ?? [];
         return on.length === 1 && where(id) === on[0];

@@ -152,7 +152,8 @@ export async function startNginx(listenPort: number, servers: Upstream[]): Promi
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const errorLog = () => readFile(join(dir, 'error.log'), 'utf8').catch(() => '');
   const accessLog = () => readFile(join(dir, 'access.log'), 'utf8').catch(() => '');
-  const workersStarted = async () => (await errorLog()).split('start worker process').length - 1;
+  /** How often the error log says `text` (logged at notice level). */
+  const count = async (text: string) => (await errorLog()).split(text).length - 1;
   const nginx: Nginx = {
     port: listenPort,
     dir,
@@ -161,13 +162,19 @@ export async function startNginx(listenPort: number, servers: Upstream[]): Promi
     reload: async (list) => {
       await writeSite(list);
       await test();
-      const before = await workersStarted();
+      const spawned = await count('start worker process');
+      const retired = await count('gracefully shutting down');
       await run(NGINX_BINARY, ['-s', 'reload', '-p', dir, '-c', config]);
-      // Done once the master has started a worker with the new configuration.
+      // Done once a worker runs the new configuration and the old one has
+      // stopped accepting (it keeps its open sockets until they close).
       const deadline = performance.now() + NGINX_TIMEOUT_MS;
-      while ((await workersStarted()) <= before) {
-        if (performance.now() > deadline)
+      while (
+        (await count('start worker process')) <= spawned ||
+        (await count('gracefully shutting down')) <= retired
+      ) {
+        if (performance.now() > deadline) {
           throw new Error(`nginx did not reload: ${await errorLog()}`);
+        }
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },
