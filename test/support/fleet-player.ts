@@ -2,7 +2,8 @@
  * A player for fleet tests: the shared reconnecting client (the one bots and
  * the browser use) through the test router, recording what a player would
  * notice of a hand-over: which instance served each socket, how each closed,
- * whether a frame's tick ever went back, and when it last got a frame.
+ * whether a frame's tick ever went back, when it last got a frame, and how
+ * long each close left it without frames.
  */
 import type { SocketLike } from '../../protocol/lobby-client.js';
 import { ReconnectingLobbyClient } from '../../protocol/reconnecting-client.js';
@@ -21,12 +22,21 @@ export interface FleetPlayer {
   firstFrameOn(instance: string): number | undefined;
   /** Close codes of every socket so far. */
   closeCodes(): number[];
+  /**
+   * One entry per break in the frames: the code of the close that began it,
+   * and the time from the last frame before that close to the first frame
+   * after it (whatever failed in between belongs to the same break).
+   */
+  readonly gaps: Array<{ code: number; ms: number }>;
   stop(): void;
 }
 
 export function fleetPlayer(routerPort: number, lobbyId: string): FleetPlayer {
   const url = `ws://127.0.0.1:${routerPort}/lobby/${lobbyId}/ws`;
   const tickWentBack: Array<[number, number]> = [];
+  const gaps: Array<{ code: number; ms: number }> = [];
+  /** The close that began the current break, and the last frame before it. */
+  let broken: { code: number; lastFrameAt: number } | undefined;
   const firstFrame = new Map<string, number>();
   let highest = -1;
   let frames = 0;
@@ -42,12 +52,15 @@ export function fleetPlayer(routerPort: number, lobbyId: string): FleetPlayer {
       frame: (frame) => {
         frames++;
         lastFrameAt = performance.now();
+        if (broken) gaps.push({ code: broken.code, ms: lastFrameAt - broken.lastFrameAt });
+        broken = undefined;
         if (current !== undefined && !firstFrame.has(current)) firstFrame.set(current, lastFrameAt);
         if (frame.tick < highest) tickWentBack.push([highest, frame.tick]);
         highest = Math.max(highest, frame.tick);
       },
-      close: () => {
+      close: (code) => {
         current = undefined;
+        if (!broken && frames > 0) broken = { code, lastFrameAt };
       },
     },
   }).start();
@@ -55,6 +68,7 @@ export function fleetPlayer(routerPort: number, lobbyId: string): FleetPlayer {
     client,
     instance: () => current,
     tickWentBack,
+    gaps,
     frames: () => frames,
     lastFrameAt: () => lastFrameAt,
     firstFrameOn: (instance) => firstFrame.get(instance),

@@ -1,0 +1,53 @@
+/**
+ * What the nginx and HAProxy test helpers share: the shape of a server they
+ * balance over, and the two socket waits (a free port, a port that accepts).
+ */
+import { type AddressInfo, connect, createServer } from 'node:net';
+
+/** One server of the balancer's list: the shipped config's `swarmhost-<i+1>`, at 127.0.0.1:port. */
+export interface Upstream {
+  name: string;
+  port: number;
+}
+
+/** A port nobody listened on a moment ago (nothing else in these tests binds fixed ports). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Resolves once 127.0.0.1:port accepts a connection; rejects if `exited` settles first or after `ms`. */
+export async function untilListening(
+  port: number,
+  ms: number,
+  exited: Promise<unknown>,
+  output: () => string,
+): Promise<void> {
+  let gone = false;
+  exited.then(() => {
+    gone = true;
+  });
+  const deadline = performance.now() + ms;
+  while (!(await accepts(port))) {
+    if (gone) throw new Error(`exited before listening on ${port}: ${output()}`);
+    if (performance.now() > deadline) throw new Error(`not listening on ${port} within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
