@@ -254,25 +254,30 @@ describe('deploy/compose.yaml: Redis', () => {
 });
 
 describe('deploy/compose.yaml: the load balancer', () => {
-  it.each(BALANCERS)('$profile runs only in its profile, on 8080, with the repo’s $config', (b) => {
-    const service = services[b.profile];
-    expect(service, b.profile).toBeDefined();
-    expect(service.profiles).toEqual([b.profile]);
-    expect(service.ports).toEqual(['8080:8080']);
-    const mounts = bindMounts(service);
-    expect(mounts).toEqual([{ source: join(ROOT, b.config), target: b.target }]);
-    expect(fileExists(join(ROOT, b.config)), `${b.config} is missing from the repository`).toBe(
-      true,
-    );
-  });
+  it.each(BALANCERS)(
+    '$profile runs only in its profile, published on 8080, with the repo’s $config',
+    (b) => {
+      const service = services[b.profile];
+      expect(service, b.profile).toBeDefined();
+      expect(service.profiles).toEqual([b.profile]);
+      expect(service.ports).toEqual(['8080:80']);
+      const mounts = bindMounts(service);
+      expect(mounts).toEqual([{ source: join(ROOT, b.config), target: b.target }]);
+      expect(fileExists(join(ROOT, b.config)), `${b.config} is missing from the repository`).toBe(
+        true,
+      );
+    },
+  );
 
   it.each(BALANCERS)('$config listens on the published port and names every instance', (b) => {
     const text = readText(join(ROOT, b.config)).replace(/#.*$/gm, '');
-    // The port published as 8080 (HAProxy may also bind a stats port, published or not).
+    // The container port published as 8080 (HAProxy may also bind a stats port, published or not).
     const listens = [...text.matchAll(b.listens)].map((m) => m[1]);
-    expect(listens, `${b.config} should listen on 8080, the port compose publishes`).toContain(
-      '8080',
-    );
+    const published = String(services[b.profile].ports?.[0]).split(':').at(-1);
+    expect(
+      listens,
+      `${b.config} should listen on ${published}, the port compose publishes`,
+    ).toContain(published);
     const servers = [...text.matchAll(b.servers)].map(([, host, port]) => `${host}:${port}`);
     const expected = REPLICAS.map(
       (name) => `${name}:${envValue(replica(name).environment, 'PORT')}`,
