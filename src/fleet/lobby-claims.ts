@@ -5,7 +5,7 @@
  * wakes the claim sooner; a damped "refused" says when to ask again) until
  * it is ours or SWARMHOST_HANDOVER_WAIT_MS has passed. Once ours, start the
  * lobby here from its checkpoint (its tick skipped ahead after a crash, see
- * resumeTick), from its seed if it has none, or from its seed when the
+ * `lapsed`), from its seed if it has none, or from its seed when the
  * checkpoint is unusable (logged, counted). One claim per lobby at a time:
  * joins that arrive meanwhile share it.
  */
@@ -98,6 +98,8 @@ export class LobbyClaims {
     let askedAt = Number.NEGATIVE_INFINITY;
     let askAfter = 0;
     let waited = false;
+    /** The fence of the holder we found, if any: a checkpoint older than it predates that owner. */
+    let heldFence: number | undefined;
     for (;;) {
       let result: Awaited<ReturnType<LobbyLeases['acquire']>>;
       try {
@@ -107,9 +109,10 @@ export class LobbyClaims {
       }
       if (result.acquired) {
         if (waited) this.#metrics.handoverWait.observe((performance.now() - started) / 1000);
-        return this.#resume(result.lease, options);
+        return this.#resume(result.lease, options, heldFence);
       }
       waited = true;
+      heldFence = result.fence;
       const now = performance.now();
       if (now >= deadline)
         return {
@@ -132,7 +135,7 @@ export class LobbyClaims {
   }
 
   /** We hold the lease: start the lobby here from its checkpoint, or its seed if it has none. */
-  async #resume(lease: Lease, options: CreateOptions): Promise<Claim> {
+  async #resume(lease: Lease, options: CreateOptions, heldFence?: number): Promise<Claim> {
     const id = lease.id;
     let stored: Awaited<ReturnType<LobbyLeases['readCheckpoint']>>;
     try {
@@ -159,7 +162,9 @@ export class LobbyClaims {
           ...decoded.checkpoint,
           tick: Math.max(
             seenTick,
-            resumeTick(decoded.checkpoint.tick, stored, this.#config.tickRate),
+            lapsed(stored, heldFence)
+              ? ticksSince(decoded.checkpoint.tick, stored.at, this.#config.tickRate)
+              : decoded.checkpoint.tick,
           ),
         };
         from = 'checkpoint';
@@ -183,9 +188,9 @@ export class LobbyClaims {
     }
     const reason: HandoverReason | undefined =
       resume && stored
-        ? stored.reason === 'drain' || stored.reason === 'join_elsewhere'
-          ? stored.reason
-          : 'lease_lapsed'
+        ? lapsed(stored, heldFence)
+          ? 'lease_lapsed'
+          : (stored.reason as HandoverReason)
         : undefined;
     this.#owned.add(lease, reason !== undefined, resume?.tick ?? 0);
     this.#metrics.resumes.inc({ from });
@@ -215,15 +220,18 @@ export class LobbyClaims {
 }
 
 /**
- * The tick a resumed lobby continues from. A hand-over's checkpoint is the
- * last state its owner had (it froze first): continue right after it. A
- * periodic one may be older than the last frame players saw from an owner
- * that died: skip ahead by the time since it was written, so ticks never
- * go back for anyone (the world itself resumes exactly as checkpointed; a
- * tick is a label for frames, its steps are the world's own).
+ * Whether the lobby comes to us because its owner's lease lapsed (it died,
+ * or stalled), not because it was handed over: its checkpoint is a
+ * periodic one, or older than the owner we found holding it (that owner
+ * took it over and died before storing one of its own). Then the state is
+ * older than the last frames players saw, and the resumed tick skips ahead
+ * by the time since it was written, so ticks never go back for anyone (the
+ * world itself resumes exactly as checkpointed; a tick is a label for
+ * frames, its steps are the world's own). A hand-over's checkpoint is the
+ * last state its owner had (it froze first): its tick continues as is.
  */
-function resumeTick(tick: number, stored: StoredCheckpoint, tickRate: number): number {
-  return stored.reason === 'periodic' ? ticksSince(tick, stored.at, tickRate) : tick;
+function lapsed(stored: StoredCheckpoint, heldFence: number | undefined): boolean {
+  return stored.reason === 'periodic' || (heldFence !== undefined && stored.fence < heldFence);
 }
 
 /** `tick` written at `at` (ms since the epoch), plus every tick that could have run since. */

@@ -121,7 +121,12 @@ export class OwnedLobbies {
         const started = performance.now();
         try {
           const checkpoint = await lobby.handle.checkpoint();
-          const stored = await this.#store(own, checkpoint, 'periodic', started);
+          let stored = await this.#store(own, checkpoint, 'periodic', started);
+          // Refused because the lease lapsed (renewals failed on a starved
+          // machine) while nobody took the lobby: take the lease up again
+          // and store it, rather than close a lobby that is still ours.
+          if (!stored && !own.handingOver && (await this.#leases.renew(own.lease)) !== 'lost')
+            stored = await this.#store(own, checkpoint, 'periodic', started);
           if (!stored && this.#owned.get(own.lease.id) === own)
             this.conflict(own.lease.id, 'its checkpoint was fenced off');
         } catch (error) {
