@@ -68,9 +68,19 @@ export class FleetDirectory {
    * owner died, the tick its players had about reached, and when.
    */
   async lastSeen(id: string): Promise<{ tick: number; at: number } | undefined> {
-    const json = await this.#redis.run('directory', (redis) => redis.hget(this.#lobbiesKey, id));
-    const entry = json === null ? undefined : parse<FleetLobby>(json);
+    const entry = await this.#entry(id);
     return entry && Number.isFinite(entry.tick) ? { tick: entry.tick, at: entry.at } : undefined;
+  }
+
+  /** Lobby `id`'s entry if its owner is alive (one read, not the whole list). */
+  async lobby(id: string): Promise<FleetLobby | undefined> {
+    const entry = await this.#entry(id);
+    return entry && Date.now() - entry.at <= this.#staleMs ? entry : undefined;
+  }
+
+  async #entry(id: string): Promise<FleetLobby | undefined> {
+    const json = await this.#redis.run('directory', (redis) => redis.hget(this.#lobbiesKey, id));
+    return json === null ? undefined : parse<FleetLobby>(json);
   }
 
   async list(): Promise<{ instances: FleetInstance[]; lobbies: FleetLobby[] }> {

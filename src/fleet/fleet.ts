@@ -285,6 +285,11 @@ export class Fleet {
     }
   }
 
+  /** Lobby `id` on whichever instance runs it (undefined if none, or Redis cannot be read). */
+  async find(id: string): Promise<FleetLobby | undefined> {
+    return this.#fleetDirectory.lobby(id).catch(() => undefined);
+  }
+
   /** Every instance's lobbies, from the fleet directory (this instance's own if Redis is unreachable). */
   async list(): Promise<FleetListing & { complete: boolean }> {
     try {

@@ -111,7 +111,7 @@ export function registerHttpRoutes(app: App): void {
       return fleet
         ? { ...lobby.handle.currentStatus(), owner: config.instanceId }
         : lobby.handle.currentStatus();
-    const elsewhere = fleet && (await fleet.list()).lobbies.find((entry) => entry.id === id);
+    const elsewhere = await fleet?.find(id);
     if (elsewhere) return elsewhere;
     return sendError(reply, 'not_found', `no lobby '${quoteClientText(id)}'`);
   });

@@ -1,28 +1,17 @@
-/**
- * The fleet's Prometheus: deploy/prometheus/prometheus.yml (the scrape
- * configuration deploy/compose.yaml runs), rendered with the ports of three
- * real instances in fleet mode (in-process, sharing a real redis-server, one
- * lobby each) and run by Debian's `prometheus`. Every instance must be its
- * own target and up, under the instance id compose gives it; the dashboard's
- * Instance variable must list all three, and its Instances up and Fleet
- * panels must see each; an instance that stops must be the one target down.
- *
- * A missing prometheus or redis-server binary is a failure, never a skip
- * (.ci/run installs both).
- */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  PROMETHEUS,
+  type PrometheusProcess,
+  startPrometheus,
+} from '../support/prometheus-process.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis, stopAllRedis } from '../../bench/redis-server.js';
 import type { LobbyClient } from '../../protocol/lobby-client.js';
 import { joinLobby, startServer, type TestServer } from '../support/server.js';
 
-const PROMETHEUS = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CONFIG = join(ROOT, 'deploy/prometheus/prometheus.yml');
 const ALERTS = join(ROOT, 'dashboards/prometheus/alerts.yml');
@@ -52,14 +41,6 @@ interface Dashboard {
   templating: { list: { name: string; type: string; query: string | { query: string } }[] };
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 /** The compose scrape configuration, pointed at the test's instances and sped up. */
 async function renderConfig(targets: Map<string, string>): Promise<string> {
   let text = await readFile(CONFIG, 'utf8');
@@ -87,10 +68,8 @@ describe('Prometheus over a fleet of three (deploy/prometheus/prometheus.yml)', 
   let redis: RedisServer;
   const servers: TestServer[] = [];
   const players: LobbyClient[] = [];
-  let prometheus: ChildProcess | undefined;
-  let prometheusLog = '';
+  let prometheus: PrometheusProcess | undefined;
   let promUrl = '';
-  let workDir = '';
   let dashboard: Dashboard;
   /** The scrape target (`127.0.0.1:port`) of each instance, by name. */
   const targets = new Map<string, string>();
@@ -113,7 +92,7 @@ describe('Prometheus over a fleet of three (deploy/prometheus/prometheus.yml)', 
     const deadline = Date.now() + timeoutMs;
     while ((await query(promql)).length === 0) {
       if (Date.now() > deadline)
-        throw new Error(`no data from ${promql} in ${timeoutMs} ms\n${prometheusLog}`);
+        throw new Error(`no data from ${promql} in ${timeoutMs} ms\n${prometheus?.log()}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   };
@@ -153,39 +132,9 @@ describe('Prometheus over a fleet of three (deploy/prometheus/prometheus.yml)', 
       expect(player.welcome?.instanceId).toBe(NAMES[i]);
     }
 
-    workDir = await mkdtemp(join(tmpdir(), 'swarmhost-prometheus-fleet-'));
-    const configFile = join(workDir, 'prometheus.yml');
-    await writeFile(configFile, await renderConfig(targets));
-    const promPort = await freePort();
-    promUrl = `http://127.0.0.1:${promPort}`;
-    prometheus = spawn(
-      PROMETHEUS,
-      [
-        `--config.file=${configFile}`,
-        `--storage.tsdb.path=${join(workDir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const keepLog = (chunk: Buffer) => {
-      prometheusLog = (prometheusLog + chunk.toString()).slice(-8000);
-    };
-    prometheus.stdout?.on('data', keepLog);
-    prometheus.stderr?.on('data', keepLog);
-    const readyDeadline = Date.now() + READY_TIMEOUT_MS;
-    for (;;) {
-      if (prometheus.exitCode !== null)
-        throw new Error(`prometheus exited with ${prometheus.exitCode}:\n${prometheusLog}`);
-      const ready = await fetch(`${promUrl}/-/ready`).then(
-        (res) => res.ok,
-        () => false,
-      );
-      if (ready) break;
-      if (Date.now() > readyDeadline)
-        throw new Error(`prometheus not ready in ${READY_TIMEOUT_MS} ms:\n${prometheusLog}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    prometheus = await startPrometheus(await renderConfig(targets), 'prometheus-fleet');
+    promUrl = prometheus.url;
+    await prometheus.ready(READY_TIMEOUT_MS);
     // Every target scraped, and each instance's lease round has counted its lobby.
     await waitForQuery('count(up{job="swarmhost"} == 1) == 3', SCRAPED_TIMEOUT_MS);
     await waitForQuery('count(swarmhost_lobbies_owned == 1) == 3', SCRAPED_TIMEOUT_MS);
@@ -193,16 +142,9 @@ describe('Prometheus over a fleet of three (deploy/prometheus/prometheus.yml)', 
 
   afterAll(async () => {
     for (const player of players) if (player.closeCode === undefined) player.close();
-    if (prometheus && prometheus.exitCode === null) {
-      const exited = new Promise((resolve) => prometheus!.once('exit', resolve));
-      prometheus.kill('SIGTERM');
-      const timeout = setTimeout(() => prometheus!.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timeout);
-    }
+    await prometheus?.stop();
     await Promise.all(servers.map((server) => server.close().catch(() => {})));
     await stopAllRedis();
-    if (workDir) await rm(workDir, { recursive: true, force: true });
   }, 30_000);
 
   it('scrapes each instance as its own target, all up, each named by its instance id', async () => {

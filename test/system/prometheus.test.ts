@@ -12,18 +12,20 @@
  * installs Debian's `prometheus` package (PROMETHEUS_BIN / PROMTOOL_BIN
  * override the paths).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  PROMETHEUS,
+  type PrometheusProcess,
+  startPrometheus,
+} from '../support/prometheus-process.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LobbyClient } from '../../protocol/lobby-client.js';
 import { joinLobby, startServer, type TestServer, waitFor } from '../support/server.js';
 
-const PROMETHEUS = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
 const PROMTOOL = process.env.PROMTOOL_BIN ?? '/usr/bin/promtool';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DASHBOARD = join(ROOT, 'dashboards/swarmhost-overview.json');
@@ -171,14 +173,6 @@ function run(
   });
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 /** dashboards/prometheus/prometheus.yml, pointed at the test server and sped up. */
 async function testPrometheusConfig(target: string): Promise<string> {
   let text = await readFile(join(PROM_DIR, 'prometheus.yml'), 'utf8');
@@ -217,10 +211,8 @@ const tcp = (client: LobbyClient) =>
 
 describe('dashboards against a real Prometheus', () => {
   let server: TestServer;
-  let prometheus: ChildProcess | undefined;
-  let prometheusLog = '';
+  let prometheus: PrometheusProcess | undefined;
   let promUrl = '';
-  let workDir = '';
   let dashboard: Dashboard;
   let exposition = '';
   const clients: LobbyClient[] = [];
@@ -244,7 +236,7 @@ describe('dashboards against a real Prometheus', () => {
     while (!(await hasData(promql))) {
       if (Date.now() > deadline)
         throw new Error(
-          `timed out after ${timeoutMs} ms waiting for data from ${promql}\n${prometheusLog}`,
+          `timed out after ${timeoutMs} ms waiting for data from ${promql}\n${prometheus?.log()}`,
         );
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -268,26 +260,11 @@ describe('dashboards against a real Prometheus', () => {
     });
     expect(created.status).toBe(201);
 
-    workDir = await mkdtemp(join(tmpdir(), 'swarmhost-prometheus-'));
-    const configFile = join(workDir, 'prometheus.yml');
-    await writeFile(configFile, await testPrometheusConfig(`127.0.0.1:${server.port}`));
-    const promPort = await freePort();
-    promUrl = `http://127.0.0.1:${promPort}`;
-    prometheus = spawn(
-      PROMETHEUS,
-      [
-        `--config.file=${configFile}`,
-        `--storage.tsdb.path=${join(workDir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+    prometheus = await startPrometheus(
+      await testPrometheusConfig(`127.0.0.1:${server.port}`),
+      'prometheus',
     );
-    const keepLog = (chunk: Buffer) => {
-      prometheusLog = (prometheusLog + chunk.toString()).slice(-8000);
-    };
-    prometheus.stdout?.on('data', keepLog);
-    prometheus.stderr?.on('data', keepLog);
+    promUrl = prometheus.url;
 
     // Real clients: two steering in 'alpha', one in 'beta' that leaves, one
     // that stops reading in 'slow', and a few bad ones.
@@ -324,19 +301,7 @@ describe('dashboards against a real Prometheus', () => {
       'frames skipped for the reader that stopped',
     );
 
-    const readyDeadline = Date.now() + 20_000;
-    for (;;) {
-      if (prometheus.exitCode !== null)
-        throw new Error(`prometheus exited with ${prometheus.exitCode}:\n${prometheusLog}`);
-      const ready = await fetch(`${promUrl}/-/ready`).then(
-        (res) => res.ok,
-        () => false,
-      );
-      if (ready) break;
-      if (Date.now() > readyDeadline)
-        throw new Error(`prometheus not ready in 20 s:\n${prometheusLog}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await prometheus.ready(20_000);
     // Several scrapes, the last ones seeing the skips as a rate.
     await waitForQuery('count_over_time(up{job="swarmhost"}[1m]) >= 6', 30_000);
     await waitForQuery(`sum(rate(swarmhost_frames_skipped_total[${RATE_INTERVAL}])) > 0`, 20_000);
@@ -346,15 +311,8 @@ describe('dashboards against a real Prometheus', () => {
   afterAll(async () => {
     for (const timer of timers) clearInterval(timer);
     for (const client of clients) if (client.closeCode === undefined) client.close();
-    if (prometheus && prometheus.exitCode === null) {
-      const exited = new Promise((resolve) => prometheus!.once('exit', resolve));
-      prometheus.kill('SIGTERM');
-      const timeout = setTimeout(() => prometheus!.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timeout);
-    }
+    await prometheus?.stop();
     await server?.close();
-    if (workDir) await rm(workDir, { recursive: true, force: true });
   }, 30_000);
 
   it('has the shape Grafana provisions: uid, title, instance and lobby variables, a query per panel', () => {
