@@ -144,6 +144,10 @@ describe('lobby leases in a real Redis', () => {
     await redis.stop();
     try {
       await expect(a.leases.acquire('room')).rejects.toThrow();
+      // The failed command and the connection's close event may come in either order.
+      const notReadyBy = Date.now() + 2000;
+      while (a.connection.ready && Date.now() < notReadyBy)
+        await new Promise((resolve) => setTimeout(resolve, 10));
       expect(a.connection.ready).toBe(false);
       const errors = await a.metrics.redisErrors.get();
       expect(errors.values.find((v) => v.labels.op === 'acquire')?.value).toBeGreaterThan(0);
