@@ -69,6 +69,13 @@ export interface FrameMessage {
   n: number;
   /** Last input seq from this client applied at or before `tick`; -1 if none. */
   ack: number;
+  /**
+   * When the server handed this frame to the socket: ms since the Unix epoch
+   * on the server's clock, sub-millisecond. A client on the same clock gets
+   * end-to-end latency as its decode time minus this; one elsewhere corrects
+   * by the clock offset its pings measure (pong.serverTime).
+   */
+  sent: number;
   data: Uint8Array;
 }
 export interface LobbyStatus {

@@ -93,23 +93,26 @@ export class LobbyFeed {
   /** Sends a newly subscribed client the newest frame (a keyframe) without waiting a tick. */
   catchUp(client: FeedClient): void {
     const sent = this.#clients.get(client);
-    if (sent) this.#offer(client, sent);
+    if (sent) this.#offer(client, sent, wallClockMs());
   }
 
   /** A new frame is in the ring: offer it to every client. */
   publish(): void {
-    for (const [client, sent] of this.#clients) this.#offer(client, sent);
+    // One send time for the whole fan-out: the clients' latencies then
+    // include their wait behind the clients served before them.
+    const now = wallClockMs();
+    for (const [client, sent] of this.#clients) this.#offer(client, sent, now);
   }
 
-  #offer(client: FeedClient, sent: Sent): void {
+  #offer(client: FeedClient, sent: Sent, now: number): void {
     try {
-      this.#sendNewest(client, sent);
+      this.#sendNewest(client, sent, now);
     } catch (error) {
       client.fail(error);
     }
   }
 
-  #sendNewest(client: FeedClient, sent: Sent): void {
+  #sendNewest(client: FeedClient, sent: Sent, now: number): void {
     const { frames } = this.handle;
     const seq = frames.newestSeq;
     const frame = frames.get(seq);
@@ -137,6 +140,7 @@ export class LobbyFeed {
       kind: encoded.kind,
       n: frame.count,
       ack: this.handle.lastAck(client.clientId),
+      sent: now,
     };
     if (encoded.base !== undefined) header.base = encoded.base;
     // Only the header is packed per client; the payload tail is shared.
@@ -146,3 +150,6 @@ export class LobbyFeed {
     sent.tick = frame.tick;
   }
 }
+
+/** Ms since the Unix epoch with sub-millisecond resolution (Date.now() has whole ms). */
+const wallClockMs = (): number => performance.timeOrigin + performance.now();

@@ -40,6 +40,23 @@ describe('joining by URL and receiving frames', () => {
     client.close();
   });
 
+  it("stamps each frame with its send time on the server's clock, sub-millisecond", async () => {
+    const sent: number[] = [];
+    const before = Date.now();
+    const client = await joinLobby(server, 'send-time', {
+      frame: (frame) => sent.push(frame.sent),
+    });
+    await waitFor(() => sent.length >= 10, 5000, '10 frames');
+    const decodedAt = performance.timeOrigin + performance.now();
+    // Same process, same clock: every stamp lies between the join and now.
+    for (const at of sent) {
+      expect(at).toBeGreaterThanOrEqual(before - 1);
+      expect(at).toBeLessThanOrEqual(decodedAt);
+    }
+    expect(sent.some((at) => !Number.isInteger(at))).toBe(true);
+    client.close();
+  });
+
   it('two clients of one lobby see the same ticks with identical particles', async () => {
     const seen = [new Map<number, string>(), new Map<number, string>()];
     const clients: LobbyClient[] = [];

@@ -16,6 +16,7 @@ describe('frame envelope with a shared tail', () => {
         base: 123_455,
         n: 10_000,
         ack: -1,
+        sent: 1_796_000_000_123.456,
       };
       const ours = encodeFrameMessage(header, frameDataTail(data));
       const whole = encodeMessage({ ...header, data });
@@ -31,7 +32,7 @@ describe('frame envelope with a shared tail', () => {
   it('works for a keyframe header without base', () => {
     const data = new Uint8Array([1, 2, 3, 4]);
     const bytes = encodeFrameMessage(
-      { t: 'frame', tick: 1, kind: 'key', n: 1, ack: 7 },
+      { t: 'frame', tick: 1, kind: 'key', n: 1, ack: 7, sent: 1 },
       frameDataTail(data),
     );
     const decoded = decodeMessage(bytes) as { ok: true; value: FrameMessage };

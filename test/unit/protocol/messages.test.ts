@@ -273,6 +273,7 @@ describe('envelope', () => {
       base: 123_455,
       n: 75,
       ack: -1,
+      sent: 1_796_000_000_000.25,
       data,
     };
     const bytes = encodeMessage(message);
@@ -280,7 +281,16 @@ describe('envelope', () => {
     expect(decoded.ok).toBe(true);
     if (!decoded.ok) return;
     const value = decoded.value as FrameMessage;
-    expect(Object.keys(value).sort()).toEqual(['ack', 'base', 'data', 'kind', 'n', 't', 'tick']);
+    expect(Object.keys(value).sort()).toEqual([
+      'ack',
+      'base',
+      'data',
+      'kind',
+      'n',
+      'sent',
+      't',
+      'tick',
+    ]);
     expect(value.t).toBe('frame');
     expect(value.tick).toBe(123_456);
     expect(value.kind).toBe('delta');
