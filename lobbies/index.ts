@@ -12,5 +12,6 @@ export { InlineLobbyHost, type LobbyHost, type ThreadCapacity } from './lobby-ho
 export { FAULT_KINDS, type FaultKind, type LobbyCheckpoint } from './lobby-messages.js';
 export type { PriorityRequest, ThreadPriority } from './thread-priority.js';
 export { WorkerLobbyHost } from './worker-pool.js';
+export { spawnWorker } from './spawn-worker.js';
 // The particle world on its own, for bench/sim.ts and bench/world-profile.ts.
 export { World } from './world/world.js';

@@ -34,8 +34,7 @@
  * only when no replacement exists yet (workers dying before they ever ran)
  * does a restart go to the live worker with the most room, budget or not.
  */
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Clock } from './clock.js';
 import {
   instanceFull,
@@ -45,6 +44,7 @@ import {
 } from './lobby-host.js';
 import type { LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.js';
 import type { LobbyRunner } from './lobby-runner.js';
+import { spawnWorker } from './spawn-worker.js';
 import { type RestartPolicy, superviseLobby } from './supervisor.js';
 import type { PriorityRequest, ThreadPriority } from './thread-priority.js';
 import type { FromWorker, ToWorker, WorkerBootData } from './worker-protocol.js';
@@ -366,11 +366,5 @@ function spawnWorkerThread(workerData: WorkerBootData, heapMb: number | undefine
   const resourceLimits = heapMb === undefined ? undefined : { maxOldGenerationSizeMb: heapMb };
   const fromSource = import.meta.url.endsWith('.ts');
   const entry = new URL(fromSource ? './worker-main.ts' : './worker-main.js', import.meta.url);
-  if (!fromSource) return new Worker(entry, { workerData, resourceLimits });
-  // require.resolve finds tsx's CommonJS build; its ESM twin sits beside it.
-  const tsx = createRequire(import.meta.url)
-    .resolve('tsx/esm/api')
-    .replace(/\.cjs$/, '.mjs');
-  const boot = `import(${JSON.stringify(new URL(`file://${tsx}`).href)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(boot, { eval: true, workerData, resourceLimits });
+  return spawnWorker(entry, { workerData, resourceLimits });
 }

@@ -48,6 +48,8 @@ export class LobbyClient {
   frames = 0;
   keyframes = 0;
   bytesReceived = 0;
+  /** How long the last frame's particle data took to decode, ms (0 when not decoding). */
+  decodeMs = 0;
   closeCode: number | undefined;
   closeReason = '';
   #socket: SocketLike;
@@ -55,14 +57,21 @@ export class LobbyClient {
   #seq = 0;
   #pings = new Map<number, (rttMs: number) => void>();
   #pingId = 0;
+  #decode: boolean;
 
+  /**
+   * `decode: false` keeps no particle state: frames are counted and their
+   * headers reported, their data is not decoded (a load generator's cheap
+   * bots; `decoder` then stays empty).
+   */
   constructor(
     socket: SocketLike,
     events: LobbyClientEvents = {},
-    options: { protocolVersion?: number } = {},
+    options: { protocolVersion?: number; decode?: boolean } = {},
   ) {
     this.#socket = socket;
     this.#events = events;
+    this.#decode = options.decode ?? true;
     socket.binaryType = 'arraybuffer';
     const hello = () =>
       this.sendRaw({ t: 'hello', v: options.protocolVersion ?? PROTOCOL_VERSION });
@@ -132,11 +141,12 @@ export class LobbyClient {
       case 'frame': {
         const decoder = this.decoder;
         if (!decoder) return;
-        if (message.kind === 'key') {
-          this.keyframes++;
-          decoder.applyKeyframe(message.tick, message.n, message.data);
-        } else {
-          decoder.applyDelta(message.tick, message.base ?? -1, message.n, message.data);
+        if (message.kind === 'key') this.keyframes++;
+        if (this.#decode) {
+          const started = performance.now();
+          if (message.kind === 'key') decoder.applyKeyframe(message.tick, message.n, message.data);
+          else decoder.applyDelta(message.tick, message.base ?? -1, message.n, message.data);
+          this.decodeMs = performance.now() - started;
         }
         this.frames++;
         this.ack = message.ack;

@@ -79,6 +79,8 @@ export interface ReconnectingClientOptions {
   createSocket: (url: string) => SocketLike;
   events?: ReconnectingClientEvents;
   protocolVersion?: number;
+  /** False: count frames without decoding their particles (see LobbyClient). */
+  decode?: boolean;
   /** Method signatures (not properties) so Node's and the DOM's timer functions both fit. */
   random?(): number;
   setTimeout?(callback: () => void, ms: number): unknown;
@@ -253,7 +255,7 @@ export class ReconnectingLobbyClient {
         error: (message) => this.#events.error?.(message),
         close: (code, reason) => this.#closed(index, client, code, reason),
       },
-      { protocolVersion: this.#options.protocolVersion },
+      { protocolVersion: this.#options.protocolVersion, decode: this.#options.decode },
     );
     this.#client = client;
   }

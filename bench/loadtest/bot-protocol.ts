@@ -1,0 +1,32 @@
+/** The messages between the load generator's main thread (bot-pool.ts) and its bot workers. */
+
+export interface BotSpec {
+  /** ws:// URL of the lobby. */
+  url: string;
+  decode: boolean;
+}
+
+export type PoolRequest =
+  | { type: 'add'; bots: BotSpec[] }
+  | { type: 'sample'; id: number }
+  | { type: 'stop' };
+
+export interface WorkerSample {
+  type: 'sample';
+  id: number;
+  /** The worker's index in the pool. */
+  worker: number;
+  /** Running totals per bot, in the order they were added to this worker. */
+  frames: number[];
+  bytes: number[];
+  /** Running totals over the worker's bots. */
+  skipped: number;
+  decodeMs: number;
+  reconnects: number;
+  /** Bots welcomed and connected now. */
+  live: number;
+  /** Latencies (µs) since the previous sample: hdr-histogram-js compressed base64. */
+  latency: string;
+}
+
+export type WorkerReply = WorkerSample | { type: 'stopped' };

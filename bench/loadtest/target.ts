@@ -1,0 +1,109 @@
+/**
+ * The server under test: the one --url names (a server or a load balancer
+ * in front of a fleet), or, without --url, one this run starts on
+ * 127.0.0.1 with every per-address cap lifted. It knows how to reach a
+ * lobby, how to create one with N particles (POST /lobbies, admin token),
+ * and how to set the send rate for the run and put it back afterwards.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { LOOPBACK_CLIENT_CAPS, startServerProcess } from '../server-process.js';
+import type { LoadtestOptions } from './options.js';
+
+export interface Target {
+  url: string;
+  metricsUrls: string[];
+  /** True when this run started the server. */
+  local: boolean;
+  lobbyUrl(id: string): string;
+  /** Creates the lobby with --particles particles; without --particles a join creates it. */
+  createLobby(id: string): Promise<void>;
+  /** Undoes what the run changed, stops a local server. */
+  close(): Promise<void>;
+}
+
+export async function openTarget(options: LoadtestOptions): Promise<Target> {
+  let child: ChildProcess | undefined;
+  let url = options.url;
+  let token = options.token;
+  let metricsUrls = options.metricsUrls;
+  if (url === undefined) {
+    token = randomBytes(16).toString('hex');
+    const particles = String(Math.max(options.particles ?? 0, 100_000));
+    const started = await startServerProcess({
+      ...LOOPBACK_CLIENT_CAPS,
+      SWARMHOST_ADMIN_TOKEN: token,
+      SWARMHOST_ADMIN_PORT: '-1',
+      SWARMHOST_MAX_LOBBIES: '10000',
+      SWARMHOST_MAX_CLIENTS_PER_LOBBY: '10000',
+      SWARMHOST_MAX_PARTICLES: particles,
+      // A ramp of lobbies must reach the CPU's limit, not the admission budget's.
+      SWARMHOST_PARTICLE_BUDGET: '10000000',
+      ...(options.sendRate === undefined ? {} : { SWARMHOST_SEND_RATE: String(options.sendRate) }),
+    });
+    child = started.child;
+    url = started.base;
+    metricsUrls = [`${url}/metrics`];
+  }
+  const base = url;
+  const auth = { authorization: `Bearer ${token}` };
+  let restoreSendRate: number | undefined;
+  if (options.url !== undefined && options.sendRate !== undefined) {
+    restoreSendRate = await patchSendRate(base, auth, options.sendRate);
+  }
+  return {
+    url: base,
+    metricsUrls,
+    local: child !== undefined,
+    lobbyUrl: (id) => `${base.replace(/^http/, 'ws')}/lobby/${encodeURIComponent(id)}/ws`,
+    async createLobby(id) {
+      if (options.particles === undefined) return;
+      const response = await fetch(`${base}/lobbies`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...auth },
+        body: JSON.stringify({ id, particles: options.particles }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (response.status !== 201)
+        throw new Error(`POST /lobbies ${id}: ${response.status} ${await response.text()}`);
+    },
+    async close() {
+      if (restoreSendRate !== undefined)
+        await patchSendRate(base, auth, restoreSendRate).catch(() => undefined);
+      if (child) await stopChild(child);
+    },
+  };
+}
+
+/** Sets the server's send rate; returns the one it had. */
+async function patchSendRate(
+  base: string,
+  auth: Record<string, string>,
+  sendRate: number,
+): Promise<number> {
+  const status = await fetch(`${base}/status`, { headers: auth });
+  if (!status.ok) throw new Error(`GET /status: ${status.status}`);
+  const before = ((await status.json()) as { config?: { sendRate?: number } }).config?.sendRate;
+  const response = await fetch(`${base}/config`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json', ...auth },
+    body: JSON.stringify({ sendRate }),
+  });
+  if (!response.ok)
+    throw new Error(`PATCH /config sendRate: ${response.status} ${await response.text()}`);
+  if (typeof before !== 'number') throw new Error('GET /status shows no config.sendRate');
+  return before;
+}
+
+/** SIGTERM, then SIGKILL if it has not exited in 10 s (a drain waits for slow sockets). */
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
