@@ -70,7 +70,7 @@ export class BotPool {
     if (this.#failure) throw this.#failure;
     const workers = await new Promise<WorkerSample[]>((resolve, reject) => {
       this.#waiting.set(id, { replies: [], resolve, reject });
-      this.#workers.forEach((_, i) => this.#post(i, { type: 'sample', id }));
+      for (let i = 0; i < this.#workers.length; i++) this.#post(i, { type: 'sample', id });
     });
     return { at, workers };
   }
