@@ -101,12 +101,12 @@ export async function runLoadtest(
       const step = judgeStep(options, index, load, pool.size, window, t0);
       steps.push(step);
       progress.note(describeStep(step));
-      if (step.broken.length > 0) {
-        stoppedBy = 'limit';
-        break;
-      }
       if (signal.aborted) {
         stoppedBy = 'interrupted';
+        break;
+      }
+      if (step.broken.length > 0) {
+        stoppedBy = 'limit';
         break;
       }
       if (!options.ramp) break;
@@ -118,7 +118,7 @@ export async function runLoadtest(
     progress.done();
     await pool.stop();
   }
-  const ceiling = findCeiling(steps, stoppedBy);
+  const ceiling = findCeiling(steps);
   return {
     tool: 'swarmhost loadtest',
     startedAt: startedAt.toISOString(),
@@ -225,12 +225,12 @@ function judgeStep(
   };
 }
 
-function findCeiling(steps: StepRow[], stoppedBy: LoadtestResult['stoppedBy']): Ceiling {
+function findCeiling(steps: StepRow[]): Ceiling {
   const last = steps.at(-1);
   const broke = last && last.broken.length > 0 ? last : undefined;
   const held = [...steps].reverse().find((s) => s.broken.length === 0);
   return {
-    reached: stoppedBy === 'limit',
+    reached: broke !== undefined,
     held: held && {
       lobbies: held.load.lobbies,
       clients: held.clients,

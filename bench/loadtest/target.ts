@@ -81,9 +81,9 @@ async function patchSendRate(
   auth: Record<string, string>,
   sendRate: number,
 ): Promise<number> {
-  const status = await fetch(`${base}/status`, { headers: auth });
-  if (!status.ok) throw new Error(`GET /status: ${status.status}`);
-  const before = ((await status.json()) as { config?: { sendRate?: number } }).config?.sendRate;
+  const current = await fetch(`${base}/config`, { headers: auth });
+  if (!current.ok) throw new Error(`GET /config: ${current.status}`);
+  const before = ((await current.json()) as { config?: { sendRate?: number } }).config?.sendRate;
   const response = await fetch(`${base}/config`, {
     method: 'PATCH',
     headers: { 'content-type': 'application/json', ...auth },
