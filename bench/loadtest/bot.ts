@@ -2,7 +2,7 @@
  * One load-test bot: a ReconnectingLobbyClient over `ws` (so it follows a
  * lobby that moves between instances, as players do), counting what it
  * receives and timing each frame from the server's send stamp to its own
- * decode on the same machine clock. Every STATS_EVERY_MS it pings and
+ * decode on the same machine clock. Every STATS_REPORT_INTERVAL_MS it pings and
  * reports its experience to the server in a `stats` message, as the
  * browser does.
  */
@@ -11,11 +11,10 @@ import {
   type FrameMessage,
   type LobbyClient,
   ReconnectingLobbyClient,
+  STATS_REPORT_INTERVAL_MS,
   type SocketLike,
+  type StatsReport,
 } from '../../protocol/index.js';
-
-/** How often a bot reports its experience (the protocol asks for every few seconds). */
-export const STATS_EVERY_MS = 2000;
 
 /** Wall-clock ms with sub-ms resolution, comparable with a frame's `sent`. */
 export const wallClockMs = (): number => performance.timeOrigin + performance.now();
@@ -54,9 +53,9 @@ export class Bot {
     this.connection.start();
     // Spread the bots' reports over the interval rather than in bursts.
     const first = setTimeout(() => {
-      this.#timer = setInterval(() => this.#report(), STATS_EVERY_MS);
+      this.#timer = setInterval(() => this.#report(), STATS_REPORT_INTERVAL_MS);
       this.#timer.unref();
-    }, Math.random() * STATS_EVERY_MS);
+    }, Math.random() * STATS_REPORT_INTERVAL_MS);
     first.unref();
     this.#timer = first;
   }
@@ -97,16 +96,16 @@ export class Bot {
     const w = this.#window;
     const now = performance.now();
     const seconds = (now - w.since) / 1000;
-    const report: Record<string, number | string> = {
-      t: 'stats',
+    const report: StatsReport = {
       fps: round(w.frames / seconds),
       received: w.frames,
       skipped: w.skipped,
       decodeMs: w.frames > 0 ? round(w.decodeMs / w.frames) : 0,
     };
-    if (w.frames > 0) report.latencyMs = round(Math.max(0, w.latencyMs / w.frames));
+    if (w.frames > 0)
+      report.latencyMs = round(Math.min(60_000, Math.max(0, w.latencyMs / w.frames)));
     if (this.#rttMs !== undefined) report.rttMs = round(this.#rttMs);
-    client.sendRaw(report);
+    client.sendStats(report);
     this.#window = { frames: 0, skipped: 0, decodeMs: 0, latencyMs: 0, since: now };
     void client.ping().then((rtt) => {
       if (Number.isFinite(rtt)) this.#rttMs = rtt;
