@@ -7,7 +7,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { LOOPBACK_CLIENT_CAPS, startServerProcess } from '../server-process.js';
+import { LOOPBACK_CLIENT_CAPS, startServerProcess, stopServerProcess } from '../server-process.js';
 import type { LoadtestOptions } from './options.js';
 
 export interface Target {
@@ -70,7 +70,7 @@ export async function openTarget(options: LoadtestOptions): Promise<Target> {
     async close() {
       if (restoreSendRate !== undefined)
         await patchSendRate(base, auth, restoreSendRate).catch(() => undefined);
-      if (child) await stopChild(child);
+      if (child) await stopServerProcess(child);
     },
   };
 }
@@ -93,17 +93,4 @@ async function patchSendRate(
     throw new Error(`PATCH /config sendRate: ${response.status} ${await response.text()}`);
   if (typeof before !== 'number') throw new Error('GET /status shows no config.sendRate');
   return before;
-}
-
-/** SIGTERM, then SIGKILL if it has not exited in 10 s (a drain waits for slow sockets). */
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }

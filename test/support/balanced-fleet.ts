@@ -12,7 +12,7 @@
  */
 import { LOBBY_PHASE_RULES } from '../../protocol/index.js';
 import { parseSamples, sum } from '../../bench/prometheus-text.js';
-import { freePort, type Upstream } from './balancer.js';
+import { freePort, type Upstream } from '../../bench/balancer.js';
 import { type Fleet, type LobbySummary, startFleet } from './fleet.js';
 import type { Exit } from './server-process.js';
 import { TEST_ADMIN_TOKEN } from './server.js';

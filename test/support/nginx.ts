@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freePort, type Upstream, untilListening } from './balancer.js';
+import { freePort, type Upstream, untilListening } from '../../bench/balancer.js';
 
 export const NGINX_BINARY = '/usr/sbin/nginx';
 export const NGINX_SITE = fileURLToPath(

@@ -14,15 +14,15 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import type { Upstream } from '../support/balancer.js';
+import type { Upstream } from '../../bench/balancer.js';
 import {
   checkHaproxyConfig,
   type Haproxy,
   startHaproxy,
   stopAllHaproxy,
-} from '../support/haproxy.js';
+} from '../../bench/haproxy.js';
 import { type Nginx, startNginx, stopAllNginx, testNginxConfig } from '../support/nginx.js';
-import { freePort } from '../support/balancer.js';
+import { freePort } from '../../bench/balancer.js';
 
 /** Lobby ids tried: enough that every server gets some. */
 const IDS = Array.from({ length: 40 }, (_, i) => `room-${i}_x`);

@@ -19,10 +19,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloseCode } from '../../protocol/close-codes.js';
 import { type RedisServer, startRedis, stopAllRedis } from '../../bench/redis-server.js';
 import { type BalancedFleet, startBalancedFleet } from '../support/balanced-fleet.js';
-import { freePort, type Upstream } from '../support/balancer.js';
+import { freePort, type Upstream } from '../../bench/balancer.js';
 import type { FleetPlayer } from '../support/fleet-player.js';
 import { type Crowd, lobbyCrowd, type Mark } from '../support/lobby-crowd.js';
-import { startHaproxy, stopAllHaproxy } from '../support/haproxy.js';
+import { startHaproxy, stopAllHaproxy } from '../../bench/haproxy.js';
 import { startNginx, stopAllNginx } from '../support/nginx.js';
 
 const LOBBIES = 30;

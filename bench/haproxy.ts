@@ -1,5 +1,6 @@
 /**
- * Debian's real HAProxy (/usr/sbin/haproxy) in front of test servers,
+ * Debian's real HAProxy (/usr/sbin/haproxy) in front of local servers (the
+ * load-balancer tests, bench/local-fleet.ts),
  * running the SHIPPED deploy/haproxy/haproxy.cfg: only its `bind` ports and
  * the addresses of its `server` lines are rewritten to the test's ports (a
  * 4th server is added as a copy of the last line, as an operator would), so
@@ -22,7 +23,7 @@ import { freePort, type Upstream, untilListening } from './balancer.js';
 
 export const HAPROXY_BINARY = '/usr/sbin/haproxy';
 export const HAPROXY_CONFIG = fileURLToPath(
-  new URL('../../deploy/haproxy/haproxy.cfg', import.meta.url),
+  new URL('../deploy/haproxy/haproxy.cfg', import.meta.url),
 );
 
 /** How long HAProxy may take to listen, to reload, or to stop. */

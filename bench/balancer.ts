@@ -1,6 +1,7 @@
 /**
- * What the nginx and HAProxy test helpers share: the shape of a server they
- * balance over, and the two socket waits (a free port, a port that accepts).
+ * What the nginx and HAProxy launchers share (test/support/nginx.ts,
+ * bench/haproxy.ts): the shape of a server they balance over, and the two
+ * socket waits (a free port, a port that accepts).
  */
 import { type AddressInfo, connect, createServer } from 'node:net';
 
