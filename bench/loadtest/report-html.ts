@@ -20,7 +20,8 @@ const escapeHtml = (text: string): string =>
 const scriptJson = (value: unknown): string =>
   JSON.stringify(value)
     .replace(/</g, '\\u003c')
-    .replace(/\u2028|\u2029/g, ' ');
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 
 const fmt = (value: number | undefined, digits = 1): string =>
   value !== undefined && Number.isFinite(value) ? value.toFixed(digits) : '–';
