@@ -9,8 +9,6 @@
  * server refused.
  */
 import type { ChildProcess } from 'node:child_process';
-import { startServerProcess } from './server-process.js';
-import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import {
   CloseCode,
@@ -19,57 +17,78 @@ import {
   PROTOCOL_VERSION,
   type SocketLike,
 } from '../protocol/index.js';
+import { SETTINGS } from '../src/config.js';
+import { exitOnSignals, stopChild } from './child-processes.js';
+import { optionsHelp, readOptions, runMain } from './cli-options.js';
 import { histogramQuantile, parseSamples, type Sample, sum } from './prometheus-text.js';
+import { startServerProcess } from './server-process.js';
 
-const USAGE = `usage: npm run bench:admission -- [options]
-
-  --lobbies N        lobby creations the attacker tries (default 200): half join a new id
-                     and stay (flooding spawns), half say hello and leave at once
-  --seconds S        length of the attack, measured (default 10)
-  --spawn-rate R     spawn messages per second from each attacker that got in (default 20)
-  --budget P         SWARMHOST_PARTICLE_BUDGET for the server (default: the server's default)
-  --workers W        SWARMHOST_WORKERS for the server (default: the server's default)
-  --help             this text`;
-
-const { values } = parseArgs({
-  options: {
-    lobbies: { type: 'string', default: '200' },
-    seconds: { type: 'string', default: '10' },
-    'spawn-rate': { type: 'string', default: '20' },
-    budget: { type: 'string' },
-    workers: { type: 'string' },
-    help: { type: 'boolean', default: false },
+const OPTIONS = {
+  lobbies: {
+    kind: 'int',
+    arg: 'N',
+    default: 200,
+    min: 1,
+    max: 100_000,
+    doc: 'lobby creations the attacker tries: half join a new id and stay (flooding spawns), half say hello and leave at once',
   },
-});
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const LOBBIES = Number(values.lobbies);
-const SECONDS = Number(values.seconds);
-const SPAWN_RATE = Number(values['spawn-rate']);
+  seconds: {
+    kind: 'int',
+    arg: 'S',
+    default: 10,
+    min: 1,
+    max: 3600,
+    doc: 'length of the attack, measured',
+  },
+  'spawn-rate': {
+    kind: 'number',
+    arg: 'R',
+    default: 20,
+    min: 0.1,
+    max: 1000,
+    doc: 'spawn messages per second from each attacker that got in',
+  },
+  budget: {
+    kind: 'optionalInt',
+    arg: 'P',
+    defaultDoc: "the server's",
+    min: SETTINGS.particleBudget.min,
+    max: SETTINGS.particleBudget.max,
+    doc: 'SWARMHOST_PARTICLE_BUDGET for the server',
+  },
+  workers: {
+    kind: 'optionalInt',
+    arg: 'W',
+    defaultDoc: "the server's",
+    min: SETTINGS.workers.min,
+    max: SETTINGS.workers.max,
+    doc: 'SWARMHOST_WORKERS for the server',
+  },
+} as const;
+
+const USAGE = `Usage: npm run bench:admission -- [options]
+
+One real server process (default config unless told otherwise) and one
+player in a first lobby; then an attacker tries to create many lobbies by
+joining new ids by URL. Prints what the first lobby's player got during the
+attack (frames/s, ticks/s, tick lateness; target >= 59 frames/s) and how
+many lobbies and spawns the server refused.
+
+${optionsHelp(OPTIONS)}`;
+
 const FIRST = 'first';
 
-// Whatever happens to the server, the bench ends: the attack, a minute for
-// the connections and the slowest answers, then it gives up.
-let server: ChildProcess | undefined;
-const watchdog = setTimeout(
-  () => {
-    console.error('bench:admission: did not finish in time, giving up');
-    server?.kill('SIGKILL');
-    process.exit(1);
-  },
-  (SECONDS + 120) * 1000,
-);
-watchdog.unref();
+/** Beyond the attack itself: the connections and the slowest answers, then the bench gives up. */
+const WATCHDOG_SLACK_MS = 120_000;
 
-async function startServer(): Promise<{ child: ChildProcess; base: string }> {
+async function startServer(
+  budget?: number,
+  workers?: number,
+): Promise<{ child: ChildProcess; base: string }> {
   const env: NodeJS.ProcessEnv = {};
-  if (values.budget !== undefined) env.SWARMHOST_PARTICLE_BUDGET = values.budget;
-  if (values.workers !== undefined) env.SWARMHOST_WORKERS = values.workers;
-  const started = await startServerProcess(env);
-  server = started.child;
-  return started;
+  if (budget !== undefined) env.SWARMHOST_PARTICLE_BUDGET = String(budget);
+  if (workers !== undefined) env.SWARMHOST_WORKERS = String(workers);
+  return startServerProcess(env);
 }
 
 /** A server swamped by the attack may not answer: no request waits longer than this. */
@@ -113,8 +132,25 @@ function helloThenLeave(base: string, id: string): Promise<void> {
   });
 }
 
-async function main(): Promise<void> {
-  const { child, base } = await startServer();
+async function main(): Promise<number> {
+  const options = readOptions(process.argv.slice(2), OPTIONS);
+  if (options.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const { lobbies: LOBBIES, seconds: SECONDS, 'spawn-rate': SPAWN_RATE } = options.values;
+  exitOnSignals();
+  // Whatever happens to the server, the bench ends (the server is killed
+  // on the way out: child-processes.ts).
+  const watchdog = setTimeout(
+    () => {
+      console.error('bench:admission: did not finish in time, giving up');
+      process.exit(1);
+    },
+    SECONDS * 1000 + WATCHDOG_SLACK_MS,
+  );
+  watchdog.unref();
+  const { child, base } = await startServer(options.values.budget, options.values.workers);
   const clients: LobbyClient[] = [];
   const timers: NodeJS.Timeout[] = [];
   try {
@@ -217,21 +253,12 @@ async function main(): Promise<void> {
     );
     console.log(fps >= 59 ? 'target met: >= 59 frames/s' : 'TARGET MISSED: < 59 frames/s');
     await Promise.all(leavers);
+    return 0;
   } finally {
     for (const timer of timers) clearInterval(timer);
     for (const client of clients) if (client.closeCode === undefined) client.close();
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(kill);
+    await stopChild(child);
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runMain('bench:admission', main);

@@ -4,13 +4,29 @@
  * (no decoding). Prints one JSON line with frames and bytes per client.
  *
  *   tsx bench/bots.ts <ws-url> <clients> <seconds>
+ *
+ * It exits after <seconds>, or as soon as its stdin closes if that is a
+ * pipe: the bench that started it (bench:jitter) gives it one, so a bench
+ * that ends early, on any path, does not leave a crowd behind.
  */
+import { fstatSync } from 'node:fs';
 import WebSocket from 'ws';
 import { encodeMessage, PROTOCOL_VERSION } from '../protocol/index.js';
 
 const [url, clientsArg = '100', secondsArg = '10'] = process.argv.slice(2);
-if (!url) throw new Error('usage: bots.ts <ws-url> <clients> <seconds>');
 const clients = Number(clientsArg);
+if (!url || !Number.isInteger(clients) || clients < 1 || !(Number(secondsArg) > 0)) {
+  console.error('usage: bots.ts <ws-url> <clients: 1 or more> <seconds: more than 0>');
+  process.exit(2);
+}
+// Only a pipe says anything about the parent (a terminal or /dev/null does
+// not); node's child_process 'pipe' is a socket pair, a shell's a FIFO.
+const stdin = fstatSync(0);
+if (stdin.isFIFO() || stdin.isSocket()) {
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.on('error', () => process.exit(0));
+  process.stdin.resume();
+}
 const messages = new Array<number>(clients).fill(0);
 const bytes = new Array<number>(clients).fill(0);
 const sockets: WebSocket[] = [];

@@ -63,8 +63,9 @@ p50 and p99:
   resume          a spawn with the checkpoint on another worker host, to the
                   resumed lobby's first frame (each resumed lobby then closes)
 
-  --sizes LIST    particle counts, comma-separated (default 10000,50000,100000)
-  --runs R        runs of each step per size (default 30)
+  --sizes LIST    particle counts, comma-separated (default 10000,50000,100000;
+                  each 1..1000000)
+  --runs R        runs of each step per size (default 30; 1..1000)
   -h, --help      this text
 
 Exits 1 if a checkpoint does not decode or a resumed lobby does not continue

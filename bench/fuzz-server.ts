@@ -10,6 +10,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { FuzzTarget } from '../test/fuzz/case-runner.js';
+import { killWithParent } from './child-processes.js';
+import { UsageError } from './cli-options.js';
 
 const START_TIMEOUT_MS = 20_000;
 const OUTPUT_LINES_KEPT = 30;
@@ -124,13 +126,12 @@ export class FuzzServer {
     const entry = this.#options.dist ? ['dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts'];
     if (this.#options.dist && !existsSync('dist/src/main.js'))
       throw new UsageError('dist/src/main.js is missing: run `npm run build` first');
-    const child = spawn(
-      process.execPath,
-      [...entry, '--host', '127.0.0.1', '--port', String(port)],
-      {
+    // Killed with this process too, if it exits on a path that skips stop().
+    const child = killWithParent(
+      spawn(process.execPath, [...entry, '--host', '127.0.0.1', '--port', String(port)], {
         env: { ...process.env, ...this.#options.env },
         stdio: ['ignore', 'pipe', 'pipe'],
-      },
+      }),
     );
     this.#child = child;
     this.#http = `http://127.0.0.1:${port}`;
@@ -165,9 +166,6 @@ export class FuzzServer {
     throw new Error(`server did not answer /healthz within ${START_TIMEOUT_MS} ms`);
   }
 }
-
-/** A bad command line or setup: printed as one line, without a stack. */
-export class UsageError extends Error {}
 
 /** A port nobody listens on right now (the server binds it a moment later). */
 function freePort(): Promise<number> {

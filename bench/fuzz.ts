@@ -8,14 +8,14 @@
  * prints the shrunk case, the server's last output and the command that
  * replays it, and exits 1. Bad options exit 2 with one line.
  */
-import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import WebSocket from 'ws';
 import { LobbyClient, type SocketLike } from '../protocol/index.js';
 import type { FuzzLimits } from '../test/fuzz/arbitraries.js';
 import { checkCase, type FuzzTarget, ShrinkFocus } from '../test/fuzz/case-runner.js';
 import { caseArbitrary, type FuzzCase } from '../test/fuzz/fuzz-case.js';
-import { FuzzServer, UsageError } from './fuzz-server.js';
+import { intOption, parseOptions, runMain, UsageError } from './cli-options.js';
+import { FuzzServer } from './fuzz-server.js';
 
 const USAGE = `Usage: npm run fuzz -- [--cases N] [--seed S] [--workers W] [--path P] [--dist]
 
@@ -25,12 +25,14 @@ documented close code, close reasons fit in 123 bytes, every reply decodes,
 error codes are known, the server stays up and /healthz answers 200; and
 over the run, a bystander in another lobby gets >= 55 frames/s.
 
-  --cases N     cases in all, split over the workers (default 1000)
-  --seed S      seed of worker 0; worker i uses S+i (default: random, printed)
-  --workers W   fuzz runners, each with its own server process (default 1)
+  --cases N     cases in all, split over the workers (default 1000; 1..100000000)
+  --seed S      seed of worker 0; worker i uses S+i (default: random, printed;
+                -2147483648..2147483647 less W)
+  --workers W   fuzz runners, each with its own server process (default 1; 1..16)
   --path P      replay one case: the path printed with a failure (needs its --seed, --workers 1)
   --dist        run dist/src/main.js (after npm run build) instead of src/main.ts via tsx
-  --min-fps F   the bystander's floor over the run (default 55; 0 turns the check off)
+  --min-fps F   the bystander's floor over the run (default 55; 0..240; 0 turns
+                the check off)
   -h, --help    this text
 
 The servers take SWARMHOST_* settings from the environment; unless set there,
@@ -45,66 +47,38 @@ interface Options {
   minFps: number;
 }
 
-function parseOptions(argv: string[]): Options | undefined {
-  let values: ReturnType<typeof parse>['values'];
-  try {
-    values = parse(argv).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+function readFuzzOptions(argv: string[]): Options | undefined {
+  const values = parseOptions(argv, {
+    cases: { type: 'string' },
+    seed: { type: 'string' },
+    workers: { type: 'string' },
+    path: { type: 'string' },
+    dist: { type: 'boolean' },
+    'min-fps': { type: 'string' },
+  });
   if (values.help) return undefined;
-  const int = (
-    name: string,
-    raw: string | undefined,
-    fallback: number,
-    min: number,
-    max: number,
-  ) => {
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (raw.trim() === '' || !Number.isInteger(n) || n < min || n > max)
-      throw new UsageError(`--${name} must be an integer in [${min}, ${max}], got '${raw}'`);
-    return n;
-  };
-  const workers = int('workers', values.workers, 1, 1, 16);
+  const workers = intOption(values, 'workers', 1, 1, 16);
   const path = values.path;
-  if (path !== undefined && !/^\d+(:\d+)*$/.test(path))
+  if (path !== undefined && (typeof path !== 'string' || !/^\d+(:\d+)*$/.test(path)))
     throw new UsageError(`--path must look like 12:0:3 (from a failure report), got '${path}'`);
   if (path !== undefined && (values.seed === undefined || workers !== 1))
     throw new UsageError(
       '--path replays one case: give the --seed it was printed with and --workers 1',
     );
   return {
-    cases: int('cases', values.cases, 1000, 1, 100_000_000),
-    seed: int(
+    cases: intOption(values, 'cases', 1000, 1, 100_000_000),
+    seed: intOption(
+      values,
       'seed',
-      values.seed,
       (Date.now() ^ (Math.random() * 2 ** 31)) | 0,
       -(2 ** 31),
       2 ** 31 - 1 - workers,
     ),
     workers,
     path,
-    dist: values.dist ?? false,
-    minFps: int('min-fps', values['min-fps'], 55, 0, 240),
+    dist: values.dist === true,
+    minFps: intOption(values, 'min-fps', 55, 0, 240),
   };
-}
-
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      cases: { type: 'string' },
-      seed: { type: 'string' },
-      workers: { type: 'string' },
-      path: { type: 'string' },
-      dist: { type: 'boolean' },
-      'min-fps': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
 }
 
 const SERVER_ENV: Record<string, string> = {
@@ -220,7 +194,7 @@ async function report(result: RunnerResult, options: Options): Promise<void> {
 }
 
 async function main(): Promise<number> {
-  const options = parseOptions(process.argv.slice(2));
+  const options = readFuzzOptions(process.argv.slice(2));
   if (!options) {
     console.log(USAGE);
     return 0;
@@ -284,14 +258,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    if (error instanceof UsageError) {
-      console.error(`fuzz: ${error.message}\nRun \`npm run fuzz -- --help\` for the options.`);
-      process.exit(2);
-    }
-    console.error(`fuzz: ${(error as Error).message}`);
-    process.exit(1);
-  },
-);
+runMain('fuzz', main);

@@ -71,10 +71,11 @@ Checked per move: exactly one instance lists the lobby in /status (the new
 owner, with P+1 clients), no player ever saw a tick go back, the particle
 count is kept. The newcomer then leaves, so the lobby keeps P players.
 
-  --particles N   particles in the lobby (default 10000)
-  --players P     players that stay in the lobby and move with it (default 4)
-  --moves M       hand-overs measured (default 20)
-  --pause-ms MS   how long the lobby runs on its new owner between moves (default 1000)
+  --particles N   particles in the lobby (default 10000; 1..1000000)
+  --players P     players that stay in the lobby and move with it (default 4; 1..50)
+  --moves M       hand-overs measured (default 20; 1..1000)
+  --pause-ms MS   how long the lobby runs on its new owner between moves
+                  (default 1000; 0..60000)
   -h, --help      this text
 
 SWARMHOST_PARTICLE_BUDGET and SWARMHOST_MAX_PARTICLES are raised to fit N.

@@ -7,30 +7,63 @@
  * lobby one worker sustains at 60 Hz; then the aggregate particles x ticks
  * per second with one lobby per worker while the N clients are spread over
  * them.
- *
- * Options: --clients 100 --particles 10000 --seconds 8 --capacity 30000,40000,50000,60000
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { parseArgs } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { WorkerLobbyHost } from '../lobbies/index.js';
 import { buildApp } from '../src/app.js';
 import { type Config, defaultConfig } from '../src/config.js';
+import { exitOnSignals, killWithParent } from './child-processes.js';
+import { optionsHelp, readOptions, runMain } from './cli-options.js';
 import { ms, summarize } from './stats.js';
 
-const { values } = parseArgs({
-  options: {
-    clients: { type: 'string', default: '100' },
-    particles: { type: 'string', default: '10000' },
-    seconds: { type: 'string', default: '8' },
-    capacity: { type: 'string', default: '30000,40000,50000,60000' },
+const OPTIONS = {
+  clients: {
+    kind: 'int',
+    arg: 'N',
+    default: 100,
+    min: 1,
+    max: 10_000,
+    doc: 'clients fanned out to (a bots process), spread over the lobbies in the last phase',
   },
-});
-const CLIENTS = Number(values.clients);
-const PARTICLES = Number(values.particles);
-const SECONDS = Number(values.seconds);
+  particles: {
+    kind: 'int',
+    arg: 'P',
+    default: 10_000,
+    min: 1,
+    max: 1_000_000,
+    doc: 'particles in the measured lobby, and in each lobby of the last phase',
+  },
+  seconds: {
+    kind: 'int',
+    arg: 'T',
+    default: 8,
+    min: 1,
+    max: 3600,
+    doc: 'measured seconds per phase after a 3 s settle; at most 5 in the capacity phases',
+  },
+  capacity: {
+    kind: 'intList',
+    arg: 'a,b,c',
+    default: [30_000, 40_000, 50_000, 60_000],
+    min: 1,
+    max: 1_000_000,
+    doc: 'lobby sizes tried on one worker for the largest that sustains 60 Hz',
+  },
+} as const;
+
+const USAGE = `Usage: npm run bench:jitter -- [options]
+
+How precisely lobbies tick (lateness and duration of each tick), inline on
+the main thread versus on a worker thread at its default priority, at nice
+-10 and unprioritised, idle and while the main thread fans out to N clients
+in a separate bots process; then the largest lobby one worker sustains at
+60 Hz; then particles x ticks per second with one lobby per core. Servers
+run in this process, on 127.0.0.1.
+
+${optionsHelp(OPTIONS)}`;
 
 type WorkerPriority = Partial<Pick<Config, 'workerNice' | 'workerRealtime'>>;
 
@@ -125,9 +158,11 @@ function bots(
       String(seconds),
     ],
     {
-      stdio: ['ignore', 'pipe', 'inherit'],
+      // bots.ts exits when its stdin closes: with this process, however it ends.
+      stdio: ['pipe', 'pipe', 'inherit'],
     },
   );
+  killWithParent(child);
   let out = '';
   child.stdout.on('data', (chunk) => (out += chunk));
   return new Promise((resolve, reject) =>
@@ -151,7 +186,14 @@ const row = (label: string, s: Sample) => {
   };
 };
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
+  const options = readOptions(process.argv.slice(2), OPTIONS);
+  if (options.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const { clients: CLIENTS, particles: PARTICLES, seconds: SECONDS } = options.values;
+  exitOnSignals();
   console.log(
     `# bench:jitter  node ${process.version}, ${availableParallelism()} cores, lobby of ${PARTICLES} particles, ${CLIENTS} clients, ${SECONDS} s per phase\n`,
   );
@@ -205,7 +247,7 @@ async function main(): Promise<void> {
     '\n| particles in one lobby, one worker | tick p50 ms | tick p99 ms | sustains 60 Hz (p99 ≤ 16.7 ms) |',
   );
   console.log('|---|---|---|---|');
-  for (const particles of values.capacity!.split(',').map(Number)) {
+  for (const particles of options.values.capacity) {
     await withServer(1, async (base, app) => {
       await createLobby(base, 'big', particles);
       const s = summarize((await sample(app, 'big', Math.min(SECONDS, 5))).duration);
@@ -237,9 +279,7 @@ async function main(): Promise<void> {
         `each client got ${summarize(received).p50.toFixed(1)} msgs/s median, ${Math.min(...received).toFixed(1)} min`,
     );
   });
+  return 0;
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runMain('bench:jitter', main);

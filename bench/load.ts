@@ -8,48 +8,93 @@
  * time, CPU, and resident memory over the run (flat = slow clients cost
  * bounded memory).
  *
- * Options: --clients 10 --slow 0 --particles 10000 --seconds 10
+ * It ends by itself: the clients that stopped reading are terminated (a
+ * close handshake would wait ws's 30 s for a reply they never read), the
+ * others closed, and the server is stopped and waited for.
  */
 import type { ChildProcess } from 'node:child_process';
-import { LOOPBACK_CLIENT_CAPS, startServerProcess } from './server-process.js';
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { LobbyClient, type SocketLike } from '../protocol/index.js';
+import { exitOnSignals, stopChild } from './child-processes.js';
+import { optionsHelp, readOptions, runMain, UsageError } from './cli-options.js';
 import { histogramQuantile, parseSamples, sum } from './prometheus-text.js';
+import { LOOPBACK_CLIENT_CAPS, startServerProcess } from './server-process.js';
 
-const { values } = parseArgs({
-  options: {
-    clients: { type: 'string', default: '10' },
-    slow: { type: 'string', default: '0' },
-    particles: { type: 'string', default: '10000' },
-    seconds: { type: 'string', default: '10' },
+const OPTIONS = {
+  clients: {
+    kind: 'int',
+    arg: 'N',
+    default: 10,
+    min: 1,
+    max: 10_000,
+    doc: 'WebSocket clients in the lobby',
   },
-});
-const CLIENTS = Number(values.clients);
-const SLOW = Number(values.slow);
-const PARTICLES = Number(values.particles);
-const SECONDS = Number(values.seconds);
+  slow: {
+    kind: 'int',
+    arg: 'S',
+    default: 0,
+    min: 0,
+    max: 9_999,
+    doc: 'of them, how many stop reading once they have frames; fewer than --clients',
+  },
+  particles: {
+    kind: 'int',
+    arg: 'P',
+    default: 10_000,
+    min: 1,
+    max: 1_000_000,
+    doc: 'particles in the lobby',
+  },
+  seconds: {
+    kind: 'int',
+    arg: 'T',
+    default: 10,
+    min: 1,
+    max: 3600,
+    doc: 'length of the measured run',
+  },
+} as const;
+
+const USAGE = `Usage: npm run bench:load -- [options]
+
+One real server process (from source), one lobby, N real WebSocket clients
+on 127.0.0.1, some of which stop reading. Prints the frames per second each
+reading client gets, bytes per particle on the wire, the server's fan-out
+time per frame, tick time, CPU, and resident memory once a second.
+
+${optionsHelp(OPTIONS)}`;
 
 /** This run's admin token: creating lobbies over REST needs one. */
 const ADMIN_TOKEN = randomBytes(16).toString('hex');
 
-function startServer(): Promise<{ child: ChildProcess; base: string }> {
+function startServer(particles: number): Promise<{ child: ChildProcess; base: string }> {
   return startServerProcess({
-    SWARMHOST_MAX_PARTICLES: String(Math.max(PARTICLES, 100_000)),
+    SWARMHOST_MAX_PARTICLES: String(Math.max(particles, 100_000)),
     SWARMHOST_ADMIN_TOKEN: ADMIN_TOKEN,
     // /metrics and POST /lobbies on the one port this script talks to.
     SWARMHOST_ADMIN_PORT: '-1',
     // One lobby of any size: this bench is about fan-out, not admission.
-    SWARMHOST_PARTICLE_BUDGET: String(Math.max(PARTICLES, 100_000)),
+    SWARMHOST_PARTICLE_BUDGET: String(Math.max(particles, 100_000)),
     ...LOOPBACK_CLIENT_CAPS,
   });
 }
 
 const scrape = async (base: string) => parseSamples(await (await fetch(`${base}/metrics`)).text());
 
-async function main(): Promise<void> {
-  const { child, base } = await startServer();
+async function main(): Promise<number> {
+  const options = readOptions(process.argv.slice(2), OPTIONS);
+  if (options.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const { clients: CLIENTS, slow: SLOW, particles: PARTICLES, seconds: SECONDS } = options.values;
+  if (SLOW >= CLIENTS)
+    throw new UsageError(`--slow must be less than --clients (${CLIENTS}), got '${SLOW}'`);
+  exitOnSignals();
+  const { child, base } = await startServer(PARTICLES);
+  const clients: LobbyClient[] = [];
+  let slow: LobbyClient[] = [];
   try {
     const created = await fetch(`${base}/lobbies`, {
       method: 'POST',
@@ -59,14 +104,13 @@ async function main(): Promise<void> {
     if (created.status !== 201)
       throw new Error(`create lobby: ${created.status} ${await created.text()}`);
     const ws = base.replace('http', 'ws') + '/lobby/bench/ws';
-    const clients: LobbyClient[] = [];
     for (let i = 0; i < CLIENTS; i++) {
       clients.push(new LobbyClient(new WebSocket(ws) as unknown as SocketLike));
     }
     const deadline = Date.now() + 10_000;
     while (clients.some((c) => c.frames === 0) && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 20));
-    const slow = clients.slice(0, SLOW);
+    slow = clients.slice(0, SLOW);
     for (const c of slow) (c.socket as unknown as { _socket: { pause(): void } })._socket.pause();
     const fast = clients.slice(SLOW);
 
@@ -119,13 +163,15 @@ async function main(): Promise<void> {
       `server CPU:                     ${((delta('process_cpu_seconds_total') / elapsed) * 100).toFixed(0)}% of one core`,
     );
     console.log(`server RSS MiB per second:      ${rss.map((r) => r.toFixed(0)).join(' ')}`);
-    for (const c of clients) c.close();
+    return 0;
   } finally {
-    child.kill('SIGTERM');
+    // A paused client never reads the server's close frame: drop it now
+    // rather than after ws's close timeout (30 s), which kept this process
+    // alive after its results.
+    for (const c of slow) (c.socket as unknown as WebSocket).terminate();
+    for (const c of clients) if (!slow.includes(c) && c.closeCode === undefined) c.close();
+    await stopChild(child);
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runMain('bench:load', main);
