@@ -11,7 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { intOption, parseOptions, runMain } from './cli-options.js';
 import { startHaproxy } from './haproxy.js';
 import { startRedis } from './redis-server.js';
-import { LOOPBACK_CLIENT_CAPS, startServerProcess, stopServerProcess } from './server-process.js';
+import { stopChild } from './child-processes.js';
+import { LOOPBACK_CLIENT_CAPS, startServerProcess } from './server-process.js';
 
 const USAGE = `npm run fleet:local -- [options]
 
@@ -79,7 +80,7 @@ runMain('fleet:local', async () => {
     });
   } finally {
     await haproxy?.stop();
-    await Promise.all(children.map(stopServerProcess));
+    await Promise.all(children.map(stopChild));
     await redis.stop();
   }
   return 0;

@@ -51,16 +51,3 @@ export async function startServerProcess(
   child.stdout?.resume();
   return { child, base };
 }
-
-/** SIGTERM, then SIGKILL if it has not exited within `graceMs` (a drain waits for slow sockets). */
-export function stopServerProcess(child: ChildProcess, graceMs = 10_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}

@@ -7,7 +7,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { LOOPBACK_CLIENT_CAPS, startServerProcess, stopServerProcess } from '../server-process.js';
+import { stopChild } from '../child-processes.js';
+import { LOOPBACK_CLIENT_CAPS, startServerProcess } from '../server-process.js';
 import type { LoadtestOptions } from './options.js';
 
 export interface Target {
@@ -70,7 +71,7 @@ export async function openTarget(options: LoadtestOptions): Promise<Target> {
     async close() {
       if (restoreSendRate !== undefined)
         await patchSendRate(base, auth, restoreSendRate).catch(() => undefined);
-      if (child) await stopServerProcess(child);
+      if (child) await stopChild(child);
     },
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Every benchmark script in package.json (`bench:*`, `fuzz`, `loadtest`),
+ * Every benchmark script in package.json (`bench:*`, `fuzz`, `loadtest`, `fleet:local`),
  * run as npm runs it (its command under `sh -c`, node_modules/.bin on the
  * PATH), answers `--help` with a usage text and exit 0, and refuses an
  * unknown flag or a bad number with exit 2 and a message, never a stack
@@ -19,7 +19,7 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 /** What must not leak in from the shell or from an `npm test` around us. */
 const STRIPPED_ENV = /^(HOST|PORT|SWARMHOST_.*|npm_.*|NODE_ENV)$/i;
 /** Scripts that are benchmarks or long runs, whatever else package.json holds. */
-const BENCH_SCRIPT = /^(bench:.+|fuzz|loadtest)$/;
+const BENCH_SCRIPT = /^(bench:.+|fuzz|loadtest|fleet:local)$/;
 /** A stack frame line, as Node prints them. */
 const STACK_FRAME = /^\s+at /m;
 /** --help and refusals load the script and its imports, nothing more. */
@@ -39,6 +39,8 @@ const NUMERIC_OPTION: Record<string, string> = {
   'bench:admission': 'lobbies',
   'bench:handover': 'moves',
   'bench:checkpoint': 'runs',
+  'fleet:local': 'instances',
+  loadtest: 'clients',
   fuzz: 'cases',
 };
 
