@@ -34,6 +34,8 @@ export {
   MAX_SEQ,
   parseClientMessage,
   type ServerMessage,
+  STATS_REPORT_INTERVAL_MS,
+  type StatsReport,
   type StatusMessage,
   type WelcomeMessage,
 } from './messages.js';

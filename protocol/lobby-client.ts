@@ -2,7 +2,8 @@
  * The client end of a lobby connection, for anything that holds a standard
  * WebSocket: the browser, bots, the load generator, tests. It says hello,
  * keeps the reconstructed particle state (FrameDecoder), numbers inputs and
- * records what the server answered. It owns no socket policy (reconnects,
+ * records what the server answered; `sendStats` sends the report its caller
+ * measured. It owns no socket policy (reconnects,
  * timers): callers decide those.
  */
 import { decodeMessage, encodeMessage } from './envelope.js';
@@ -13,6 +14,8 @@ import {
   type InputMode,
   isServerMessage,
   type ServerMessage,
+  STATS_FIELDS,
+  type StatsReport,
   type StatusMessage,
   type WelcomeMessage,
 } from './messages.js';
@@ -113,6 +116,19 @@ export class LobbyClient {
       this.#pings.set(id, (rtt) => resolve(Number.isNaN(rtt) ? rtt : performance.now() - sent));
       this.sendRaw({ t: 'ping', id });
     });
+  }
+
+  /**
+   * Reports this player's experience (send one every
+   * STATS_REPORT_INTERVAL_MS). Absent optional fields are left out; the
+   * server answers only a refused report (an `error`).
+   */
+  sendStats(report: StatsReport): void {
+    const message: Record<string, unknown> = { t: 'stats' };
+    for (const name of Object.keys(STATS_FIELDS) as (keyof StatsReport)[]) {
+      if (report[name] !== undefined) message[name] = report[name];
+    }
+    this.sendRaw(message);
   }
 
   /** Sends any message, valid or not (tests use it to send bad ones). */

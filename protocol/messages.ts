@@ -39,7 +39,60 @@ export interface PingMessage {
   t: 'ping';
   id: number;
 }
-export type ClientMessage = HelloMessage | InputMessage | SpawnMessage | PingMessage;
+/**
+ * A player's report of its own experience over the last report window
+ * (clients send one every STATS_REPORT_INTERVAL_MS). Ranges: STATS_FIELDS.
+ */
+export interface StatsMessage {
+  t: 'stats';
+  /** Frames decoded (bot) or drawn (browser) per second over the window. */
+  fps: number;
+  /** Frames received in the window. */
+  received: number;
+  /**
+   * Ticks in the window that no received frame carried (gaps in `tick`); at
+   * a send rate below the tick rate these include the ones thinned by policy.
+   */
+  skipped: number;
+  /** Mean decode time per frame in the window, ms. */
+  decodeMs: number;
+  /** The latest ping round trip, ms. */
+  rttMs?: number;
+  /** Interpolation buffer: how far the drawn state lags the newest frame, ms (browser). */
+  bufferMs?: number;
+  /**
+   * Mean end-to-end frame latency in the window, ms: for bots decode time
+   * minus `frame.sent`; for the browser the age of the frame being drawn
+   * (clock-corrected).
+   */
+  latencyMs?: number;
+}
+/** What a client reports: a stats message without its `t`. */
+export type StatsReport = Omit<StatsMessage, 't'>;
+
+/** How often a client sends its stats report, ms (the server's rate limit leaves room for more). */
+export const STATS_REPORT_INTERVAL_MS = 2000;
+
+interface StatsField {
+  /** Largest accepted value (the smallest is 0). */
+  max: number;
+  integer: boolean;
+  /** May be absent (or nil). */
+  optional: boolean;
+}
+
+/** Each stats field's range, in the order they are checked. */
+export const STATS_FIELDS = {
+  fps: { max: 1000, integer: false, optional: false },
+  received: { max: 0xffff_ffff, integer: true, optional: false },
+  skipped: { max: 0xffff_ffff, integer: true, optional: false },
+  decodeMs: { max: 10_000, integer: false, optional: false },
+  rttMs: { max: 60_000, integer: false, optional: true },
+  bufferMs: { max: 10_000, integer: false, optional: true },
+  latencyMs: { max: 60_000, integer: false, optional: true },
+} as const satisfies Record<keyof StatsReport, StatsField>;
+
+export type ClientMessage = HelloMessage | InputMessage | SpawnMessage | PingMessage | StatsMessage;
 /** Messages that travel to the lobby through its inbox. */
 export type LobbyInput = InputMessage | SpawnMessage;
 
@@ -152,6 +205,8 @@ export function parseClientMessage(
     case 'input':
     case 'spawn':
       return parseLobbyInput(t, value, limits);
+    case 'stats':
+      return parseStats(value);
     default:
       return fail(ErrorCode.unknownType, `unknown message type '${quoteClientText(t)}'`);
   }
@@ -188,6 +243,35 @@ function parseLobbyInput(
     return fail(ErrorCode.outOfRange, `count must be in [1, ${limits.maxSpawn}]`, seq);
   }
   return { ok: true, message: { t, seq, x, y, count } };
+}
+
+/**
+ * A stats report: each field a number in its range (an integer where
+ * STATS_FIELDS says so); optional ones may be absent or nil; fields we do
+ * not know are ignored, so clients can report more before servers read it.
+ */
+function parseStats(value: Record<string, unknown>): Parsed<StatsMessage> {
+  const report: Partial<Record<keyof StatsReport, number>> = {};
+  for (const name of Object.keys(STATS_FIELDS) as (keyof StatsReport)[]) {
+    const field: StatsField = STATS_FIELDS[name];
+    const v = value[name];
+    if (v === undefined || v === null) {
+      if (field.optional) continue;
+      return fail(ErrorCode.invalidMessage, `stats needs a numeric '${name}'`);
+    }
+    if (typeof v !== 'number') {
+      return fail(ErrorCode.invalidMessage, `stats field '${name}' must be a number`);
+    }
+    // NaN fails both comparisons, infinities the second.
+    if (!(v >= 0 && v <= field.max)) {
+      return fail(ErrorCode.outOfRange, `stats field '${name}' must be in [0, ${field.max}]`);
+    }
+    if (field.integer && !Number.isInteger(v)) {
+      return fail(ErrorCode.invalidMessage, `stats field '${name}' must be an integer`);
+    }
+    report[name] = v;
+  }
+  return { ok: true, message: { t: 'stats', ...(report as StatsReport) } };
 }
 
 const inWorld = (v: number, size: number): boolean => Number.isFinite(v) && v >= 0 && v < size;

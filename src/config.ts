@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { MAX_QUANT_ERROR } from '../protocol/index.js';
+import { MAX_QUANT_ERROR, STATS_REPORT_INTERVAL_MS } from '../protocol/index.js';
 import { usableCores } from './usable-cores.js';
 
 type Kind = 'int' | 'number' | 'string' | 'bool' | 'list';
@@ -276,6 +276,31 @@ export const SETTINGS = {
     min: 1,
     max: 3600,
     doc: 'A client rate-limited in every second for this many seconds in a row is flooding: its socket is closed with 1008.',
+  }),
+  statsRatePerSec: s({
+    env: 'SWARMHOST_STATS_RATE_PER_SEC',
+    kind: 'number',
+    default: 1,
+    // Below one report per interval, well-behaved clients would be refused.
+    min: 1000 / STATS_REPORT_INTERVAL_MS,
+    max: 1000,
+    doc: 'Stats reports per second a client may send (a token bucket of its own, besides the message rate limit); one more is refused with `rate_limited`. At least one per report interval (clients report every 2 s).',
+  }),
+  statsBurst: s({
+    env: 'SWARMHOST_STATS_BURST',
+    kind: 'int',
+    default: 3,
+    min: 1,
+    max: 1000,
+    doc: 'Token bucket size of the stats rate limit: reports a client may send at once.',
+  }),
+  statsWindowMs: s({
+    env: 'SWARMHOST_STATS_WINDOW_MS',
+    kind: 'int',
+    default: 5 * STATS_REPORT_INTERVAL_MS,
+    min: 2 * STATS_REPORT_INTERVAL_MS,
+    max: 600_000,
+    doc: "How recent a player's latest stats report must be to count in /status (`players`); at least two report intervals.",
   }),
   allowedOrigins: s({
     env: 'SWARMHOST_ALLOWED_ORIGINS',

@@ -7,9 +7,17 @@
  * which it re-exports. The socket-level steps and cases are in fuzz-case.ts.
  */
 import fc from 'fast-check';
-import { INPUT_MODES, MAX_SEQ } from '../../protocol/messages.js';
+import { INPUT_MODES, MAX_SEQ, STATS_FIELDS } from '../../protocol/messages.js';
 import { PROTOCOL_VERSION } from '../../protocol/version.js';
-import { anyNode, anyStr, hostileChar, hostileString, mapKey } from './hostile-values.js';
+import {
+  anyFloat,
+  anyInt,
+  anyNode,
+  anyStr,
+  hostileChar,
+  hostileString,
+  mapKey,
+} from './hostile-values.js';
 import {
   describeNode,
   encodeNode,
@@ -67,8 +75,9 @@ const KNOWN_FIELDS = {
   ping: ['id'],
   input: ['seq', 'x', 'y', 'mode'],
   spawn: ['seq', 'x', 'y', 'count'],
+  stats: ['fps', 'received', 'skipped', 'decodeMs', 'rttMs', 'bufferMs', 'latencyMs'],
 } as const;
-type KnownType = keyof typeof KNOWN_FIELDS;
+export type KnownType = keyof typeof KNOWN_FIELDS;
 
 /** A value that is right for `field`, or just outside its range. */
 function fieldValue(field: string, limits: FuzzLimits): fc.Arbitrary<MsgpackNode> {
@@ -102,30 +111,55 @@ function fieldValue(field: string, limits: FuzzLimits): fc.Arbitrary<MsgpackNode
         fc.constantFrom(0, limits.maxSpawn, limits.maxSpawn + 1, 1.5).map(numberNode),
       );
     default:
+      if (field in STATS_FIELDS)
+        return statsFieldValue(STATS_FIELDS[field as keyof typeof STATS_FIELDS]);
       return anyNode;
   }
+}
+
+/** A stats field's value: inside its range, at its edges, just outside, or any number at all. */
+export function statsFieldValue(field: {
+  max: number;
+  integer: boolean;
+}): fc.Arbitrary<MsgpackNode> {
+  const inRange = field.integer
+    ? fc.integer({ min: 0, max: field.max }).map((v) => int(v))
+    : fc.double({ min: 0, max: field.max, noNaN: true }).map(numberNode);
+  return fc.oneof(
+    { weight: 4, arbitrary: inRange },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(0, field.max, field.max + 1, -1, 0.5, 2 ** 53, -0).map(numberNode),
+    },
+    { weight: 2, arbitrary: anyInt },
+    { weight: 2, arbitrary: anyFloat },
+    { weight: 1, arbitrary: fc.constant<MsgpackNode>({ type: 'nil' }) },
+  );
 }
 
 /** A known type whose fields are each right, wrong-typed, out of range or missing, plus extras. */
 function knownTypeMessage(limits: FuzzLimits): fc.Arbitrary<Payload> {
   return fc
     .constantFrom(...(Object.keys(KNOWN_FIELDS) as KnownType[]))
-    .chain((t) =>
+    .chain((t) => fuzzedFields(t, limits));
+}
+
+/** Messages of type `t` whose fields are each right, wrong-typed, out of range or missing, plus extras. */
+export function fuzzedFields(t: KnownType, limits: FuzzLimits): fc.Arbitrary<Payload> {
+  return fc
+    .tuple(
       fc.tuple(
-        fc.constant(t),
-        fc.tuple(
-          ...KNOWN_FIELDS[t].map((field) =>
-            fc.oneof(
-              { weight: 4, arbitrary: fieldValue(field, limits) },
-              { weight: 2, arbitrary: anyNode },
-              { weight: 1, arbitrary: fc.constant(undefined) },
-            ),
+        ...KNOWN_FIELDS[t].map((field) =>
+          fc.oneof(
+            { weight: 4, arbitrary: fieldValue(field, limits) },
+            { weight: 2, arbitrary: anyNode },
+            { weight: 1, arbitrary: fc.constant(undefined) },
           ),
         ),
-        fc.array(fc.tuple(mapKey, anyNode), { maxLength: 2 }),
       ),
+      fc.array(fc.tuple(mapKey, anyNode), { maxLength: 2 }),
     )
-    .map(([t, values, extra]) => {
+    .map(([values, extra]) => {
       const entries: Array<[MsgpackNode, MsgpackNode]> = [[str('t'), str(t)]];
       KNOWN_FIELDS[t].forEach((field, i) => {
         if (values[i] !== undefined) entries.push([str(field), values[i]]);
@@ -158,6 +192,25 @@ export function validMessage(limits: FuzzLimits): fc.Arbitrary<Payload> {
         payload(
           'spawn',
           record({ t: str('spawn'), seq: int(s), x: float64(x), y: float64(y), count: int(count) }),
+        ),
+      ),
+    fc
+      .tuple(
+        fc.double({ min: 0, max: 240, noNaN: true }),
+        fc.nat({ max: 1000 }),
+        fc.nat({ max: 100 }),
+        fc.double({ min: 0, max: 50, noNaN: true }),
+      )
+      .map(([fps, received, skipped, decodeMs]) =>
+        payload(
+          'stats',
+          record({
+            t: str('stats'),
+            fps: float64(fps),
+            received: int(received),
+            skipped: int(skipped),
+            decodeMs: float64(decodeMs),
+          }),
         ),
       ),
   );

@@ -17,7 +17,7 @@ import { MAX_CLOSE_REASON_BYTES } from './case-runner.js';
 const LIMITS: FuzzLimits = { maxMessageBytes: 4096, worldSize: 1000, maxSpawn: 500 };
 const SEED = process.env.SWARMHOST_FUZZ_SEED ? Number(process.env.SWARMHOST_FUZZ_SEED) : undefined;
 const ERROR_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
-const KNOWN_TYPES = new Set(['hello', 'ping', 'input', 'spawn']);
+const KNOWN_TYPES = new Set(['hello', 'ping', 'input', 'spawn', 'stats']);
 
 /** Raw bytes: random, and every family of hostile msgpack. */
 const bytes = fc.oneof(
@@ -40,6 +40,15 @@ const anyValue = fc.oneof(
     withTypedArray: true,
   }),
   fc.record({ t: fc.anything(), seq: fc.anything(), x: fc.anything(), v: fc.anything() }),
+  fc.record({
+    t: fc.constantFrom('stats'),
+    fps: fc.anything(),
+    received: fc.anything(),
+    skipped: fc.anything(),
+    decodeMs: fc.double(),
+    rttMs: fc.anything(),
+    latencyMs: fc.oneof(fc.double(), fc.constant(null)),
+  }),
   fc.record({
     t: fc.constantFrom('hello', 'ping', 'input', 'spawn'),
     seq: fc.anything(),
