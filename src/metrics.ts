@@ -151,7 +151,7 @@ export class Metrics {
   });
   readonly inputs = new Counter({
     name: 'swarmhost_inputs_total',
-    help: 'Client messages by result (accepted into the inbox, inbox_full, rate_limited, invalid, out_of_range, lobby_closed, after_close: sent after the server closed; particle_cap counts accepted spawns the lobby then refused).',
+    help: 'Client messages by result (accepted into the inbox, inbox_full, rate_limited, invalid, out_of_range, lobby_closed, after_close: sent after the server closed; particle_cap counts accepted spawns the lobby then refused). Stats reports count in swarmhost_client_stats_reports_total instead, once decoded.',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
