@@ -20,7 +20,7 @@ export {
   type QuantizedFrame,
 } from './frame-codec.js';
 export { encodeFrameMessage, frameDataTail } from './frame-envelope.js';
-export { LobbyClient, type SocketLike } from './lobby-client.js';
+export { LobbyClient, type PingSample, type SocketLike } from './lobby-client.js';
 export { BAD_LOBBY_ID, LOBBY_ID_PATTERN, LOBBY_ID_RULE } from './lobby-id.js';
 export { LOBBY_PHASE_RULES, LOBBY_PHASES, type LobbyPhase } from './lobby-phase.js';
 export {
@@ -34,6 +34,7 @@ export {
   MAX_SEQ,
   parseClientMessage,
   type ServerMessage,
+  STATS_FIELDS,
   STATS_REPORT_INTERVAL_MS,
   type StatsReport,
   type StatusMessage,

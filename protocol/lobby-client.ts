@@ -13,6 +13,7 @@ import {
   type FrameMessage,
   type InputMode,
   isServerMessage,
+  type PongMessage,
   type ServerMessage,
   STATS_FIELDS,
   type StatsReport,
@@ -31,6 +32,16 @@ export interface SocketLike {
     type: 'open' | 'message' | 'close' | 'error',
     listener: (event: never) => void,
   ): void;
+}
+
+/** One ping's answer: its round trip, and the server's clock when it answered. */
+export interface PingSample {
+  /** performance.now() when the ping was sent, and when its pong arrived. */
+  sentAt: number;
+  receivedAt: number;
+  rttMs: number;
+  /** The pong's `serverTime`: the server's wall clock, ms since the Unix epoch. */
+  serverTime: number;
 }
 
 export interface LobbyClientEvents {
@@ -58,7 +69,8 @@ export class LobbyClient {
   #socket: SocketLike;
   #events: LobbyClientEvents;
   #seq = 0;
-  #pings = new Map<number, (rttMs: number) => void>();
+  /** Pings awaiting their pong; settled with undefined when the socket closes first. */
+  #pings = new Map<number, (pong: PongMessage | undefined) => void>();
   #pingId = 0;
   #decode: boolean;
 
@@ -85,7 +97,7 @@ export class LobbyClient {
       this.closeCode = event.code;
       this.closeReason = String(event.reason);
       // No pong will come now: settle the waiting pings rather than leak them.
-      for (const settle of this.#pings.values()) settle(Number.NaN);
+      for (const settle of this.#pings.values()) settle(undefined);
       this.#pings.clear();
       this.#events.close?.(event.code, this.closeReason);
     });
@@ -110,10 +122,23 @@ export class LobbyClient {
 
   /** Round trip time in ms, measured with the pong that echoes this ping; NaN if the socket closes first. */
   ping(): Promise<number> {
+    return this.pingSample().then((sample) => sample?.rttMs ?? Number.NaN);
+  }
+
+  /**
+   * A ping with what its pong tells: the round trip and the server's clock
+   * (a clock offset estimate, for latency across machines); undefined if
+   * the socket closes first.
+   */
+  pingSample(): Promise<PingSample | undefined> {
     const id = ++this.#pingId;
-    const sent = performance.now();
+    const sentAt = performance.now();
     return new Promise((resolve) => {
-      this.#pings.set(id, (rtt) => resolve(Number.isNaN(rtt) ? rtt : performance.now() - sent));
+      this.#pings.set(id, (pong) => {
+        if (!pong) return resolve(undefined);
+        const receivedAt = performance.now();
+        resolve({ sentAt, receivedAt, rttMs: receivedAt - sentAt, serverTime: pong.serverTime });
+      });
       this.sendRaw({ t: 'ping', id });
     });
   }
@@ -175,7 +200,7 @@ export class LobbyClient {
         this.errors.push(message);
         return this.#events.error?.(message);
       case 'pong':
-        this.#pings.get(message.id)?.(0);
+        this.#pings.get(message.id)?.(message);
         this.#pings.delete(message.id);
         return;
     }

@@ -20,6 +20,7 @@ import { LobbyDirectory } from './lobby-directory.js';
 import { limitConnections, trustProxyOption } from './connection-limits.js';
 import { sendError } from './http-errors.js';
 import { Metrics } from './metrics.js';
+import { PlayerExperience } from './player-experience.js';
 import { RequestLogs } from './request-logs.js';
 import { registerFaultRoutes } from './routes/fault-routes.js';
 import { registerHttpRoutes } from './routes/http-routes.js';
@@ -63,6 +64,8 @@ export interface App {
   ready: boolean;
   /** Fleet mode (SWARMHOST_REDIS_URL): lobby ownership and hand-overs across instances. */
   fleet?: Fleet;
+  /** Players' latest stats reports, per lobby (/status). */
+  players: PlayerExperience;
 }
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
@@ -150,6 +153,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     settings,
     host,
     ready: true,
+    players: new PlayerExperience(config.statsWindowMs),
   };
   if (admin !== fastify) fastify.addHook('onClose', async () => admin.close());
   if (config.redisUrl !== '') {

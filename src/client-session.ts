@@ -36,7 +36,9 @@ import type { JoinedLobby, JoinResult, LobbyDirectory } from './lobby-directory.
 import type { FeedClient } from './lobby-feed.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import type { PlayerExperience } from './player-experience.js';
 import { RateLimiter } from './rate-limiter.js';
+import { StatsIntake } from './stats-intake.js';
 import { bytesDelivered, closeCodeLabel, toBytes, wsCloseCode } from './ws-socket.js';
 import type { RuntimeSettings } from './runtime-settings.js';
 import { SESSION_PHASE_RULES, type SessionPhase, sessionMachine } from './session-machine.js';
@@ -47,6 +49,8 @@ export interface SessionContext {
   settings: RuntimeSettings;
   metrics: Metrics;
   directory: LobbyDirectory;
+  /** Where accepted stats reports go (per lobby, for /status). */
+  players: PlayerExperience;
   /**
    * Places a hello's lobby and joins it: the directory's join, or in fleet
    * mode the fleet's, which may first have to claim the lobby (a promise).
@@ -65,6 +69,7 @@ export class ClientSession implements FeedClient {
   #socket: WebSocket;
   #ctx: SessionContext;
   #limiter: RateLimiter;
+  #stats: StatsIntake;
   #machine;
   #unsubscribe: Array<() => void> = [];
   /** Seq of the last input the lobby's inbox accepted from this client. */
@@ -82,6 +87,7 @@ export class ClientSession implements FeedClient {
     this.lobbyId = lobbyId;
     this.#ctx = ctx;
     this.#limiter = new RateLimiter(ctx.config.rateLimitPerSec, ctx.config.rateLimitBurst);
+    this.#stats = new StatsIntake(ctx, lobbyId, this);
     this.#machine = createActor(sessionMachine, {
       input: {
         helloTimeoutMs: ctx.config.helloTimeoutMs,
@@ -231,6 +237,7 @@ export class ClientSession implements FeedClient {
       maxSpawn: config.maxSpawn,
     });
     const joined = this.phase === 'joined' || this.phase === 'placing';
+    if (StatsIntake.owns(decoded.value)) return this.#onStats(parsed, joined);
     if (!parsed.ok) {
       metrics.inputs.inc({
         result: parsed.code === ErrorCode.outOfRange ? 'out_of_range' : 'invalid',
@@ -294,6 +301,16 @@ export class ClientSession implements FeedClient {
         }
         return this.#forward(message);
     }
+  }
+
+  /** A stats message, valid or not: the intake answers and counts it. */
+  #onStats(parsed: Parameters<StatsIntake['take']>[0], joined: boolean): void {
+    const lobby = this.#joinedLobby;
+    const stage = !joined ? 'before_hello' : lobby ? 'joined' : 'placing';
+    const answer = this.#stats.take(parsed, stage, lobby?.handle.settings.tickRate ?? 0);
+    if (answer === 'expected_hello')
+      return this.close(CloseCode.expectedHello, 'the first message must be hello, got stats');
+    if (answer) this.#replyError(answer.code, answer.message);
   }
 
   #onHello(version: number): void {
@@ -448,6 +465,7 @@ export class ClientSession implements FeedClient {
     this.#ctx.metrics.wsCloses.inc({ code: closeCodeLabel(this.#closeCode ?? code, decided) });
     this.#machine.send({ type: 'CLOSED' });
     this.#machine.stop();
+    this.#stats.close();
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.#unsubscribe.length = 0;
     if (lobby) this.#ctx.directory.leave(this.lobbyId, this);

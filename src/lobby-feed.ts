@@ -24,6 +24,11 @@ import { FrameEncoder } from './frame-encoder.js';
 import type { Metrics } from './metrics.js';
 import type { RuntimeSettings } from './runtime-settings.js';
 
+/** Why a frame was not sent to a client (the `reason` label of swarmhost_frames_skipped_total). */
+export const FRAME_SKIP_REASONS = ['backpressure'] as const;
+type FrameSkipReason = (typeof FRAME_SKIP_REASONS)[number];
+const BACKPRESSURE: FrameSkipReason = 'backpressure';
+
 /** What the feed needs of a client: ClientSession implements it. */
 export interface FeedClient {
   readonly clientId: number;
@@ -128,7 +133,7 @@ export class LobbyFeed {
     }
     if (client.bufferedBytes > sendHighWaterBytes) {
       sent.skipped++;
-      this.#metrics.framesSkipped.inc({ reason: 'backpressure' });
+      this.#metrics.framesSkipped.inc({ reason: BACKPRESSURE });
       return;
     }
     // A base that has left the ring (undefined here) means a keyframe.

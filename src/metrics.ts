@@ -6,9 +6,11 @@
  * lobby's series are removed); client ids never are. Every update is O(1).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { LOBBY_PHASES } from '../protocol/index.js';
+import { type FrameKind, LOBBY_PHASES } from '../protocol/index.js';
 import { ADMIN_AUTH_FAILURES } from './admin-auth.js';
+import { ClientMetrics } from './client-metrics.js';
 import { FleetMetrics } from './fleet/fleet-metrics.js';
+import { FRAME_SKIP_REASONS } from './lobby-feed.js';
 import { CLOSE_CODE_LABELS } from './ws-socket.js';
 import type { ThreadCapacity } from '../lobbies/index.js';
 
@@ -52,6 +54,11 @@ const INPUT_RESULTS = [
   'particle_cap',
   'after_close',
 ] as const;
+/** Every frame kind (the compiler fails here when protocol/ adds one). */
+const FRAME_KINDS = Object.keys({ key: true, delta: true } satisfies Record<FrameKind, true>);
+/** Kinds of bytes sent: frames of each kind, and everything else (welcome, status, errors, pongs). */
+const BYTE_KINDS = [...FRAME_KINDS, 'other'] as const;
+
 export class Metrics {
   readonly registry = new Registry();
   /** Where the budget gauges read each thread's use, at scrape time. */
@@ -144,7 +151,7 @@ export class Metrics {
   });
   readonly inputs = new Counter({
     name: 'swarmhost_inputs_total',
-    help: 'Client messages by result (accepted into the inbox, inbox_full, rate_limited, invalid, out_of_range, lobby_closed, after_close: sent after the server closed; particle_cap counts accepted spawns the lobby then refused).',
+    help: 'Client messages by result (accepted into the inbox, inbox_full, rate_limited, invalid, out_of_range, lobby_closed, after_close: sent after the server closed; particle_cap counts accepted spawns the lobby then refused). Stats reports count in swarmhost_client_stats_reports_total instead, once decoded.',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
@@ -253,6 +260,8 @@ export class Metrics {
         this.particlesReserved.set({ worker: thread.worker }, thread.particles);
     },
   });
+  /** What players report of their own experience (stats messages). */
+  readonly client = new ClientMetrics(this.registry);
   /** Hand-overs, checkpoints and Redis (fleet mode; at 0 otherwise). */
   readonly fleet = new FleetMetrics(this.registry);
   readonly info = new Gauge({
@@ -288,6 +297,13 @@ export class Metrics {
     for (const reason of HANDSHAKE_REFUSALS) this.handshakesRefused.inc({ reason }, 0);
     for (const result of INPUT_RESULTS) this.inputs.inc({ result }, 0);
     for (const code of CLOSE_CODE_LABELS) this.wsCloses.inc({ code }, 0);
+    for (const reason of FRAME_SKIP_REASONS) this.framesSkipped.inc({ reason }, 0);
+    for (const kind of FRAME_KINDS) {
+      this.framesSent.inc({ kind }, 0);
+      this.frameEncodes.inc({ kind }, 0);
+      this.encodeDuration.zero({ kind });
+    }
+    for (const kind of BYTE_KINDS) this.bytesSent.inc({ kind }, 0);
   }
 
   /** Where the budget gauges read each lobby thread's particles and budget. */

@@ -3,8 +3,9 @@
  * outlives its sockets. The reconnect loop and what each close code means
  * are protocol/'s ReconnectingLobbyClient (the same loop bots and tests
  * run); this adds what only the page needs: the browser's WebSocket, round
- * trip pings, a watchdog for a silent network, "try now" and the `online`
- * event, and the per-message timing the benchmark reads. Every new socket
+ * trip pings (whose pongs also give the server's clock), a watchdog for a
+ * silent network, "try now" and the `online` event, the stats report's way
+ * out, and the per-message timing the benchmark reads. Every new socket
  * starts from the keyframe the server sends on join.
  */
 import {
@@ -12,9 +13,11 @@ import {
   type FrameMessage,
   type InputMode,
   type LobbyClient,
+  type PingSample,
   ReconnectingLobbyClient,
   type ReconnectState,
   type SocketLike,
+  type StatsReport,
   type StatusMessage,
   type WelcomeMessage,
 } from '../../protocol/index.js';
@@ -25,8 +28,13 @@ export type ConnectionState = Exclude<ReconnectState, { kind: 'stopped' }>;
 export interface ConnectionEvents {
   /** A socket joined: a new session (seqs and ticks restart, a keyframe follows). */
   welcome(message: WelcomeMessage): void;
-  /** A frame, decoded: `positions` are the decoder's codes (valid until the next frame). */
-  frame(message: FrameMessage, positions: Uint16Array, receivedAt: number): void;
+  /**
+   * A frame, decoded: `positions` are the decoder's codes (valid until the
+   * next frame); `decodeMs` is how long its particle data took to decode.
+   */
+  frame(message: FrameMessage, positions: Uint16Array, receivedAt: number, decodeMs: number): void;
+  /** A pong of the current socket: round trip and the server's clock (times are performance.now()). */
+  pong(sample: PingSample): void;
   status(message: StatusMessage): void;
   error(message: ErrorMessage): void;
   state(state: ConnectionState): void;
@@ -57,12 +65,12 @@ export class Connection {
       events: {
         welcome: (message) => events.welcome(message),
         frame: (message, client) => {
-          events.frame(message, client.decoder!.positions, performance.now());
+          events.frame(message, client.decoder!.positions, performance.now(), client.decodeMs);
         },
         status: (message) => events.status(message),
         error: (message) => events.error(message),
         state: (state) => {
-          if (state.kind === 'live') this.#startTimers();
+          if (state.kind === 'live') this.#startTimers(events);
           else this.#stopTimers();
           if (state.kind !== 'stopped') events.state(state);
         },
@@ -113,6 +121,13 @@ export class Connection {
     return this.#loop.spawn(x, y, count);
   }
 
+  /** Sends a stats report on the live socket; false between sockets (nothing sent). */
+  sendStats(report: StatsReport): boolean {
+    const client = this.#loop.live;
+    client?.sendStats(report);
+    return client !== undefined;
+  }
+
   /** The socket with its message listeners timed (decode included) for the benchmark. */
   #timed(socket: WebSocket): SocketLike {
     return {
@@ -142,12 +157,15 @@ export class Connection {
     };
   }
 
-  #startTimers(): void {
+  #startTimers(events: ConnectionEvents): void {
     this.#stopTimers();
     const ping = () => {
       const client = this.#loop.live;
-      void client?.ping().then((rtt) => {
-        if (this.#loop.client === client) this.rttMs = rtt;
+      void client?.pingSample().then((sample) => {
+        // A pong of a socket since replaced says nothing about this one.
+        if (!sample || this.#loop.client !== client) return;
+        this.rttMs = sample.rttMs;
+        events.pong(sample);
       });
     };
     this.#pingTimer = setInterval(() => {

@@ -3,6 +3,7 @@
  * `window.__swarmhost` returns a fresh frozen snapshot on every read, so
  * nothing outside can change the client through it.
  */
+import type { StatsReport } from '../../protocol/index.js';
 
 export interface TimingSnapshot {
   count: number;
@@ -41,6 +42,17 @@ export interface DebugSnapshot {
   bytesReceived: number;
   fps: number;
   rttMs: number;
+  /** The player's experience as the page reports it (stats messages). */
+  experience: {
+    /** Stats reports sent, over every socket. */
+    reportsSent: number;
+    /** The last one sent; null before the first. */
+    last: StatsReport | null;
+    /** Age of the state drawn last, server clock-corrected, ms; NaN when unknown. */
+    ageMs: number;
+    /** Server clock minus the page's (performance.timeOrigin + now()), ms; NaN before a pong. */
+    clockOffsetMs: number;
+  };
   camera: {
     centerX: number;
     centerY: number;

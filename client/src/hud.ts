@@ -13,6 +13,8 @@ export interface HudNumbers {
   tick: number;
   fps: number;
   rttMs: number;
+  /** Age of the state being drawn (server send to screen, clock-corrected), ms; NaN: not known yet. */
+  ageMs: number;
   downKBps: number;
   skipped: number;
   /** Newest seq sent this connection (-1: none) and the newest the server acknowledged. */
@@ -131,6 +133,7 @@ export class Hud {
     this.#set('tick', n.tick < 0 ? '–' : String(n.tick));
     this.#set('fps', n.fps.toFixed(0));
     this.#set('rtt', Number.isFinite(n.rttMs) ? `${n.rttMs.toFixed(1)} ms` : '–');
+    this.#set('age', Number.isFinite(n.ageMs) ? `${n.ageMs.toFixed(0)} ms` : '–');
     this.#set('down', `${n.downKBps.toFixed(1)} kB/s`);
     this.#set('skipped', String(n.skipped));
     this.#set(

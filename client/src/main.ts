@@ -1,7 +1,7 @@
 /**
  * The lobby page (/lobby/:id): wires the connection, the interpolation
- * buffer and playout clock, the camera and controls, the renderer and the
- * HUD, and runs the render loop. Each of those is its own file; this one
+ * buffer and playout clock, the camera and controls, the renderer, the HUD
+ * and the experience meter with its stats reports, and runs the render loop. Each of those is its own file; this one
  * only decides what feeds what.
  */
 import type { StatusMessage, WelcomeMessage } from '../../protocol/index.js';
@@ -9,6 +9,7 @@ import { Camera } from './camera.js';
 import { Connection } from './connection.js';
 import { Culler } from './culling.js';
 import { installDebug, type TimingSnapshot } from './debug.js';
+import { ExperienceMeter } from './experience-meter.js';
 import { Hud } from './hud.js';
 import { Controls } from './input.js';
 import { InputSender } from './input-sender.js';
@@ -17,6 +18,7 @@ import { PlayoutClock } from './playout-clock.js';
 import { Timing, WindowedRate } from './rates.js';
 import { lobbyIdFromPath, socketUrl } from './page-urls.js';
 import { Renderer } from './renderer.js';
+import { StatsReporter } from './stats-reporter.js';
 
 /** Default playout delay behind the newest frame; `?delay=ms` overrides it. */
 const DEFAULT_DELAY_MS = 100;
@@ -67,6 +69,11 @@ function main(): void {
   let renderTick = Number.NaN;
   let visible = 0;
   let renderFrames = 0;
+  // performance.now() and timeOrigin: the clock LobbyClient times pings with.
+  const meter = new ExperienceMeter({
+    now: () => performance.now(),
+    timeOrigin: performance.timeOrigin,
+  });
 
   // Derived from the page's own URL, so it works under a proxy's path prefix.
   const connection = new Connection(socketUrl(location), {
@@ -88,8 +95,11 @@ function main(): void {
         ack: -1,
       };
       sender.reconnected();
+      // A fresh window per socket: nothing measured on the last one is reported on this one.
+      meter.restart(welcome.tickRate);
+      reporter.start();
     },
-    frame(message, positions, receivedAt) {
+    frame(message, positions, receivedAt, decodeMs) {
       const s = session;
       if (!s) return;
       framesReceived++;
@@ -101,6 +111,10 @@ function main(): void {
       s.ack = message.ack;
       s.buffer.push(message.tick, positions, message.n);
       s.playout.onFrame(message.tick, receivedAt);
+      meter.frame(message.tick, message.sent, decodeMs);
+    },
+    pong(sample) {
+      meter.pong(sample);
     },
     status(message) {
       status = message;
@@ -116,6 +130,7 @@ function main(): void {
       hud.notice(`server: ${message.message}`);
     },
     state(state) {
+      if (state.kind !== 'live') reporter.stop();
       hud.showConnection(state, performance.now());
     },
   });
@@ -124,6 +139,10 @@ function main(): void {
     download.add(bytes, performance.now());
   };
   const sender = new InputSender(connection);
+  const reporter = new StatsReporter({
+    report: () => meter.report(),
+    send: (report) => connection.sendStats(report),
+  });
   hud.onBannerAction = () => {
     if (connection.state.kind === 'refused') location.reload();
     else connection.retryNow();
@@ -157,6 +176,12 @@ function main(): void {
     bytesReceived: connection.bytesReceived,
     fps: fps.perSecond(performance.now()),
     rttMs: connection.rttMs,
+    experience: {
+      reportsSent: reporter.sent,
+      last: reporter.last ?? null,
+      ageMs: meter.ageMs,
+      clockOffsetMs: meter.clockOffsetMs,
+    },
     camera: {
       centerX: camera.centerX,
       centerY: camera.centerY,
@@ -201,6 +226,7 @@ function main(): void {
     const t1 = performance.now();
     visible = culler.cull(sample.data, sample.count, camera.viewRect(), camera.worldSize);
     renderer.draw(culler.data, visible, culler.copies, culler.copyCount, camera);
+    meter.drawn(renderTick);
     const t2 = performance.now();
     timings.interpolate.add(t1 - t0);
     timings.draw.add(t2 - t1);
@@ -214,6 +240,7 @@ function main(): void {
       tick: session?.lastTick ?? -1,
       fps: fps.perSecond(now),
       rttMs: connection.rttMs,
+      ageMs: meter.ageMs,
       downKBps: download.perSecond(now) / 1000,
       skipped: framesSkipped,
       seqSent: sender.lastSeq,

@@ -31,6 +31,7 @@ export function registerLobbySocketRoute(app: App): void {
     settings,
     metrics,
     directory,
+    players: app.players,
     join: fleet
       ? (id, session) => fleet.join(id, session)
       : (id, session) => directory.join(id, session),

@@ -13,7 +13,9 @@
  * request compares the live counts with a copy about TICK_WINDOW_MS old,
  * estimating the quantile the way Prometheus's histogram_quantile does.
  * Tick lateness p99 comes from the lateness histogram the same way; the
- * particle budget use per worker from the lobby host.
+ * particle budget use per worker from the lobby host. Each lobby's
+ * `players` (and the instance's, in totals) summarise its players' latest
+ * stats reports (player-experience.ts), computed per request.
  */
 import { PROTOCOL_VERSION } from '../../protocol/index.js';
 import type { App } from '../app.js';
@@ -56,6 +58,7 @@ export function registerStatusRoutes(app: App): void {
       ...status,
       tickP99Ms: p99Ms(window, status.id),
       tickLatenessP99Ms: p99Ms(late, status.id),
+      players: app.players.lobby(status.id),
     }));
     // How full the instance is: particles held against each thread's budget.
     const workers = app.host.capacity();
@@ -90,6 +93,7 @@ export function registerStatusRoutes(app: App): void {
         framesSent: await counterTotal(metrics.framesSent),
         framesSkipped: await counterTotal(metrics.framesSkipped),
         bytesSent: await counterTotal(metrics.bytesSent),
+        players: app.players.all(),
       },
       ...(app.fleet ? { fleet: await fleetView(app.fleet) } : {}),
     };

@@ -165,12 +165,18 @@ describe('fleet mode: waiting for a lobby held elsewhere', () => {
     await new Promise((resolve) => socket.once('open', resolve));
     socket.send(encodeMessage({ t: 'hello', v: 1 }));
     socket.send(encodeMessage({ t: 'input', seq: 1, x: 1, y: 1, mode: 'attract' }));
+    socket.send(encodeMessage({ t: 'stats', fps: 60, received: 0, skipped: 0, decodeMs: 0 }));
     const { code, reason } = await closed(socket);
     expect(code).toBe(CloseCode.tryAgainLater);
     expect(reason.startsWith(LOBBY_MOVING_REASON)).toBe(true);
     expect(replies).toContainEqual(
       expect.objectContaining({ t: 'error', code: 'not_joined', seq: 1 }),
     );
+    // A stats report gets the same answer (it has no seq), counted as such.
+    expect(replies.filter((r) => r.t === 'error' && r.code === 'not_joined')).toHaveLength(2);
+    expect(
+      await metricValue(a, 'swarmhost_client_stats_reports_total', { result: 'not_joined' }),
+    ).toBe(1);
     // Once the lease lapses the lobby is free: taken, from its seed.
     await redis.command('PEXPIRE', `${prefix}:lease:held`, 1);
     const player = await joinLobby(a, 'held');

@@ -271,12 +271,25 @@ describe('dashboards against a real Prometheus', () => {
     const alpha = [await joinLobby(server, 'alpha'), await joinLobby(server, 'alpha')];
     clients.push(...alpha);
     let angle = 0;
+    let step = 0;
     timers.push(
       setInterval(() => {
         angle += 0.3;
+        step++;
         for (const client of alpha) {
-          if (client.closeCode === undefined)
-            client.sendInput(500 + 200 * Math.cos(angle), 500 + 200 * Math.sin(angle), 'attract');
+          if (client.closeCode !== undefined) continue;
+          client.sendInput(500 + 200 * Math.cos(angle), 500 + 200 * Math.sin(angle), 'attract');
+          // The players' own reports, once a second (the stats rate limit's sustained rate).
+          if (step % 10 === 0)
+            client.sendStats({
+              fps: 55 + (step % 7),
+              received: 58,
+              skipped: 2,
+              decodeMs: 0.3,
+              rttMs: 1.5,
+              bufferMs: 35,
+              latencyMs: 4 + (step % 5),
+            });
         }
       }, 100),
     );
@@ -305,6 +318,7 @@ describe('dashboards against a real Prometheus', () => {
     // Several scrapes, the last ones seeing the skips as a rate.
     await waitForQuery('count_over_time(up{job="swarmhost"}[1m]) >= 6', 30_000);
     await waitForQuery(`sum(rate(swarmhost_frames_skipped_total[${RATE_INTERVAL}])) > 0`, 20_000);
+    await waitForQuery(`sum(rate(swarmhost_client_fps_count[${RATE_INTERVAL}])) > 0`, 20_000);
     exposition = await (await fetch(`${server.http}/metrics`)).text();
   }, 120_000);
 
@@ -358,6 +372,13 @@ describe('dashboards against a real Prometheus', () => {
       /session and process errors/i,
       /http requests refused before routing/i,
       /empty lobbies closed to make room/i,
+      // Player experience (issue #13).
+      /player fps p50 \/ p5/i,
+      /player frame latency p50 \/ p99/i,
+      /player rtt/i,
+      /player decode time/i,
+      /frames received and skipped per second \(reported by players\)/i,
+      /stats reports per second by result/i,
     ]) {
       expect(titles).toMatch(wanted);
     }
@@ -427,6 +448,15 @@ describe('dashboards against a real Prometheus', () => {
     expect(await value('sum(swarmhost_ws_closes_total{code="1000"})')).toBe(1);
     expect(await value('sum(swarmhost_handshakes_refused_total{reason="version"})')).toBe(1);
     expect(await value('max(swarmhost_clients{lobby="alpha"})')).toBe(2);
+    expect(
+      await value('sum(swarmhost_client_stats_reports_total{result="accepted"})'),
+    ).toBeGreaterThan(0);
+    expect(await value('sum(swarmhost_client_stats_reports_total{result="rate_limited"})')).toBe(0);
+    const fpsP50 = await value(
+      `histogram_quantile(0.5, sum by (le) (rate(swarmhost_client_fps_bucket[${RATE_INTERVAL}])))`,
+    );
+    expect(fpsP50).toBeGreaterThanOrEqual(55);
+    expect(fpsP50).toBeLessThanOrEqual(61);
   });
 
   it('loads the alert rules, all healthy and naming only exported metrics', async () => {

@@ -3,6 +3,7 @@
  * ranges, forward compatibility (unknown fields ignored), and
  * LobbyClient.sendStats putting on the wire what the parser accepts.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeMessage } from '../../../protocol/envelope.js';
 import { ErrorCode } from '../../../protocol/error-codes.js';
@@ -113,5 +114,19 @@ describe('LobbyClient.sendStats', () => {
       ok: true,
       message: { t: 'stats', ...REPORT, latencyMs: 18.25 },
     });
+  });
+});
+
+describe('docs/PROTOCOL.md', () => {
+  it('lists every stats field with its range and whether it is optional', () => {
+    const doc = readFileSync(new URL('../../../docs/PROTOCOL.md', import.meta.url), 'utf8');
+    for (const name of FIELDS) {
+      const { max, integer, optional } = STATS_FIELDS[name];
+      const row = doc.split('\n').find((line) => line.startsWith(`| \`${name}\``));
+      expect(row, name).toBeDefined();
+      const shown = max === 0xffff_ffff ? '2³²−1' : String(max);
+      expect(row, name).toContain(`${integer ? 'integer' : 'number'} in [0, ${shown}]`);
+      expect(row?.includes('(optional)'), name).toBe(optional);
+    }
   });
 });

@@ -15,6 +15,7 @@ import { defaultConfig } from '../../../src/config.js';
 import type { LobbyDirectory } from '../../../src/lobby-directory.js';
 import type { Logger } from '../../../src/logger.js';
 import { Metrics } from '../../../src/metrics.js';
+import { PlayerExperience } from '../../../src/player-experience.js';
 import { RuntimeSettings } from '../../../src/runtime-settings.js';
 
 class FakeSocket extends EventEmitter {
@@ -48,6 +49,7 @@ function newSession(directory = {} as LobbyDirectory) {
     settings: new RuntimeSettings(config),
     metrics,
     directory,
+    players: new PlayerExperience(config.statsWindowMs),
     join: (id, session) => directory.join(id, session),
     log,
     logFailure: noop,
