@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadtestResult } from '../../bench/loadtest/result.js';
+import { parseSamples, sum } from '../../bench/prometheus-text.js';
 import { startServer, TEST_ADMIN_TOKEN, type TestServer } from '../support/server.js';
 import { CHROMIUM, CHROMIUM_ARGS } from './browser.js';
 
@@ -118,6 +119,13 @@ describe('npm run loadtest', () => {
       particles: number;
     };
     expect(lobby.particles).toBe(1500);
+    // The bots reported their experience, and every report was accepted.
+    const metrics = parseSamples(await (await server.adminFetch('/metrics')).text());
+    const reports = (result: string) =>
+      sum(metrics, 'swarmhost_client_stats_reports_total', { result });
+    expect(reports('accepted')).toBeGreaterThan(0);
+    expect(sum(metrics, 'swarmhost_client_stats_reports_total') - reports('accepted')).toBe(0);
+    expect(sum(metrics, 'swarmhost_client_latency_seconds_count')).toBeGreaterThan(0);
 
     const html = readFileSync(join(run.out, 'report.html'), 'utf8');
     expect(html).not.toMatch(/(src|href)=["']?(https?:)?\/\//);
