@@ -9,7 +9,8 @@
 import { histogramQuantile, parseSamples, type Sample, sum } from '../prometheus-text.js';
 
 export interface ServerScrape {
-  at: number;
+  /** When each instance answered (performance.now()), in --metrics order: its counters are of that moment. */
+  times: number[];
   /** One sample list per instance, in --metrics order. */
   instances: Sample[][];
 }
@@ -32,30 +33,33 @@ export interface ServerWindow {
 }
 
 export async function scrape(urls: string[], timeoutMs = 5000): Promise<ServerScrape> {
-  const at = performance.now();
-  const instances = await Promise.all(
+  const answers = await Promise.all(
     urls.map(async (url) => {
       const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+      // A busy server answers late: its counters are of when it answered, not of when we asked.
+      const at = performance.now();
       if (!response.ok) throw new Error(`GET ${url}: ${response.status}`);
-      return parseSamples(await response.text());
+      return { at, samples: parseSamples(await response.text()) };
     }),
   );
-  return { at, instances };
+  return { times: answers.map((a) => a.at), instances: answers.map((a) => a.samples) };
 }
 
 const TICK = 'swarmhost_tick_duration_seconds';
 
 export function serverWindow(before: ServerScrape, after: ServerScrape): ServerWindow {
-  const seconds = (after.at - before.at) / 1000;
   // Bucket deltas of every instance as one sample list: the quantile of the window.
   const tickDeltas: Sample[] = [];
-  let ticks = 0;
+  let ticksPerS = 0;
   let lobbiesTicking = 0;
+  // Per second, each instance over its own interval, then summed.
   let cpu = 0;
   let skipped = 0;
   let sent = 0;
   after.instances.forEach((now, i) => {
     const then = before.instances[i];
+    const seconds = (after.times[i] - before.times[i]) / 1000;
+    const rate = (name: string) => (sum(now, name) - sum(then, name)) / seconds;
     const earlier = new Map<string, number>();
     for (const s of then) if (s.name.startsWith(TICK)) earlier.set(seriesKey(s), s.value);
     for (const s of now) {
@@ -63,25 +67,24 @@ export function serverWindow(before: ServerScrape, after: ServerScrape): ServerW
         tickDeltas.push({ ...s, value: s.value - (earlier.get(seriesKey(s)) ?? 0) });
       if (s.name === `${TICK}_count`) {
         const delta = s.value - (earlier.get(seriesKey(s)) ?? 0);
-        ticks += delta;
+        ticksPerS += delta / seconds;
         if (delta > 0) lobbiesTicking++;
       }
     }
-    cpu += sum(now, 'process_cpu_seconds_total') - sum(then, 'process_cpu_seconds_total');
-    skipped +=
-      sum(now, 'swarmhost_frames_skipped_total') - sum(then, 'swarmhost_frames_skipped_total');
-    sent += sum(now, 'swarmhost_frames_sent_total') - sum(then, 'swarmhost_frames_sent_total');
+    cpu += rate('process_cpu_seconds_total');
+    skipped += rate('swarmhost_frames_skipped_total');
+    sent += rate('swarmhost_frames_sent_total');
   });
   const ms = (q: number) => histogramQuantile(tickDeltas, TICK, q) * 1000;
   return {
-    tickP50Ms: ticks > 0 ? ms(0.5) : Number.NaN,
-    tickP99Ms: ticks > 0 ? ms(0.99) : Number.NaN,
-    tickRate: lobbiesTicking > 0 ? ticks / lobbiesTicking / seconds : Number.NaN,
-    cpuPercent: (cpu / seconds) * 100,
+    tickP50Ms: ticksPerS > 0 ? ms(0.5) : Number.NaN,
+    tickP99Ms: ticksPerS > 0 ? ms(0.99) : Number.NaN,
+    tickRate: lobbiesTicking > 0 ? ticksPerS / lobbiesTicking : Number.NaN,
+    cpuPercent: cpu * 100,
     rssMiB:
       after.instances.reduce((t, s) => t + sum(s, 'process_resident_memory_bytes'), 0) / 2 ** 20,
-    skippedPerS: skipped / seconds,
-    framesSentPerS: sent / seconds,
+    skippedPerS: skipped,
+    framesSentPerS: sent,
     loopLagP99Ms: Math.max(
       ...after.instances.map((s) => sum(s, 'nodejs_eventloop_lag_p99_seconds') * 1000),
     ),
