@@ -65,7 +65,8 @@ self-contained report.html with the ceiling marked.
                        one step as long as --duration)
   --until LIMITS       stop at the first step that breaks one, e.g.
                        "tick_p99>16.7ms,client_fps<55,latency_p99>100ms"
-                       (default: those three). Metrics:
+                       (default: those three, with the fps limit at
+                       55/60 of --send-rate when it is given). Metrics:
 ${Object.entries(UNTIL_METRICS)
   .map(([name, m]) => `                         ${`${name} (${m.unit})`.padEnd(22)}${m.help}`)
   .join('\n')}
@@ -97,6 +98,13 @@ const OPTIONS = {
 } as const;
 
 export const DEFAULT_UNTIL = 'tick_p99>16.7ms,client_fps<55,latency_p99>100ms';
+
+/** The default limits; a client at send rate R should get R frames a second, so it is held to 55/60 of R. */
+export function defaultUntil(sendRate: number | undefined): string {
+  if (sendRate === undefined) return DEFAULT_UNTIL;
+  const fps = Math.round(((sendRate * 55) / 60) * 10) / 10;
+  return DEFAULT_UNTIL.replace('client_fps<55', `client_fps<${fps}`);
+}
 
 /** Parses argv; returns undefined for --help (the caller prints USAGE). */
 export function parseLoadtestOptions(
@@ -142,7 +150,7 @@ export function parseLoadtestOptions(
     decode: decodeRaw === undefined ? undefined : intOption(values, 'decode', 0, 0, 1_000_000),
     sendRate,
     ramp: values.ramp === undefined ? undefined : parseRamp(String(values.ramp)),
-    until: parseUntil(String(values.until ?? DEFAULT_UNTIL)),
+    until: parseUntil(String(values.until ?? defaultUntil(sendRate))),
     settleS: intOption(values, 'settle', 3, 0, 3600),
     workers: intOption(values, 'workers', Math.max(1, cores), 1, 64),
     out: (values.out as string | undefined) ?? `loadtest-results/${timestamp(now)}`,

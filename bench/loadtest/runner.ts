@@ -19,14 +19,19 @@ import type { LoadtestOptions } from './options.js';
 import type { ProgressLine } from './progress.js';
 import { type Load, stepLoad } from './ramp.js';
 import type { Ceiling, LoadtestResult, SecondRow, StepRow } from './result.js';
-import { scrape, type ServerScrape, serverWindow } from './server-probe.js';
+import { type ServerScrape, type ServerWindow, scrape, serverWindow } from './server-probe.js';
 import type { Target } from './target.js';
 import { brokenLimits, type StepMeasures } from './until.js';
+
+/** A server that leaves /metrics unanswered this long is past its limit: the step breaks. */
+const SCRAPE_TIMEOUT_MS = 10_000;
+export const UNANSWERED_LIMIT = `/metrics unanswered for ${SCRAPE_TIMEOUT_MS / 1000} s`;
 
 interface Moment {
   at: number;
   pool: PoolSample;
-  server: ServerScrape;
+  /** Undefined when a server did not answer /metrics within SCRAPE_TIMEOUT_MS (overloaded). */
+  server: ServerScrape | undefined;
   cpu: NodeJS.CpuUsage;
   /** Latencies recorded since the previous moment. */
   latency: LatencyHistogram;
@@ -69,7 +74,10 @@ export async function runLoadtest(
   };
 
   const moment = async (): Promise<Moment> => {
-    const [poolSample, server] = await Promise.all([pool.sample(), scrape(target.metricsUrls)]);
+    const [poolSample, server] = await Promise.all([
+      pool.sample(),
+      scrape(target.metricsUrls, SCRAPE_TIMEOUT_MS).catch(() => undefined),
+    ]);
     const latency = newLatencyHistogram();
     for (const worker of poolSample.workers) addEncoded(latency, worker.latency);
     return { at: performance.now(), pool: poolSample, server, cpu: process.cpuUsage(), latency };
@@ -155,7 +163,8 @@ function secondRow(
   clients: number,
 ): SecondRow {
   const bots = clientWindow(before.pool, after.pool);
-  const server = serverWindow(before.server, after.server);
+  const server =
+    before.server && after.server ? serverWindow(before.server, after.server) : NO_SERVER;
   return {
     t: round(t, 1),
     step,
@@ -190,7 +199,12 @@ function judgeStep(
   const first = window[0];
   const last = window[window.length - 1];
   const bots = clientWindow(first.pool, last.pool);
-  const server = serverWindow(first.server, last.server);
+  // The server's measures span the moments it answered at.
+  const answered = window.filter((m) => m.server !== undefined);
+  const server =
+    answered.length >= 2
+      ? serverWindow(answered[0].server!, answered[answered.length - 1].server!)
+      : NO_SERVER;
   const latency = newLatencyHistogram();
   for (const m of window.slice(1)) latency.add(m.latency);
   const measures: StepMeasures = {
@@ -206,7 +220,7 @@ function judgeStep(
     server_rss: server.rssMiB,
     // prom-client's loop delay resets at each scrape: the window's worst second.
     loop_lag_p99: Math.max(
-      ...window.slice(1).map((m) => serverWindow(first.server, m.server).loopLagP99Ms),
+      ...answered.slice(1).map((m) => serverWindow(answered[0].server!, m.server!).loopLagP99Ms),
     ),
     bot_cpu: cpuPercent(first, last),
   };
@@ -221,9 +235,24 @@ function judgeStep(
     missedPerS: bots.missedPerS,
     reconnects: bots.reconnects,
     live: bots.live,
-    broken: brokenLimits(options.until, measures).map((c) => c.text),
+    broken: [
+      ...brokenLimits(options.until, measures).map((c) => c.text),
+      ...(answered.length < window.length ? [UNANSWERED_LIMIT] : []),
+    ],
   };
 }
+
+const NO_SERVER: ServerWindow = {
+  tickP50Ms: Number.NaN,
+  tickP99Ms: Number.NaN,
+  tickRate: Number.NaN,
+  cpuPercent: Number.NaN,
+  rssMiB: Number.NaN,
+  skippedPerS: Number.NaN,
+  loopLagP99Ms: Number.NaN,
+  framesSentPerS: Number.NaN,
+  clients: Number.NaN,
+};
 
 function findCeiling(steps: StepRow[]): Ceiling {
   const last = steps.at(-1);

@@ -33,6 +33,15 @@ describe('loadtest options', () => {
     expect(options.lobbyPrefix).toMatch(/^lt-[a-z0-9]+$/);
   });
 
+  it('holds a lower send rate to the same share of its frames', () => {
+    expect(parse(['--send-rate', '30'])!.until.map((c) => c.text)).toEqual([
+      'tick_p99>16.7ms',
+      'client_fps<27.5',
+      'latency_p99>100ms',
+    ]);
+    expect(parse(['--send-rate', '20', '--until', 'client_fps<10'])!.until[0].threshold).toBe(10);
+  });
+
   it('reads the whole command line of the issue', () => {
     const options = parse([
       '--url',
