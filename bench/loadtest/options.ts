@@ -65,8 +65,9 @@ self-contained report.html with the ceiling marked.
                        one step as long as --duration)
   --until LIMITS       stop at the first step that breaks one, e.g.
                        "tick_p99>16.7ms,client_fps<55,latency_p99>100ms"
-                       (default: those three, with the fps limit at
-                       55/60 of --send-rate when it is given). Metrics:
+                       (default: those three and connected<100%, with the
+                       fps limit at 55/60 of --send-rate when it is given).
+                       Metrics:
 ${Object.entries(UNTIL_METRICS)
   .map(([name, m]) => `                         ${`${name} (${m.unit})`.padEnd(22)}${m.help}`)
   .join('\n')}
@@ -97,7 +98,7 @@ const OPTIONS = {
   'lobby-prefix': { type: 'string' },
 } as const;
 
-export const DEFAULT_UNTIL = 'tick_p99>16.7ms,client_fps<55,latency_p99>100ms';
+export const DEFAULT_UNTIL = 'tick_p99>16.7ms,client_fps<55,latency_p99>100ms,connected<100%';
 
 /** The default limits; a client at send rate R should get R frames a second, so it is held to 55/60 of R. */
 export function defaultUntil(sendRate: number | undefined): string {

@@ -20,7 +20,7 @@ import type { ProgressLine } from './progress.js';
 import { type Load, stepLoad } from './ramp.js';
 import type { Ceiling, LoadtestResult, SecondRow, StepRow } from './result.js';
 import { type ServerScrape, type ServerWindow, scrape, serverWindow } from './server-probe.js';
-import type { Target } from './target.js';
+import { describeFetchError, type Target } from './target.js';
 import { brokenLimits, type StepMeasures } from './until.js';
 
 /** A server that leaves /metrics unanswered this long is past its limit: the step breaks. */
@@ -121,7 +121,7 @@ export async function runLoadtest(
     }
   } catch (caught) {
     stoppedBy = 'error';
-    error = caught instanceof Error ? caught.message : String(caught);
+    error = describeFetchError(caught);
   } finally {
     progress.done();
     await pool.stop();
@@ -211,6 +211,8 @@ function judgeStep(
     tick_p50: server.tickP50Ms,
     tick_p99: server.tickP99Ms,
     tick_rate: server.tickRate,
+    // A bot still waiting to be let in has 0 fps, but a mean over hundreds hides a few.
+    connected: clients > 0 ? (bots.live / clients) * 100 : Number.NaN,
     client_fps: bots.fpsMean,
     client_fps_p5: bots.fpsP5,
     latency_p50: percentileMs(latency, 50),

@@ -23,6 +23,18 @@ export interface Target {
   close(): Promise<void>;
 }
 
+/** Tries of a lobby creation that fails before an answer. */
+const CREATE_ATTEMPTS = 3;
+
+/** undici's "fetch failed" says nothing: its cause says what failed. */
+export function describeFetchError(error: unknown): string {
+  const cause = (error as { cause?: { message?: string; code?: string } }).cause;
+  const message = error instanceof Error ? error.message : String(error);
+  return cause?.message
+    ? `${message}: ${cause.message}${cause.code ? ` (${cause.code})` : ''}`
+    : message;
+}
+
 export async function openTarget(options: LoadtestOptions): Promise<Target> {
   let child: ChildProcess | undefined;
   let url = options.url;
@@ -59,14 +71,25 @@ export async function openTarget(options: LoadtestOptions): Promise<Target> {
     lobbyUrl: (id) => `${base.replace(/^http/, 'ws')}/lobby/${encodeURIComponent(id)}/ws`,
     async createLobby(id) {
       if (options.particles === undefined) return;
-      const response = await fetch(`${base}/lobbies`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...auth },
-        body: JSON.stringify({ id, particles: options.particles }),
-        signal: AbortSignal.timeout(10_000),
-      });
-      if (response.status !== 201)
+      // A connection a balancer closed while idle fails the request before
+      // it is sent: try again. A 409 on a retry is our first try's lobby
+      // (this run's ids are its own).
+      for (let attempt = 1; ; attempt++) {
+        let response: Response;
+        try {
+          response = await fetch(`${base}/lobbies`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...auth },
+            body: JSON.stringify({ id, particles: options.particles }),
+            signal: AbortSignal.timeout(10_000),
+          });
+        } catch (error) {
+          if (attempt < CREATE_ATTEMPTS) continue;
+          throw new Error(`POST /lobbies ${id}: ${describeFetchError(error)}`);
+        }
+        if (response.status === 201 || (response.status === 409 && attempt > 1)) return;
         throw new Error(`POST /lobbies ${id}: ${response.status} ${await response.text()}`);
+      }
     },
     async close() {
       if (restoreSendRate !== undefined)

@@ -12,6 +12,7 @@ export const UNTIL_METRICS = {
   tick_p50: { unit: 'ms', help: 'server tick duration, median over the step' },
   tick_p99: { unit: 'ms', help: 'server tick duration, 99th percentile over the step' },
   tick_rate: { unit: 'Hz', help: 'server ticks per second per lobby' },
+  connected: { unit: '%', help: 'bots connected at the end of the step, % of those started' },
   client_fps: { unit: 'fps', help: 'frames per second a client receives, mean over clients' },
   client_fps_p5: { unit: 'fps', help: 'frames per second, the 5th percentile over clients' },
   latency_p50: { unit: 'ms', help: 'end-to-end latency (server send to bot decode), median' },

@@ -17,6 +17,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { parseSamples, type Sample } from '../../bench/prometheus-text.js';
+import { type Matcher, type Selector, selectorsOf } from '../support/promql-selectors.js';
 import { joinLobby, startServer, type TestServer, waitFor } from '../support/server.js';
 
 const ROOT = new URL('../../', import.meta.url);
@@ -24,114 +25,9 @@ const ROOT = new URL('../../', import.meta.url);
 const TARGET_LABELS = new Set(['instance', 'job']);
 /** Series Prometheus makes itself. */
 const PROMETHEUS_SERIES = new Set(['up']);
-/** Words in PromQL that are not metric names. */
-const KEYWORDS = new Set([
-  'sum',
-  'min',
-  'max',
-  'avg',
-  'count',
-  'stddev',
-  'stdvar',
-  'topk',
-  'bottomk',
-  'quantile',
-  'count_values',
-  'group',
-  'by',
-  'without',
-  'on',
-  'ignoring',
-  'group_left',
-  'group_right',
-  'bool',
-  'and',
-  'or',
-  'unless',
-  'offset',
-  'inf',
-  'nan',
-]);
-/** Keywords followed by a list of label names in parentheses. */
-const LABEL_LISTS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right']);
-
-interface Matcher {
-  label: string;
-  op: '=' | '!=' | '=~' | '!~';
-  value: string;
-}
-interface Selector {
-  name: string;
-  matchers: Matcher[];
-}
 interface Query {
   where: string;
   expr: string;
-}
-
-// ── PromQL selectors ───────────────────────────────────────────────────────
-
-/** Index just past the string literal starting at `i`. */
-function skipString(expr: string, i: number): number {
-  const quote = expr[i];
-  let j = i + 1;
-  while (j < expr.length && expr[j] !== quote) j += expr[j] === '\\' ? 2 : 1;
-  return j + 1;
-}
-
-/** Index just past the parenthesis that closes the one at `i`. */
-function skipParens(expr: string, i: number): number {
-  let depth = 0;
-  for (let j = i; j < expr.length; j++) {
-    if (expr[j] === '(') depth++;
-    else if (expr[j] === ')' && --depth === 0) return j + 1;
-  }
-  throw new Error(`unbalanced parentheses in ${expr}`);
-}
-
-const MATCHER = /\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*,?/y;
-
-/** Every vector selector of a PromQL expression. */
-function selectorsOf(expr: string): Selector[] {
-  const found: Selector[] = [];
-  let i = 0;
-  while (i < expr.length) {
-    const c = expr[i];
-    if (c === '"' || c === "'" || c === '`') {
-      i = skipString(expr, i);
-    } else if (c === '[') {
-      i = expr.indexOf(']', i) + 1; // a range or subquery: durations only
-    } else if (/[A-Za-z_:]/.test(c)) {
-      const word = /^[A-Za-z_:][A-Za-z0-9_:]*/.exec(expr.slice(i))?.[0] ?? c;
-      const numeric = /[0-9.]/.test(expr[i - 1] ?? ''); // 1e-9, 15m
-      i += word.length;
-      const rest = expr.slice(i);
-      const call = /^\s*\(/.exec(rest);
-      if (numeric) continue;
-      if (KEYWORDS.has(word.toLowerCase())) {
-        if (LABEL_LISTS.has(word.toLowerCase()) && call)
-          i = skipParens(expr, i + call[0].length - 1);
-        continue;
-      }
-      if (call) continue; // a function
-      const matchers: Matcher[] = [];
-      const brace = /^\s*\{/.exec(rest);
-      if (brace) {
-        MATCHER.lastIndex = i + brace[0].length;
-        for (let m = MATCHER.exec(expr); m; m = MATCHER.exec(expr)) {
-          matchers.push({ label: m[1], op: m[2] as Matcher['op'], value: JSON.parse(`"${m[3]}"`) });
-          i = MATCHER.lastIndex;
-        }
-        const close = /^\s*\}/.exec(expr.slice(i));
-        if (!close) throw new Error(`cannot read the matchers at ${i} of ${expr}`);
-        i += close[0].length;
-      }
-      found.push({ name: word, matchers });
-    } else {
-      i++;
-    }
-  }
-  return found;
 }
 
 // ── what the dashboards and rules select ───────────────────────────────────

@@ -23,6 +23,7 @@ import {
   startPrometheus,
 } from '../support/prometheus-process.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectorsOf } from '../support/promql-selectors.js';
 import type { LobbyClient } from '../../protocol/lobby-client.js';
 import { joinLobby, startServer, type TestServer, waitFor } from '../support/server.js';
 
@@ -75,55 +76,10 @@ const regexValue = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\\\
 
 // ── metric names in PromQL ─────────────────────────────────────────────────
 
-const NOT_METRICS = new Set([
-  // aggregation operators (followed by `by (...)` rather than `(`)
-  'sum',
-  'min',
-  'max',
-  'avg',
-  'count',
-  'stddev',
-  'stdvar',
-  'topk',
-  'bottomk',
-  'quantile',
-  'count_values',
-  'group',
-  // keywords and binary operators
-  'by',
-  'without',
-  'on',
-  'ignoring',
-  'group_left',
-  'group_right',
-  'bool',
-  'and',
-  'or',
-  'unless',
-  'offset',
-  'inf',
-  'nan',
-]);
-
 /** The metric names a PromQL expression selects. */
-function metricNames(expr: string): string[] {
-  const bare = expr
-    .replace(/"(?:[^"\\]|\\.)*"/g, '""') // string literals
-    .replace(/\{[^}]*\}/g, '') // label matchers
-    .replace(/\[[^\]]*\]/g, '') // range selectors
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '$1'); // label lists
-  const names = new Set<string>();
-  for (const match of bare.matchAll(/[A-Za-z_:][A-Za-z0-9_:]*/g)) {
-    const name = match[0];
-    const before = bare[match.index - 1] ?? '';
-    const after = bare.slice(match.index + name.length);
-    if (/[0-9.]/.test(before)) continue; // 1e-9, 15m
-    if (/^\s*\(/.test(after)) continue; // a function call
-    if (NOT_METRICS.has(name.toLowerCase())) continue;
-    names.add(name);
-  }
-  return [...names];
-}
+const metricNames = (expr: string): string[] => [
+  ...new Set(selectorsOf(expr).map((selector) => selector.name)),
+];
 
 /** Every series name /metrics exports (histogram families expanded). */
 function exportedNames(exposition: string): Set<string> {

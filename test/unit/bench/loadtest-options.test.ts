@@ -29,7 +29,12 @@ describe('loadtest options', () => {
       settleS: 3,
       out: 'loadtest-results/2026-11-30T03-04-05Z',
     });
-    expect(options.until.map((c) => c.metric)).toEqual(['tick_p99', 'client_fps', 'latency_p99']);
+    expect(options.until.map((c) => c.metric)).toEqual([
+      'tick_p99',
+      'client_fps',
+      'latency_p99',
+      'connected',
+    ]);
     expect(options.lobbyPrefix).toMatch(/^lt-[a-z0-9]+$/);
   });
 
@@ -38,6 +43,7 @@ describe('loadtest options', () => {
       'tick_p99>16.7ms',
       'client_fps<27.5',
       'latency_p99>100ms',
+      'connected<100%',
     ]);
     expect(parse(['--send-rate', '20', '--until', 'client_fps<10'])!.until[0].threshold).toBe(10);
   });
