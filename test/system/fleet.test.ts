@@ -201,13 +201,14 @@ describe('fleet: one owner per lobby, and lobbies move with their state', () => 
     const f = await start(['a', 'b']);
     const id = 'crashed';
     const all = await populate(f, id, 'a');
-    // Wait for a periodic checkpoint that holds the spawn.
+    // Wait for a periodic checkpoint that holds the spawn: one taken at or
+    // after the tick of the status that first showed it (a checkpoint a few
+    // ticks before the spawn, e.g. the lobby's first, would not).
+    const spawnedBy = all[0].client.status?.tick ?? Number.POSITIVE_INFINITY;
     await eventually(
       async () =>
-        Number(await redis.command('HGET', `swarmhost:checkpoint:${id}`, 'tick')) > 0 &&
-        Number(await redis.command('HGET', `swarmhost:checkpoint:${id}`, 'tick')) >
-          all[0].client.tick - 10,
-      3000,
+        Number(await redis.command('HGET', `swarmhost:checkpoint:${id}`, 'tick')) >= spawnedBy,
+      8000,
       'a checkpoint after the spawn',
     );
     const killAt = performance.now();
