@@ -39,7 +39,8 @@ const run = promisify(execFile);
 /**
  * The shipped config with the ports and the servers' addresses replaced:
  * `servers[i]` takes the place of `swarmhost-<i+1>`; servers beyond the
- * shipped ones are added after the last, with its parameters.
+ * shipped ones are added after the last, with its parameters; with fewer
+ * servers than shipped, the extra lines are left out.
  */
 export function renderHaproxyConfig(
   shipped: string,
@@ -56,9 +57,7 @@ export function renderHaproxyConfig(
       `${HAPROXY_CONFIG}: expected 'server swarmhost-N swarmhost-N:8080' lines, one 'bind :80' and one 'bind :8404'`,
     );
   }
-  if (servers.length < serverLines.length) {
-    throw new Error(`the shipped config has ${serverLines.length} servers: give at least as many`);
-  }
+  if (servers.length === 0) throw new Error('give at least one server');
   const server = (line: string, upstream: Upstream) =>
     line.replace(
       SHIPPED_SERVER,
@@ -68,13 +67,16 @@ export function renderHaproxyConfig(
     lines[i] = lines[i].replace(pattern, (_, head, tail) => `${head}127.0.0.1:${port}${tail}`);
   };
   const shippedLast = lines[serverLines[serverLines.length - 1]];
-  for (const [k, i] of serverLines.entries()) lines[i] = server(lines[i], servers[k]);
+  // Fewer servers than shipped: the extra lines go, as an operator would delete them.
+  const dropped = new Set(serverLines.slice(servers.length));
+  for (const [k, i] of serverLines.entries())
+    if (k < servers.length) lines[i] = server(lines[i], servers[k]);
   bind(publicBind[0], PUBLIC_BIND, ports.public);
   bind(statsBind[0], STATS_BIND, ports.stats);
   // Added last, so the indices above still point at their lines.
   const added = servers.slice(serverLines.length).map((upstream) => server(shippedLast, upstream));
   lines.splice(serverLines[serverLines.length - 1] + 1, 0, ...added);
-  return lines.join('\n');
+  return lines.filter((_, i) => !dropped.has(i)).join('\n');
 }
 
 export interface Haproxy {
