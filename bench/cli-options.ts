@@ -38,12 +38,7 @@ export function intOption(
   min: number,
   max: number,
 ): number {
-  const raw = values[name];
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isInteger(n) || n < min || n > max)
-    throw new UsageError(`--${name} must be an integer in [${min}, ${max}], got '${String(raw)}'`);
-  return n;
+  return rangedOption(values, name, fallback, min, max, 'an integer');
 }
 
 /** A comma-separated list of integers, each in [min, max]. */
@@ -75,11 +70,23 @@ export function numberOption(
   min: number,
   max: number,
 ): number {
+  return rangedOption(values, name, fallback, min, max, 'a number');
+}
+
+function rangedOption(
+  values: Record<string, string | boolean | undefined>,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  kind: 'an integer' | 'a number',
+): number {
   const raw = values[name];
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n) || n < min || n > max)
-    throw new UsageError(`--${name} must be a number in [${min}, ${max}], got '${String(raw)}'`);
+  const valid = kind === 'an integer' ? Number.isInteger(n) : Number.isFinite(n);
+  if (typeof raw !== 'string' || raw.trim() === '' || !valid || n < min || n > max)
+    throw new UsageError(`--${name} must be ${kind} in [${min}, ${max}], got '${String(raw)}'`);
   return n;
 }
 

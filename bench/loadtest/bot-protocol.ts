@@ -21,7 +21,6 @@ export interface WorkerSample {
   bytes: number[];
   /** Running totals over the worker's bots. */
   skipped: number;
-  decodeMs: number;
   reconnects: number;
   /** Bots welcomed and connected now. */
   live: number;

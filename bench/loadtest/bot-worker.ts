@@ -35,7 +35,6 @@ port.on('message', (request: PoolRequest) => {
         frames: bots.map((bot) => bot.frames),
         bytes: bots.map((bot) => bot.bytesReceived),
         skipped: bots.reduce((total, bot) => total + bot.skipped, 0),
-        decodeMs: bots.reduce((total, bot) => total + bot.decodeMs, 0),
         live: bots.reduce((total, bot) => total + (bot.live ? 1 : 0), 0),
         reconnects: bots.reduce((total, bot) => total + bot.connection.reconnects, 0),
         latency: hdr.encodeIntoCompressedBase64(latencies),

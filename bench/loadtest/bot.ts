@@ -30,7 +30,6 @@ export class Bot {
   /** Totals since the bot started (the worker samples and differences them). */
   frames = 0;
   skipped = 0;
-  decodeMs = 0;
   #lastTick = -1;
   #rttMs: number | undefined;
   #window = { frames: 0, skipped: 0, decodeMs: 0, latencyMs: 0, since: performance.now() };
@@ -81,7 +80,6 @@ export class Bot {
     this.#lastTick = frame.tick;
     this.frames++;
     this.skipped += gap;
-    this.decodeMs += client.decodeMs;
     const w = this.#window;
     w.frames++;
     w.skipped += gap;

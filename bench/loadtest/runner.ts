@@ -19,7 +19,13 @@ import type { LoadtestOptions } from './options.js';
 import type { ProgressLine } from './progress.js';
 import { type Load, stepLoad } from './ramp.js';
 import type { Ceiling, LoadtestResult, SecondRow, StepRow } from './result.js';
-import { type ServerScrape, type ServerWindow, scrape, serverWindow } from './server-probe.js';
+import {
+  loopLagP99Ms,
+  type ServerScrape,
+  type ServerWindow,
+  scrape,
+  serverWindow,
+} from './server-probe.js';
 import { describeFetchError, type Target } from './target.js';
 import { brokenLimits, type StepMeasures } from './until.js';
 
@@ -98,7 +104,7 @@ export async function runLoadtest(
         const now = await moment();
         const row = secondRow(previous, now, elapsedS(), index, load, pool.size);
         seconds.push(row);
-        progress.update({ ...row, elapsedS: row.t, clients: row.clients, fps: row.fps });
+        progress.update({ ...row, elapsedS: row.t });
         if (elapsedS() - stepStart >= options.settleS) window.push(now);
         previous = now;
       }
@@ -221,9 +227,7 @@ function judgeStep(
     server_cpu: server.cpuPercent,
     server_rss: server.rssMiB,
     // prom-client's loop delay resets at each scrape: the window's worst second.
-    loop_lag_p99: Math.max(
-      ...answered.slice(1).map((m) => serverWindow(answered[0].server!, m.server!).loopLagP99Ms),
-    ),
+    loop_lag_p99: Math.max(...answered.slice(1).map((m) => loopLagP99Ms(m.server!))),
     bot_cpu: cpuPercent(first, last),
   };
   return {
@@ -252,8 +256,6 @@ const NO_SERVER: ServerWindow = {
   rssMiB: Number.NaN,
   skippedPerS: Number.NaN,
   loopLagP99Ms: Number.NaN,
-  framesSentPerS: Number.NaN,
-  clients: Number.NaN,
 };
 
 function findCeiling(steps: StepRow[]): Ceiling {

@@ -28,8 +28,6 @@ export interface ServerWindow {
   skippedPerS: number;
   /** The worst instance's event loop delay p99 at the window's end (prom-client resets it per scrape). */
   loopLagP99Ms: number;
-  framesSentPerS: number;
-  clients: number;
 }
 
 export async function scrape(urls: string[], timeoutMs = 5000): Promise<ServerScrape> {
@@ -55,7 +53,6 @@ export function serverWindow(before: ServerScrape, after: ServerScrape): ServerW
   // Per second, each instance over its own interval, then summed.
   let cpu = 0;
   let skipped = 0;
-  let sent = 0;
   after.instances.forEach((now, i) => {
     const then = before.instances[i];
     const seconds = (after.times[i] - before.times[i]) / 1000;
@@ -73,7 +70,6 @@ export function serverWindow(before: ServerScrape, after: ServerScrape): ServerW
     }
     cpu += rate('process_cpu_seconds_total');
     skipped += rate('swarmhost_frames_skipped_total');
-    sent += rate('swarmhost_frames_sent_total');
   });
   const ms = (q: number) => histogramQuantile(tickDeltas, TICK, q) * 1000;
   return {
@@ -84,13 +80,13 @@ export function serverWindow(before: ServerScrape, after: ServerScrape): ServerW
     rssMiB:
       after.instances.reduce((t, s) => t + sum(s, 'process_resident_memory_bytes'), 0) / 2 ** 20,
     skippedPerS: skipped,
-    framesSentPerS: sent,
-    loopLagP99Ms: Math.max(
-      ...after.instances.map((s) => sum(s, 'nodejs_eventloop_lag_p99_seconds') * 1000),
-    ),
-    clients: after.instances.reduce((t, s) => t + sum(s, 'swarmhost_clients'), 0),
+    loopLagP99Ms: loopLagP99Ms(after),
   };
 }
+
+/** The worst instance's event loop delay p99 at a scrape, ms (prom-client resets it per scrape). */
+export const loopLagP99Ms = (at: ServerScrape): number =>
+  Math.max(...at.instances.map((s) => sum(s, 'nodejs_eventloop_lag_p99_seconds') * 1000));
 
 const seriesKey = (s: Sample): string =>
   `${s.name}{${Object.entries(s.labels)

@@ -67,7 +67,6 @@ describe('clientWindow', () => {
       frames: f,
       bytes: bytes[worker],
       skipped: 0,
-      decodeMs: 0,
       reconnects: 0,
       live: f.length,
       latency: '',
