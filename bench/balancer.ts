@@ -3,24 +3,14 @@
  * bench/haproxy.ts): the shape of a server they balance over, and the two
  * socket waits (a free port, a port that accepts).
  */
-import { type AddressInfo, connect, createServer } from 'node:net';
+import { connect } from 'node:net';
+
+export { freePort } from './free-port.js';
 
 /** One server of the balancer's list: the shipped config's `swarmhost-<i+1>`, at 127.0.0.1:port. */
 export interface Upstream {
   name: string;
   port: number;
-}
-
-/** A port nobody listened on a moment ago (nothing else in these tests binds fixed ports). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function accepts(port: number): Promise<boolean> {

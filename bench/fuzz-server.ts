@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.js';
 import type { FuzzTarget } from '../test/fuzz/case-runner.js';
 import { killWithParent } from './child-processes.js';
 import { UsageError } from './cli-options.js';
@@ -165,16 +165,4 @@ export class FuzzServer {
     child.kill('SIGKILL');
     throw new Error(`server did not answer /healthz within ${START_TIMEOUT_MS} ms`);
   }
-}
-
-/** A port nobody listens on right now (the server binds it a moment later). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }

@@ -13,9 +13,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port.js';
 
 export const REDIS_SERVER_BINARY = '/usr/bin/redis-server';
 
@@ -188,18 +189,6 @@ class RedisInstance implements RedisServer {
     const child = this.#process;
     return child !== undefined && child.exitCode === null && child.signalCode === null;
   }
-}
-
-/** A port nobody listened on a moment ago (the caller retries if it is taken by then). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** True once the server answers PING with +PONG (not -LOADING, not refused). */
