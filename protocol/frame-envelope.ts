@@ -3,8 +3,8 @@
  * tick) and only a few header bytes per client. A frame message is a
  * msgpack map whose last entry is `data` (bin); everything before it is
  * small and per client (the `ack`). `frameDataTail` encodes the `data`
- * entry once; `encodeFrameMessage` packs the per-client fields and joins
- * the two. The result is the same msgpack any decoder reads as one map.
+ * entry once; `encodeFrameHead` packs the per-client fields, and the two
+ * together are the same msgpack any decoder reads as one map.
  */
 import { encodeMessage } from './envelope.js';
 import type { FrameMessage } from './messages.js';
@@ -27,22 +27,33 @@ export function frameDataTail(data: Uint8Array): Uint8Array {
   return tail;
 }
 
-/** One client's frame message: its own header fields plus the shared tail. */
+/**
+ * One client's frame header: its own fields as a msgpack map whose entry
+ * count includes the `data` entry of the shared tail, so head + tail, sent
+ * back to back as one message, is the whole frame map. The tail is not
+ * copied: the server writes the two as fragments of one WebSocket message.
+ */
+export function encodeFrameHead(header: Omit<FrameMessage, 'data'>): Uint8Array {
+  const head = encodeMessage(header);
+  // The map has one more entry than the header: bump the count in its
+  // header (fixmap keeps it in the low nibble, map16 in the next two bytes).
+  if ((head[0] & 0xf0) === 0x80 && head[0] !== 0x8f) head[0] += 1;
+  else if (head[0] === 0xde) {
+    const count = ((head[1] << 8) | head[2]) + 1;
+    head[1] = count >>> 8;
+    head[2] = count & 0xff;
+  } else throw new Error('frame header must encode as a small msgpack map');
+  return head;
+}
+
+/** One client's frame message in one piece: its head and the shared tail joined (bots, tests). */
 export function encodeFrameMessage(
   header: Omit<FrameMessage, 'data'>,
   tail: Uint8Array,
 ): Uint8Array {
-  const head = encodeMessage(header);
+  const head = encodeFrameHead(header);
   const message = new Uint8Array(head.byteLength + tail.byteLength);
   message.set(head, 0);
   message.set(tail, head.byteLength);
-  // The map now has one more entry: bump the count in its header (fixmap
-  // keeps it in the low nibble, map16 in the next two bytes).
-  if ((head[0] & 0xf0) === 0x80 && head[0] !== 0x8f) message[0] = head[0] + 1;
-  else if (head[0] === 0xde) {
-    const count = ((head[1] << 8) | head[2]) + 1;
-    message[1] = count >>> 8;
-    message[2] = count & 0xff;
-  } else throw new Error('frame header must encode as a small msgpack map');
   return message;
 }

@@ -19,7 +19,7 @@ export {
   FrameDecoder,
   type QuantizedFrame,
 } from './frame-codec.js';
-export { encodeFrameMessage, frameDataTail } from './frame-envelope.js';
+export { encodeFrameHead, frameDataTail } from './frame-envelope.js';
 export { LobbyClient, type PingSample, type SocketLike } from './lobby-client.js';
 export { BAD_LOBBY_ID, LOBBY_ID_PATTERN, LOBBY_ID_RULE } from './lobby-id.js';
 export { LOBBY_PHASE_RULES, LOBBY_PHASES, type LobbyPhase } from './lobby-phase.js';
@@ -33,6 +33,8 @@ export {
   type LobbyStatus,
   MAX_SEQ,
   parseClientMessage,
+  SEND_RATES,
+  type SendRate,
   type ServerMessage,
   STATS_FIELDS,
   STATS_REPORT_INTERVAL_MS,

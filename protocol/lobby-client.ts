@@ -13,7 +13,9 @@ import {
   type FrameMessage,
   type InputMode,
   isServerMessage,
+  mergeStatus,
   type PongMessage,
+  type SendRate,
   type ServerMessage,
   STATS_FIELDS,
   type StatsReport,
@@ -156,6 +158,11 @@ export class LobbyClient {
     this.sendRaw(message);
   }
 
+  /** Asks the server for at most `hz` frames per second (it may send fewer). */
+  requestRate(hz: SendRate): void {
+    this.sendRaw({ t: 'rate', hz });
+  }
+
   /** Sends any message, valid or not (tests use it to send bad ones). */
   sendRaw(message: object): void {
     this.#socket.send(encodeMessage(message));
@@ -194,8 +201,9 @@ export class LobbyClient {
         return this.#events.frame?.(message, this);
       }
       case 'status':
-        this.status = message;
-        return this.#events.status?.(message);
+        // Later statuses carry only what changed: keep the merged view.
+        this.status = mergeStatus(this.status, message);
+        return this.#events.status?.(this.status);
       case 'error':
         this.errors.push(message);
         return this.#events.error?.(message);

@@ -40,6 +40,22 @@ export interface PingMessage {
   id: number;
 }
 /**
+ * The frame rates a client may ask for, per second: each divides 60, so at a
+ * 60 Hz tick the clients of one rate are sent the same ticks and share one
+ * encode per frame.
+ */
+export const SEND_RATES = [60, 30, 20, 15, 10] as const;
+export type SendRate = (typeof SEND_RATES)[number];
+/**
+ * Asks for at most `hz` frames per second from now on (the server may send
+ * fewer: its own cap, or a connection that cannot keep up). Any time after
+ * hello; the latest one counts.
+ */
+export interface RateMessage {
+  t: 'rate';
+  hz: SendRate;
+}
+/**
  * A player's report of its own experience over the last report window
  * (clients send one every STATS_REPORT_INTERVAL_MS). Ranges: STATS_FIELDS.
  */
@@ -92,7 +108,13 @@ export const STATS_FIELDS = {
   latencyMs: { max: 60_000, integer: false, optional: true },
 } as const satisfies Record<keyof StatsReport, StatsField>;
 
-export type ClientMessage = HelloMessage | InputMessage | SpawnMessage | PingMessage | StatsMessage;
+export type ClientMessage =
+  | HelloMessage
+  | InputMessage
+  | SpawnMessage
+  | PingMessage
+  | RateMessage
+  | StatsMessage;
 /** Messages that travel to the lobby through its inbox. */
 export type LobbyInput = InputMessage | SpawnMessage;
 
@@ -139,9 +161,26 @@ export interface LobbyStatus {
   particles: number;
   maxParticles: number;
 }
-export interface StatusMessage extends Omit<LobbyStatus, 'id'> {
+/**
+ * The lobby's status as it changes. A client's first status after its
+ * welcome carries every field; later ones carry `lobbyId`, `tick` and only
+ * the fields that changed since the previous status (a client merges them).
+ * At most one per lobby per tick, however many changes the tick saw.
+ */
+export interface StatusMessage extends Partial<Omit<LobbyStatus, 'id' | 'tick'>> {
   t: 'status';
   lobbyId: string;
+  tick: number;
+}
+/**
+ * A client's view of its lobby's status: the previous view with a status
+ * message's fields laid over it (a status for another lobby replaces it).
+ */
+export function mergeStatus(
+  view: StatusMessage | undefined,
+  message: StatusMessage,
+): StatusMessage {
+  return view && view.lobbyId === message.lobbyId ? { ...view, ...message } : message;
 }
 export interface ErrorMessage {
   t: 'error';
@@ -207,6 +246,14 @@ export function parseClientMessage(
       return parseLobbyInput(t, value, limits);
     case 'stats':
       return parseStats(value);
+    case 'rate':
+      if (typeof value.hz !== 'number') {
+        return fail(ErrorCode.invalidMessage, "rate needs a numeric 'hz'");
+      }
+      if (!(SEND_RATES as readonly number[]).includes(value.hz)) {
+        return fail(ErrorCode.outOfRange, `hz must be one of ${SEND_RATES.join(', ')}`);
+      }
+      return { ok: true, message: { t, hz: value.hz as SendRate } };
     default:
       return fail(ErrorCode.unknownType, `unknown message type '${quoteClientText(t)}'`);
   }

@@ -22,12 +22,12 @@ import {
   ErrorCode,
   type ErrorCodeValue,
   type FrameKind,
-  LOBBY_PHASE_RULES,
   type LobbyInput,
   MAX_SEQ,
   parseClientMessage,
   PROTOCOL_VERSION,
   quantBitsFor,
+  type SendRate,
   type ServerMessage,
 } from '../protocol/index.js';
 import type { LobbyNotice } from '../lobbies/index.js';
@@ -38,8 +38,9 @@ import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { PlayerExperience } from './player-experience.js';
 import { RateLimiter } from './rate-limiter.js';
+import type { SendBatch } from './send-batch.js';
 import { StatsIntake } from './stats-intake.js';
-import { bytesDelivered, closeCodeLabel, toBytes, wsCloseCode } from './ws-socket.js';
+import { bytesDelivered, closeCodeLabel, tcpSocket, toBytes, wsCloseCode } from './ws-socket.js';
 import type { RuntimeSettings } from './runtime-settings.js';
 import { SESSION_PHASE_RULES, type SessionPhase, sessionMachine } from './session-machine.js';
 import { SERVER_VERSION } from './version.js';
@@ -56,12 +57,18 @@ export interface SessionContext {
    * mode the fleet's, which may first have to claim the lobby (a promise).
    */
   join(lobbyId: string, session: ClientSession): JoinResult | Promise<JoinResult>;
+  /** Corks each socket written in a turn until the turn ends (one writev per client per turn). */
+  sendBatch: SendBatch;
   log: Logger;
   /** Logs an unexpected error in a socket handler (throttled: a client may provoke it). */
   logFailure(error: unknown, lobbyId: string): void;
 }
 
 let nextClientId = 1;
+
+/** ws send options for a frame's head and tail: two fragments of one binary message. */
+const FIRST_FRAGMENT = { binary: true, fin: false } as const;
+const LAST_FRAGMENT = { binary: true, fin: true } as const;
 
 export class ClientSession implements FeedClient {
   readonly clientId = nextClientId++;
@@ -81,6 +88,10 @@ export class ClientSession implements FeedClient {
   /** Heartbeat: whether the last ping queued behind unsent frames, and bytes delivered then. */
   #pingBehindBacklog = false;
   #deliveredAtPing = 0;
+  /** When the heartbeat's ping went out (performance.now()); its pong gives a round trip. */
+  #pingAt: number | undefined;
+  /** The rate the client asked for (a `rate` message), kept for a lobby still being placed. */
+  #askedRate: SendRate | undefined;
 
   constructor(socket: WebSocket, lobbyId: string, ctx: SessionContext) {
     this.#socket = socket;
@@ -109,6 +120,10 @@ export class ClientSession implements FeedClient {
     );
     socket.on('pong', () => {
       this.#heard = true;
+      if (this.#pingAt === undefined) return;
+      const rttMs = performance.now() - this.#pingAt;
+      this.#pingAt = undefined;
+      this.#contained(() => this.#joinedLobby?.feed.roundTrip(this, rttMs));
     });
     socket.on('close', (code) => this.#contained(() => this.#onClose(code)));
     socket.on('error', (error) => this.#contained(() => this.#onSocketError(error)));
@@ -166,6 +181,7 @@ export class ClientSession implements FeedClient {
     this.#heard = false;
     this.#pingBehindBacklog = socket.bufferedAmount > 0;
     this.#deliveredAtPing = delivered;
+    this.#pingAt = performance.now();
     socket.ping();
   }
 
@@ -288,6 +304,11 @@ export class ClientSession implements FeedClient {
         return this.#onHello(message.v);
       case 'ping':
         return this.#send({ t: 'pong', id: message.id, serverTime: Date.now() }, 'other');
+      case 'rate':
+        this.#askedRate = message.hz;
+        // Before the welcome, the lobby's feed takes it once it has this client.
+        if (this.phase === 'joined') this.#joinedLobby?.feed.askRate(this, message.hz);
+        return;
       case 'input':
       case 'spawn':
         if (this.phase === 'placing') {
@@ -308,6 +329,9 @@ export class ClientSession implements FeedClient {
     const lobby = this.#joinedLobby;
     const stage = !joined ? 'before_hello' : lobby ? 'joined' : 'placing';
     const answer = this.#stats.take(parsed, stage, lobby?.handle.settings.tickRate ?? 0);
+    // The client's own round trip (its pongs queue behind our frames) feeds its rate control.
+    if (!answer && parsed.ok && parsed.message.t === 'stats' && parsed.message.rttMs !== undefined)
+      lobby?.feed.roundTrip(this, parsed.message.rttMs);
     if (answer === 'expected_hello')
       return this.close(CloseCode.expectedHello, 'the first message must be hello, got stats');
     if (answer) this.#replyError(answer.code, answer.message);
@@ -361,13 +385,14 @@ export class ClientSession implements FeedClient {
       },
       'other',
     );
-    this.#sendStatus(lobby);
     this.#unsubscribe.push(
-      handle.status.subscribe(() => this.#contained(() => this.#onStatus(lobby))),
       handle.onNotice((notice) => this.#contained(() => this.#onNotice(notice))),
     );
-    // The first frame is a keyframe of the newest tick, without waiting a tick.
+    // The lobby's status in full, then a keyframe of the newest tick, without
+    // waiting a tick; later statuses (only what changed) come from the feed.
     lobby.feed.catchUp(this);
+    // A rate asked for while the lobby was being placed.
+    if (this.#askedRate !== undefined) lobby.feed.askRate(this, this.#askedRate);
   }
 
   #forward(input: LobbyInput): void {
@@ -400,23 +425,25 @@ export class ClientSession implements FeedClient {
     this.#replyError(ErrorCode.lobbyClosed, 'lobby is closing: input not accepted', input.seq);
   }
 
-  /** The feed's net task hands this client a frame (FeedClient). */
-  sendFrame(bytes: Uint8Array, kind: FrameKind): boolean {
+  /**
+   * The feed's net task hands this client a frame (FeedClient): its own head
+   * and the shared tail go out as two fragments of one WebSocket message, so
+   * the tail is never copied per client; the turn's cork (send-batch.ts)
+   * makes them one writev with anything else sent to it in this turn.
+   */
+  sendFrame(head: Uint8Array, tail: Uint8Array, kind: FrameKind): boolean {
     // One phase read per frame: sending frames implies reading messages.
     if (!SESSION_PHASE_RULES[this.phase].sendsFrames) return false;
-    return this.#write(bytes, kind);
+    if (!this.#writable()) return false;
+    this.#socket.send(head, FIRST_FRAGMENT);
+    this.#socket.send(tail, LAST_FRAGMENT);
+    this.#ctx.metrics.bytesSent.inc({ kind }, head.byteLength + tail.byteLength);
+    return true;
   }
 
-  #onStatus(lobby: JoinedLobby): void {
-    const { phase } = lobby.handle.status.get();
-    this.#sendStatus(lobby);
-    const closes = LOBBY_PHASE_RULES[phase].closesClients;
-    if (closes) this.close(closes.code, closes.reason);
-  }
-
-  #sendStatus(lobby: JoinedLobby): void {
-    const { id, ...status } = lobby.handle.currentStatus();
-    this.#send({ t: 'status', lobbyId: id, ...status }, 'other');
+  /** The feed hands this client a status message (FeedClient); shared bytes. */
+  sendStatus(bytes: Uint8Array): void {
+    this.#sendBytes(bytes, 'other');
   }
 
   #onNotice(notice: LobbyNotice): void {
@@ -445,16 +472,27 @@ export class ClientSession implements FeedClient {
 
   /** Writes to an open socket, unless our unsent bytes are already too many. */
   #write(bytes: Uint8Array, kind: 'key' | 'delta' | 'other'): boolean {
+    if (!this.#writable()) return false;
+    this.#socket.send(bytes);
+    this.#ctx.metrics.bytesSent.inc({ kind }, bytes.byteLength);
+    return true;
+  }
+
+  /**
+   * Whether the socket takes a write now: open, and our unsent bytes not too
+   * many. Frames stop at the high-water mark; replies (errors, pongs,
+   * statuses) do not, so a peer that sends without reading would grow this
+   * buffer without end: past twice the mark it is cut. Corks the socket for
+   * the rest of the turn, so this turn's writes leave together.
+   */
+  #writable(): boolean {
     if (this.#socket.readyState !== this.#socket.OPEN) return false;
-    // Frames stop at the high-water mark; replies (errors, pongs, statuses)
-    // do not, so a peer that sends without reading would grow this buffer
-    // without end. Past twice the mark it is cut.
     if (this.#socket.bufferedAmount > 2 * this.#ctx.settings.get().sendHighWaterBytes) {
       this.#cut('send_backlog');
       return false;
     }
-    this.#socket.send(bytes);
-    this.#ctx.metrics.bytesSent.inc({ kind }, bytes.byteLength);
+    const tcp = tcpSocket(this.#socket);
+    if (tcp) this.#ctx.sendBatch.hold(tcp);
     return true;
   }
 

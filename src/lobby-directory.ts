@@ -94,6 +94,11 @@ export class LobbyDirectory {
     this.#host = host;
     this.#metrics = metrics;
     this.#log = log;
+    metrics.watchSendRates(() => {
+      const counts = new Map<number, number>();
+      for (const lobby of this.#lobbies.values()) lobby.feed.countRates(counts);
+      return counts;
+    });
   }
 
   get size(): number {
@@ -150,7 +155,12 @@ export class LobbyDirectory {
     const { handle } = spawned;
     const lobby: JoinedLobby = {
       handle,
-      feed: new LobbyFeed(handle, this.#settings, this.#metrics),
+      feed: new LobbyFeed(handle, this.#settings, this.#metrics, {
+        backlogBytes: this.#config.rateBacklogBytes,
+        rttSlackMs: this.#config.rateRttSlackMs,
+        windowMs: this.#config.rateWindowMs,
+        raiseAfterMs: this.#config.rateRaiseAfterMs,
+      }),
       evictable: options.byJoin === true,
     };
     this.#lobbies.set(options.id, lobby);
@@ -336,6 +346,7 @@ export class LobbyDirectory {
     const id = lobby.handle.id;
     if (this.#lobbies.get(id) !== lobby) return;
     this.#lobbies.delete(id);
+    lobby.feed.close();
     if (this.#lobbies.size === 0) for (const resolve of this.#onEmpty.splice(0)) resolve();
     this.#countPhase(lobby.handle.status.get().phase, -1);
     this.#metrics.forgetLobby(id);

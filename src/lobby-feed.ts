@@ -1,41 +1,70 @@
 /**
- * A lobby's feed: the one path frames take from a lobby to its clients,
- * handle → feed → sockets. It owns the lobby's memoised encoder and, per
- * client, what that client was last sent. On every new frame it runs each
- * client's net task:
- * - thin to the send rate: below the tick rate, send on the ticks where
- *   tick·rate/tickRate steps up, the same ticks for every client, so their
- *   (base, tick) pairs stay shared;
- * - skip (counted) while the client's socket holds more than the high-water
- *   mark, so a slow reader costs bounded memory and never slows the others;
+ * A lobby's feed: the one path frames and status take from a lobby to its
+ * clients, handle → feed → sockets. It owns the lobby's memoised encoder,
+ * the lobby's status as its clients were last told it, and per client what
+ * that client was last sent and its send rate (send-rate.ts).
+ *
+ * On every new frame it runs each client's net task:
+ * - thin to the client's rate: below the tick rate, send on the ticks where
+ *   tick·rate/tickRate steps up, the same ticks for every client of a rate,
+ *   so their (base, tick) pairs stay shared (skips counted as `rate`);
+ * - skip (counted as `backpressure`) while the client's socket holds more
+ *   than the high-water mark, so a slow reader costs bounded memory and
+ *   never slows the others; the rate control steps such a client down;
  * - else encode against the frame this client last got (one encode per
  *   (base, tick) for everyone in step; a keyframe once that base has left
- *   the ring) and hand it a per-client header over the shared payload.
+ *   the ring) and hand it its own small header and the shared payload,
+ *   which the session writes as one message without copying the payload.
+ *
+ * Status is coalesced: changes (joins, leaves, spawns) mark it dirty, and
+ * it goes out at most once per tick, encoded once for every client, with
+ * only the fields that changed. A joining client first gets the status as
+ * the others were last told it, in full, so the changes that follow apply
+ * to the same view. A phase that ends the lobby for its clients is told at
+ * once, and the feed closes them with its code.
+ *
  * A client's failure is its own: the feed tells it and goes on to the next.
  */
 import {
-  encodeFrameMessage,
+  encodeFrameHead,
+  encodeMessage,
   type FrameKind,
   type FrameMessage,
+  LOBBY_PHASE_RULES,
+  type LobbyStatus,
   quantBitsFor,
+  type StatusMessage,
 } from '../protocol/index.js';
 import type { LobbyHandle } from '../lobbies/index.js';
 import { FrameEncoder } from './frame-encoder.js';
 import type { Metrics } from './metrics.js';
 import type { RuntimeSettings } from './runtime-settings.js';
+import { isDue, SendRate, type SendRateLimits } from './send-rate.js';
 
-/** Why a frame was not sent to a client (the `reason` label of swarmhost_frames_skipped_total). */
-export const FRAME_SKIP_REASONS = ['backpressure'] as const;
+/**
+ * Why a frame was not sent to a client (the `reason` label of
+ * swarmhost_frames_skipped_total): `backpressure`, its socket was full (lag);
+ * `rate`, its send rate is below the tick rate (policy).
+ */
+export const FRAME_SKIP_REASONS = ['backpressure', 'rate'] as const;
 type FrameSkipReason = (typeof FRAME_SKIP_REASONS)[number];
 const BACKPRESSURE: FrameSkipReason = 'backpressure';
+const RATE: FrameSkipReason = 'rate';
 
 /** What the feed needs of a client: ClientSession implements it. */
 export interface FeedClient {
   readonly clientId: number;
   /** Bytes handed to its socket and not yet written out. */
   readonly bufferedBytes: number;
-  /** Writes one frame message to its socket; false if it takes no frames now (closing). */
-  sendFrame(bytes: Uint8Array, kind: FrameKind): boolean;
+  /**
+   * Writes one frame message, its own head then the shared tail, as one
+   * WebSocket message; false if it takes no frames now (closing).
+   */
+  sendFrame(head: Uint8Array, tail: Uint8Array, kind: FrameKind): boolean;
+  /** Writes an encoded status message (shared bytes: never modified). */
+  sendStatus(bytes: Uint8Array): void;
+  /** Its lobby ended for its clients: close with this code. */
+  close(code: number, reason: string): void;
   /** Sending to it threw: it closes itself (1011); the feed carries on. */
   fail(error: unknown): void;
 }
@@ -46,23 +75,45 @@ interface Sent {
   tick: number;
   /** Frames skipped because its socket was full. */
   skipped: number;
+  /** Caught up (welcome, full status, first keyframe): only then is it sent frames and changes. */
+  live: boolean;
+  rate: SendRate;
 }
+
+/** The status fields a client's view is made of (everything but id and tick). */
+const STATUS_FIELDS = ['phase', 'clients', 'particles', 'maxParticles'] as const;
 
 export class LobbyFeed {
   readonly handle: LobbyHandle;
   #encoder: FrameEncoder;
   #settings: RuntimeSettings;
   #metrics: Metrics;
+  #rateLimits: SendRateLimits;
   #clients = new Map<FeedClient, Sent>();
+  /** The status as the clients were last told it. */
+  #told: LobbyStatus;
+  /** The tick of the last status sent (-1: none yet); one status per tick at most. */
+  #toldTick = -1;
+  /** The status changed since the clients were last told. */
+  #statusDirty = false;
+  #statusTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(handle: LobbyHandle, settings: RuntimeSettings, metrics: Metrics) {
+  constructor(
+    handle: LobbyHandle,
+    settings: RuntimeSettings,
+    metrics: Metrics,
+    rateLimits: SendRateLimits,
+  ) {
     this.handle = handle;
     this.#settings = settings;
     this.#metrics = metrics;
+    this.#rateLimits = rateLimits;
     this.#encoder = new FrameEncoder(quantBitsFor(handle.settings.worldSize), (kind, seconds) => {
       metrics.frameEncodes.inc({ kind });
       metrics.encodeDuration.observe({ kind }, seconds);
     });
+    this.#told = handle.currentStatus();
+    handle.status.subscribe((status) => this.#onStatus(status));
   }
 
   /** Clients subscribed. */
@@ -70,13 +121,22 @@ export class LobbyFeed {
     return this.#clients.size;
   }
 
-  /** Subscribes a client; it gets frames from the next one published (or `catchUp`). */
+  /** Subscribes a client; it gets status and frames once `catchUp` has run. */
   add(client: FeedClient): void {
-    this.#clients.set(client, { seq: -1, tick: -1, skipped: 0 });
+    const rate = new SendRate(this.#rateLimits, performance.now());
+    this.#clients.set(client, { seq: -1, tick: -1, skipped: 0, live: false, rate });
   }
 
   remove(client: FeedClient): boolean {
     return this.#clients.delete(client);
+  }
+
+  /** Adds this lobby's clients to `counts`, by the rate each is sent at now (for the gauge). */
+  countRates(counts: Map<number, number>): void {
+    for (const sent of this.#clients.values()) {
+      const hz = this.#rateOf(sent.rate);
+      counts.set(hz, (counts.get(hz) ?? 0) + 1);
+    }
   }
 
   /** The subscribed clients (for tests and tools; the feed itself needs no lookup). */
@@ -95,46 +155,88 @@ export class LobbyFeed {
     return this.#clients.get(client)?.skipped ?? 0;
   }
 
-  /** Sends a newly subscribed client the newest frame (a keyframe) without waiting a tick. */
-  catchUp(client: FeedClient): void {
+  /** The rate `client` is sent at now, per second. */
+  sendRate(client: FeedClient): number | undefined {
     const sent = this.#clients.get(client);
-    if (sent) this.#offer(client, sent, wallClockMs());
+    return sent && this.#rateOf(sent.rate);
   }
 
-  /** A new frame is in the ring: offer it to every client. */
+  /** The client asks for at most `hz` frames per second. */
+  askRate(client: FeedClient, hz: number): void {
+    this.#clients.get(client)?.rate.ask(hz);
+  }
+
+  /** A round trip the client measured or the server did, ms (feeds its rate control). */
+  roundTrip(client: FeedClient, ms: number): void {
+    this.#clients.get(client)?.rate.rtt(ms);
+  }
+
+  /**
+   * A newly subscribed client (after its welcome): the status as the others
+   * were last told it, in full, then the newest frame (a keyframe) without
+   * waiting a tick.
+   */
+  catchUp(client: FeedClient): void {
+    const sent = this.#clients.get(client);
+    if (!sent || sent.live) return;
+    sent.live = true;
+    const { id, tick: _tick, ...fields } = this.#told;
+    const { tick } = this.handle.currentStatus();
+    const message: StatusMessage = { t: 'status', lobbyId: id, tick, ...fields };
+    try {
+      client.sendStatus(encodeMessage(message));
+    } catch (error) {
+      return client.fail(error);
+    }
+    this.#offer(client, sent, wallClockMs(), performance.now());
+  }
+
+  /** A new frame is in the ring: tell what changed, then offer it to every client. */
   publish(): void {
+    this.#flushStatus();
     // One send time for the whole fan-out: the clients' latencies then
     // include their wait behind the clients served before them.
     const now = wallClockMs();
-    for (const [client, sent] of this.#clients) this.#offer(client, sent, now);
+    const monotonic = performance.now();
+    let thinned = 0;
+    for (const [client, sent] of this.#clients) {
+      if (sent.live && !this.#offer(client, sent, now, monotonic)) thinned++;
+    }
+    if (thinned > 0) this.#metrics.framesSkipped.inc({ reason: RATE }, thinned);
   }
 
-  #offer(client: FeedClient, sent: Sent, now: number): void {
+  /** Stops the feed's timer (the lobby is gone). */
+  close(): void {
+    clearTimeout(this.#statusTimer);
+    this.#statusTimer = undefined;
+  }
+
+  /** Offers the newest frame; false if the client's rate skipped it (policy). */
+  #offer(client: FeedClient, sent: Sent, now: number, monotonic: number): boolean {
     try {
-      this.#sendNewest(client, sent, now);
+      return this.#sendNewest(client, sent, now, monotonic);
     } catch (error) {
       client.fail(error);
+      return true;
     }
   }
 
-  #sendNewest(client: FeedClient, sent: Sent, now: number): void {
+  #sendNewest(client: FeedClient, sent: Sent, now: number, monotonic: number): boolean {
     const { frames } = this.handle;
     const seq = frames.newestSeq;
     const frame = frames.get(seq);
-    if (!frame || frame.tick === sent.tick) return;
-    const { sendRate, sendHighWaterBytes } = this.#settings.get();
-    const perTick = sendRate / this.handle.settings.tickRate;
-    if (
-      perTick < 1 &&
-      sent.tick >= 0 &&
-      Math.floor(frame.tick * perTick) === Math.floor(sent.tick * perTick)
-    ) {
-      return;
-    }
-    if (client.bufferedBytes > sendHighWaterBytes) {
+    if (!frame || frame.tick === sent.tick) return true;
+    const { sendHighWaterBytes } = this.#settings.get();
+    const tickRate = this.handle.settings.tickRate;
+    const change = sent.rate.judge(monotonic, this.#cap());
+    if (change) this.#metrics.sendRateChanges.inc({ direction: change.direction });
+    if (!isDue(frame.tick, sent.tick, this.#rateOf(sent.rate), tickRate)) return false;
+    const buffered = client.bufferedBytes;
+    sent.rate.due(buffered);
+    if (buffered > sendHighWaterBytes) {
       sent.skipped++;
       this.#metrics.framesSkipped.inc({ reason: BACKPRESSURE });
-      return;
+      return true;
     }
     // A base that has left the ring (undefined here) means a keyframe.
     const base = sent.seq >= 0 ? frames.get(sent.seq) : undefined;
@@ -149,10 +251,72 @@ export class LobbyFeed {
     };
     if (encoded.base !== undefined) header.base = encoded.base;
     // Only the header is packed per client; the payload tail is shared.
-    if (!client.sendFrame(encodeFrameMessage(header, encoded.tail), encoded.kind)) return;
+    if (!client.sendFrame(encodeFrameHead(header), encoded.tail, encoded.kind)) return true;
     this.#metrics.framesSent.inc({ kind: encoded.kind });
     sent.seq = seq;
     sent.tick = frame.tick;
+    return true;
+  }
+
+  /** The server's cap on any client's rate: its send rate setting, at most the tick rate. */
+  #cap(): number {
+    return Math.min(this.#settings.get().sendRate, this.handle.settings.tickRate);
+  }
+
+  #rateOf(rate: SendRate): number {
+    return rate.hz(this.#cap());
+  }
+
+  #onStatus(status: LobbyStatus): void {
+    const closes = LOBBY_PHASE_RULES[status.phase].closesClients;
+    if (closes) {
+      this.#flushStatus(true);
+      for (const client of [...this.#clients.keys()]) client.close(closes.code, closes.reason);
+      return;
+    }
+    this.#statusDirty = true;
+    this.#scheduleStatus();
+  }
+
+  /** Told with the next frame, or after one tick if no frame comes. */
+  #scheduleStatus(): void {
+    this.#statusTimer ??= setTimeout(
+      () => this.#flushStatus(),
+      1000 / this.handle.settings.tickRate,
+    );
+  }
+
+  /**
+   * Sends what changed since the clients were last told, once, to every
+   * live client: at most once per tick unless `final` (a phase that closes
+   * them), so a main thread slow to see frames still sends one per tick.
+   */
+  #flushStatus(final = false): void {
+    if (!this.#statusDirty && !final) return;
+    clearTimeout(this.#statusTimer);
+    this.#statusTimer = undefined;
+    const now = this.handle.currentStatus();
+    if (!final && now.tick === this.#toldTick) return this.#scheduleStatus();
+    this.#statusDirty = false;
+    const message: StatusMessage = { t: 'status', lobbyId: now.id, tick: now.tick };
+    let changed = false;
+    for (const field of STATUS_FIELDS) {
+      if (now[field] === this.#told[field]) continue;
+      (message as unknown as Record<string, unknown>)[field] = now[field];
+      changed = true;
+    }
+    if (!changed) return;
+    this.#told = now;
+    this.#toldTick = now.tick;
+    const bytes = encodeMessage(message);
+    for (const [client, sent] of this.#clients) {
+      if (!sent.live) continue;
+      try {
+        client.sendStatus(bytes);
+      } catch (error) {
+        client.fail(error);
+      }
+    }
   }
 }
 

@@ -6,7 +6,7 @@
  * lobby's series are removed); client ids never are. Every update is O(1).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { type FrameKind, LOBBY_PHASES } from '../protocol/index.js';
+import { type FrameKind, LOBBY_PHASES, SEND_RATES } from '../protocol/index.js';
 import { ADMIN_AUTH_FAILURES } from './admin-auth.js';
 import { ClientMetrics } from './client-metrics.js';
 import { FleetMetrics } from './fleet/fleet-metrics.js';
@@ -63,6 +63,7 @@ export class Metrics {
   readonly registry = new Registry();
   /** Where the budget gauges read each thread's use, at scrape time. */
   #capacity: () => readonly ThreadCapacity[] = () => [];
+  #sendRates: () => ReadonlyMap<number, number> = () => new Map();
 
   readonly tickDuration = new Histogram({
     name: 'swarmhost_tick_duration_seconds',
@@ -119,7 +120,7 @@ export class Metrics {
   });
   readonly framesSkipped = new Counter({
     name: 'swarmhost_frames_skipped_total',
-    help: 'Frames not sent to a client, by reason (backpressure: its socket was above the high-water mark).',
+    help: 'Frames not sent to a client, by reason: backpressure (lag: its socket was above the high-water mark), rate (policy: its send rate is below the tick rate).',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
@@ -260,6 +261,25 @@ export class Metrics {
         this.particlesReserved.set({ worker: thread.worker }, thread.particles);
     },
   });
+  /** Clients by the frame rate they are sent at now (their ask, the cap, and the server's lowering). */
+  readonly clientSendRates: Gauge<'hz'> = new Gauge({
+    name: 'swarmhost_client_send_rate_clients',
+    help: 'Clients by the frame rate they are sent at now, per second (hz label): their own ask, capped by SWARMHOST_SEND_RATE, lowered while their connection cannot keep up.',
+    labelNames: ['hz'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.clientSendRates.reset();
+      for (const hz of SEND_RATES) this.clientSendRates.set({ hz: String(hz) }, 0);
+      for (const [hz, count] of this.#sendRates())
+        this.clientSendRates.set({ hz: String(hz) }, count);
+    },
+  });
+  readonly sendRateChanges = new Counter({
+    name: 'swarmhost_send_rate_changes_total',
+    help: "Times the server stepped a client's send rate down (its socket backed up or its round trip grew) or back up (clean again).",
+    labelNames: ['direction'] as const,
+    registers: [this.registry],
+  });
   /** What players report of their own experience (stats messages). */
   readonly client = new ClientMetrics(this.registry);
   /** Hand-overs, checkpoints and Redis (fleet mode; at 0 otherwise). */
@@ -298,6 +318,7 @@ export class Metrics {
     for (const result of INPUT_RESULTS) this.inputs.inc({ result }, 0);
     for (const code of CLOSE_CODE_LABELS) this.wsCloses.inc({ code }, 0);
     for (const reason of FRAME_SKIP_REASONS) this.framesSkipped.inc({ reason }, 0);
+    for (const direction of ['down', 'up']) this.sendRateChanges.inc({ direction }, 0);
     for (const kind of FRAME_KINDS) {
       this.framesSent.inc({ kind }, 0);
       this.frameEncodes.inc({ kind }, 0);
@@ -309,6 +330,11 @@ export class Metrics {
   /** Where the budget gauges read each lobby thread's particles and budget. */
   watchCapacity(capacity: () => readonly ThreadCapacity[]): void {
     this.#capacity = capacity;
+  }
+
+  /** Where the send-rate gauge counts clients by rate (the lobby directory's feeds). */
+  watchSendRates(rates: () => ReadonlyMap<number, number>): void {
+    this.#sendRates = rates;
   }
 
   /** Drops a closed lobby's labelled series so ids that come and go do not pile up. */

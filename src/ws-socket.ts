@@ -4,6 +4,7 @@
  * the kernel has taken, a message's bytes in one piece, and close codes as
  * bounded metric labels.
  */
+import type { Socket } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
 import { CloseCode } from '../protocol/index.js';
 
@@ -53,9 +54,13 @@ export function closeCodeLabel(code: number, decidedByServer: boolean): string {
  * net.Socket private, as `_socket`).
  */
 export function bytesDelivered(socket: WebSocket): number {
-  const tcp = (socket as unknown as { _socket?: { bytesWritten: number; writableLength: number } })
-    ._socket;
+  const tcp = tcpSocket(socket);
   return tcp ? tcp.bytesWritten - tcp.writableLength : 0;
+}
+
+/** The net.Socket under a ws socket (ws keeps it as `_socket`); undefined once detached. */
+export function tcpSocket(socket: WebSocket): Socket | undefined {
+  return (socket as unknown as { _socket?: Socket })._socket ?? undefined;
 }
 
 /** A message's bytes as one Uint8Array, however ws delivered them. */

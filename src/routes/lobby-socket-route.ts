@@ -12,6 +12,7 @@ import { sendError } from '../http-errors.js';
 import { ClientSession, type SessionContext } from '../client-session.js';
 import { LogThrottle } from '../log-throttle.js';
 import { SessionRegistry, type SocketCap } from '../session-registry.js';
+import { SendBatch } from '../send-batch.js';
 
 /** How often an unexpected session error may be logged with its stack. */
 const FAILURE_LOG_INTERVAL_MS = 10_000;
@@ -35,6 +36,7 @@ export function registerLobbySocketRoute(app: App): void {
     join: fleet
       ? (id, session) => fleet.join(id, session)
       : (id, session) => directory.join(id, session),
+    sendBatch: new SendBatch(),
     log: fastify.log,
     logFailure: (error, lobbyId) =>
       failures.log('error', 'session', { err: error, lobby: lobbyId }, 'session handler failed'),

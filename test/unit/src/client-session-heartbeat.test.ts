@@ -17,6 +17,7 @@ import type { Logger } from '../../../src/logger.js';
 import { Metrics } from '../../../src/metrics.js';
 import { PlayerExperience } from '../../../src/player-experience.js';
 import { RuntimeSettings } from '../../../src/runtime-settings.js';
+import { SendBatch } from '../../../src/send-batch.js';
 
 class FakeSocket extends EventEmitter {
   readonly OPEN = 1;
@@ -25,7 +26,7 @@ class FakeSocket extends EventEmitter {
   pings = 0;
   terminated = false;
   /** What ws keeps as `_socket`: the net.Socket's counters. */
-  _socket = { bytesWritten: 0, writableLength: 0 };
+  _socket = { bytesWritten: 0, writableLength: 0, cork() {}, uncork() {} };
   ping(): void {
     this.pings++;
   }
@@ -47,6 +48,7 @@ function newSession(directory = {} as LobbyDirectory) {
   const s = new ClientSession(socket as unknown as WebSocket, 'hb', {
     config,
     settings: new RuntimeSettings(config),
+    sendBatch: new SendBatch(),
     metrics,
     directory,
     players: new PlayerExperience(config.statsWindowMs),
