@@ -1,9 +1,12 @@
 /** The messages between the load generator's main thread (bot-pool.ts) and its bot workers. */
+import type { SendRate } from '../../protocol/index.js';
 
 export interface BotSpec {
   /** ws:// URL of the lobby. */
   url: string;
   decode: boolean;
+  /** The send rate the bot asks for (a `rate` message after each welcome); the server's own otherwise. */
+  rate?: SendRate;
 }
 
 export type PoolRequest =

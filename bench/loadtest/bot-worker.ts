@@ -25,7 +25,7 @@ const sink = {
 port.on('message', (request: PoolRequest) => {
   switch (request.type) {
     case 'add':
-      for (const spec of request.bots) bots.push(new Bot(spec.url, spec.decode, sink));
+      for (const spec of request.bots) bots.push(new Bot(spec, sink));
       return;
     case 'sample': {
       const sample: WorkerSample = {

@@ -15,6 +15,7 @@ import {
   type SocketLike,
   type StatsReport,
 } from '../../protocol/index.js';
+import type { BotSpec } from './bot-protocol.js';
 
 /** Wall-clock ms with sub-ms resolution, comparable with a frame's `sent`. */
 export const wallClockMs = (): number => performance.timeOrigin + performance.now();
@@ -36,15 +37,16 @@ export class Bot {
   #timer: NodeJS.Timeout;
   #sink: BotSink;
 
-  constructor(url: string, decode: boolean, sink: BotSink) {
+  constructor({ url, decode, rate }: BotSpec, sink: BotSink) {
     this.#sink = sink;
     this.connection = new ReconnectingLobbyClient({
       url,
       decode,
       createSocket: nodeBufferSocket,
       events: {
-        welcome: () => {
+        welcome: (_welcome, client) => {
           this.#lastTick = -1;
+          if (rate !== undefined) client.requestRate(rate);
         },
         frame: (frame, client) => this.#onFrame(frame, client),
       },

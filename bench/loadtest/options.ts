@@ -4,6 +4,7 @@
  * line, exit 2). The ramp and stop-condition mini-languages live in ramp.ts
  * and until.ts.
  */
+import { SEND_RATES, type SendRate } from '../../protocol/index.js';
 import { intOption, parseOptions, UsageError } from '../cli-options.js';
 import { parseRamp, type Ramp } from './ramp.js';
 import { parseUntil, UNTIL_METRICS, type UntilCondition } from './until.js';
@@ -24,8 +25,8 @@ export interface LoadtestOptions {
   durationS: number;
   /** How many bots decode the particle data; the rest read each frame's header only. */
   decode: number | undefined;
-  /** The server's send rate for the run (frames per second per client). */
-  sendRate: number | undefined;
+  /** The send rate every bot asks for (frames per second); the server's own when undefined. */
+  sendRate: SendRate | undefined;
   ramp: Ramp | undefined;
   until: UntilCondition[];
   /** Seconds of each step that are measured (the rest, at its start, lets the load settle). */
@@ -57,8 +58,8 @@ self-contained report.html with the ceiling marked.
   --duration S         longest the run may take, seconds      (default 60, 1..86400)
   --decode K           only K bots decode particle data, the rest read
                        each frame's header (default: all)
-  --send-rate R        the server's send rate for the run, 1..240 frames/s
-                       (needs --token with --url)
+  --send-rate R        the frame rate every bot asks for: one of
+                       ${SEND_RATES.join(', ')} per second (default: the server's)
   --ramp WHAT:+N/Ts    every T seconds add N clients (to each lobby) or
                        N lobbies (each with --clients clients), e.g.
                        clients:+50/10s or lobbies:+1/10s (default: no ramp,
@@ -128,13 +129,10 @@ export function parseLoadtestOptions(
   const token = (values.token as string | undefined) ?? (env.SWARMHOST_ADMIN_TOKEN || undefined);
   const particles =
     values.particles === undefined ? undefined : intOption(values, 'particles', 0, 1, 1_000_000);
-  const sendRate =
-    values['send-rate'] === undefined ? undefined : intOption(values, 'send-rate', 0, 1, 240);
+  const sendRate = values['send-rate'] === undefined ? undefined : readSendRate(values);
   if (url !== undefined && token === undefined) {
     if (particles !== undefined)
       throw new UsageError('--particles against --url creates lobbies: it needs --token');
-    if (sendRate !== undefined)
-      throw new UsageError('--send-rate against --url changes the server config: it needs --token');
   }
   const prefix = (values['lobby-prefix'] as string | undefined) ?? `lt-${randomTag()}`;
   if (!/^[A-Za-z0-9_-]{1,40}$/.test(prefix))
@@ -179,3 +177,13 @@ const timestamp = (now: Date): string =>
     .toISOString()
     .replace(/\.\d+Z$/, 'Z')
     .replace(/:/g, '-');
+
+/** --send-rate: one of the rates a client may ask for. */
+function readSendRate(values: Record<string, unknown>): SendRate {
+  const hz = Number(values['send-rate']);
+  if (!(SEND_RATES as readonly number[]).includes(hz))
+    throw new UsageError(
+      `--send-rate must be one of ${SEND_RATES.join(', ')}, got '${values['send-rate']}'`,
+    );
+  return hz as SendRate;
+}

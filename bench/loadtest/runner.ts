@@ -73,7 +73,7 @@ export async function runLoadtest(
     for (let j = 0; j < load.lobbies; j++) {
       for (; botsIn[j] < load.clientsPerLobby; botsIn[j]++) {
         const decode = options.decode === undefined || pool.size + specs.length < options.decode;
-        specs.push({ url: target.lobbyUrl(lobbies[j]), decode });
+        specs.push({ url: target.lobbyUrl(lobbies[j]), decode, rate: options.sendRate });
       }
     }
     pool.add(specs);

@@ -52,7 +52,6 @@ export async function openTarget(options: LoadtestOptions): Promise<Target> {
       SWARMHOST_MAX_PARTICLES: particles,
       // A ramp of lobbies must reach the CPU's limit, not the admission budget's.
       SWARMHOST_PARTICLE_BUDGET: '10000000',
-      ...(options.sendRate === undefined ? {} : { SWARMHOST_SEND_RATE: String(options.sendRate) }),
     });
     child = started.child;
     url = started.base;
@@ -60,10 +59,6 @@ export async function openTarget(options: LoadtestOptions): Promise<Target> {
   }
   const base = url;
   const auth = { authorization: `Bearer ${token}` };
-  let restoreSendRate: number | undefined;
-  if (options.url !== undefined && options.sendRate !== undefined) {
-    restoreSendRate = await patchSendRate(base, auth, options.sendRate);
-  }
   return {
     url: base,
     metricsUrls,
@@ -92,29 +87,7 @@ export async function openTarget(options: LoadtestOptions): Promise<Target> {
       }
     },
     async close() {
-      if (restoreSendRate !== undefined)
-        await patchSendRate(base, auth, restoreSendRate).catch(() => undefined);
       if (child) await stopChild(child);
     },
   };
-}
-
-/** Sets the server's send rate; returns the one it had. */
-async function patchSendRate(
-  base: string,
-  auth: Record<string, string>,
-  sendRate: number,
-): Promise<number> {
-  const current = await fetch(`${base}/config`, { headers: auth });
-  if (!current.ok) throw new Error(`GET /config: ${current.status}`);
-  const before = ((await current.json()) as { config?: { sendRate?: number } }).config?.sendRate;
-  const response = await fetch(`${base}/config`, {
-    method: 'PATCH',
-    headers: { 'content-type': 'application/json', ...auth },
-    body: JSON.stringify({ sendRate }),
-  });
-  if (!response.ok)
-    throw new Error(`PATCH /config sendRate: ${response.status} ${await response.text()}`);
-  if (typeof before !== 'number') throw new Error('GET /status shows no config.sendRate');
-  return before;
 }

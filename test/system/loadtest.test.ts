@@ -97,7 +97,7 @@ describe('npm run loadtest', () => {
       expect(step.broken).toEqual([]);
       expect(step.live).toBe(step.clients);
       const m = step.measures;
-      // The send rate the run set: about 30 frames a second, not 60.
+      // The send rate the bots asked for: about 30 frames a second, not 60.
       expect(m.client_fps).toBeGreaterThan(20);
       expect(m.client_fps).toBeLessThan(40);
       expect(m.latency_p50).toBeGreaterThan(0);
@@ -110,7 +110,7 @@ describe('npm run loadtest', () => {
       expect(step.bytesPerClientPerS).toBeGreaterThan(0);
     }
     expect(result.seconds.length).toBeGreaterThanOrEqual(6);
-    // The lobby was created with --particles, and the send rate is back to what it was.
+    // The lobby was created with --particles; the server's own rate was never touched.
     const config = (await (await server.adminFetch('/config')).json()) as {
       config: { sendRate: number };
     };

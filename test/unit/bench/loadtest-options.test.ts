@@ -132,6 +132,8 @@ describe('loadtest options', () => {
     usageError(['--lobbies', '0'], /--lobbies/);
     usageError(['--duration', '1.5'], /--duration/);
     usageError(['--send-rate', '0'], /--send-rate/);
+    usageError(['--send-rate', '45'], /--send-rate must be one of 60, 30, 20, 15, 10/);
+    usageError(['--send-rate', 'ß'], /--send-rate/);
     usageError(['--workers', '65'], /--workers/);
     usageError(['--url', 'ftp://x'], /--url must be an http/);
     usageError(['--url', 'not a url'], /--url must be an http/);
@@ -140,7 +142,8 @@ describe('loadtest options', () => {
     usageError(['--lobby-prefix', 'a/b'], /--lobby-prefix/);
     usageError(['--lobby-prefix', 'ä'], /--lobby-prefix/);
     usageError(['--url', 'http://x', '--particles', '10'], /needs --token/);
-    usageError(['--url', 'http://x', '--send-rate', '30'], /needs --token/);
+    // Bots ask for their rate themselves: no server config change, no token.
+    expect(parse(['--url', 'http://x', '--send-rate', '30'])!.sendRate).toBe(30);
     usageError(['--ramp', 'clients:+0/10s'], /increment/);
     usageError(['--ramp', 'clients:+5/1s'], /2 s to 1 h/);
     usageError(['--ramp', 'players:+5/10s'], /--ramp must look like/);
