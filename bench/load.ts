@@ -15,7 +15,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
-import { LobbyClient, type SocketLike } from '../protocol/index.js';
+import { LobbyClient, SEND_RATES, type SendRate, type SocketLike } from '../protocol/index.js';
 import { exitOnSignals, stopChild } from './child-processes.js';
 import { optionsHelp, readOptions, runMain, UsageError } from './cli-options.js';
 import { histogramQuantile, parseSamples, sum } from './prometheus-text.js';
@@ -54,6 +54,22 @@ const OPTIONS = {
     max: 3600,
     doc: 'length of the measured run',
   },
+  decode: {
+    kind: 'int',
+    arg: 'K',
+    default: -1,
+    min: -1,
+    max: 10_000,
+    doc: 'of the reading clients, how many decode particle data (the rest read each frame header only, as cheap bots); -1: all',
+  },
+  rate: {
+    kind: 'int',
+    arg: 'R',
+    default: 60,
+    min: 10,
+    max: 60,
+    doc: `the send rate every client asks for: one of ${SEND_RATES.join(', ')} per second`,
+  },
 } as const;
 
 const USAGE = `Usage: npm run bench:load -- [options]
@@ -80,6 +96,9 @@ function startServer(particles: number): Promise<{ child: ChildProcess; base: st
   });
 }
 
+/** The server's longest event-loop stall since the previous scrape (prom-client resets it on each). */
+const LOOP_LAG_MAX = 'nodejs_eventloop_lag_max_seconds';
+
 const scrape = async (base: string) => parseSamples(await (await fetch(`${base}/metrics`)).text());
 
 async function main(): Promise<number> {
@@ -89,8 +108,11 @@ async function main(): Promise<number> {
     return 0;
   }
   const { clients: CLIENTS, slow: SLOW, particles: PARTICLES, seconds: SECONDS } = options.values;
+  const { decode: DECODE, rate: RATE } = options.values;
   if (SLOW >= CLIENTS)
     throw new UsageError(`--slow must be less than --clients (${CLIENTS}), got '${SLOW}'`);
+  if (!(SEND_RATES as readonly number[]).includes(RATE))
+    throw new UsageError(`--rate must be one of ${SEND_RATES.join(', ')}, got '${RATE}'`);
   exitOnSignals();
   const { child, base } = await startServer(PARTICLES);
   const clients: LobbyClient[] = [];
@@ -104,12 +126,32 @@ async function main(): Promise<number> {
     if (created.status !== 201)
       throw new Error(`create lobby: ${created.status} ${await created.text()}`);
     const ws = base.replace('http', 'ws') + '/lobby/bench/ws';
+    // The slow ones are the first SLOW; of the others, the first DECODE decode.
+    const decodes = (i: number) => DECODE < 0 || (i >= SLOW && i < SLOW + DECODE);
+    await scrape(base); // resets the loop-lag window
+    const connectStart = performance.now();
     for (let i = 0; i < CLIENTS; i++) {
-      clients.push(new LobbyClient(new WebSocket(ws) as unknown as SocketLike));
+      const client = new LobbyClient(
+        new WebSocket(ws) as unknown as SocketLike,
+        { welcome: () => (RATE === 60 ? undefined : client.requestRate(RATE as SendRate)) },
+        { decode: decodes(i) },
+      );
+      clients.push(client);
     }
-    const deadline = Date.now() + 10_000;
-    while (clients.some((c) => c.frames === 0) && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
+    // Connected: every client welcomed and sent its first frame.
+    const deadline = Date.now() + 30_000;
+    let connectLagMax = 0;
+    let lastScrape = performance.now();
+    while (clients.some((c) => c.frames === 0) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+      if (performance.now() - lastScrape > 250) {
+        lastScrape = performance.now();
+        connectLagMax = Math.max(connectLagMax, sum(await scrape(base), LOOP_LAG_MAX));
+      }
+    }
+    const connectMs = performance.now() - connectStart;
+    const unconnected = clients.filter((c) => c.frames === 0).length;
+    connectLagMax = Math.max(connectLagMax, sum(await scrape(base), LOOP_LAG_MAX));
     slow = clients.slice(0, SLOW);
     for (const c of slow) (c.socket as unknown as { _socket: { pause(): void } })._socket.pause();
     const fast = clients.slice(SLOW);
@@ -119,9 +161,12 @@ async function main(): Promise<number> {
     const frames0 = fast.map((c) => c.frames);
     const bytes0 = fast.map((c) => c.bytesReceived);
     const rss: number[] = [];
+    let runLagMax = 0;
     for (let s = 0; s < SECONDS; s++) {
       await new Promise((r) => setTimeout(r, 1000));
-      rss.push(sum(await scrape(base), 'process_resident_memory_bytes') / 2 ** 20);
+      const samples = await scrape(base);
+      rss.push(sum(samples, 'process_resident_memory_bytes') / 2 ** 20);
+      runLagMax = Math.max(runLagMax, sum(samples, LOOP_LAG_MAX));
     }
     const elapsed = (Date.now() - start) / 1000;
     const after = await scrape(base);
@@ -137,9 +182,16 @@ async function main(): Promise<number> {
       (delta('swarmhost_fanout_duration_seconds_sum') /
         delta('swarmhost_fanout_duration_seconds_count')) *
       1000;
+    const fanoutPerSendUs =
+      (delta('swarmhost_fanout_duration_seconds_sum') / delta('swarmhost_frames_sent_total')) * 1e6;
+    const bytesPerClientPerS =
+      fast.reduce((t, c, i) => t + (c.bytesReceived - bytes0[i]), 0) / fast.length / elapsed;
 
     console.log(
-      `# bench:load  ${CLIENTS} clients (${SLOW} not reading), ${PARTICLES} particles, ${SECONDS} s`,
+      `# bench:load  ${CLIENTS} clients (${SLOW} not reading, ${DECODE < 0 ? 'all' : DECODE} decoding, asking ${RATE}/s), ${PARTICLES} particles, ${SECONDS} s`,
+    );
+    console.log(
+      `connect:                        ${(connectMs / 1000).toFixed(2)} s for ${CLIENTS} clients to get their first frame${unconnected ? ` (${unconnected} never did)` : ''}; server loop stall max ${(connectLagMax * 1000).toFixed(0)} ms`,
     );
     console.log(`server ticks/s:                 ${(ticks / elapsed).toFixed(1)}`);
     console.log(
@@ -152,6 +204,13 @@ async function main(): Promise<number> {
       (histogramQuantile(after, 'swarmhost_fanout_duration_seconds', q) * 1000).toFixed(3);
     console.log(
       `fan-out per frame, ms:          mean ${fanoutMean.toFixed(3)}, p50 ≈ ${fanoutQ(0.5)}, p99 ≈ ${fanoutQ(0.99)}`,
+    );
+    console.log(
+      `fan-out per client per frame:   ${fanoutPerSendUs.toFixed(1)} µs (fan-out time / frames sent)`,
+    );
+    console.log(`bytes per reading client:       ${(bytesPerClientPerS / 1024).toFixed(1)} KiB/s`);
+    console.log(
+      `server loop stall max:          ${(runLagMax * 1000).toFixed(0)} ms (measured run)`,
     );
     console.log(
       `tick duration, ms:              p50 ≈ ${(histogramQuantile(after, 'swarmhost_tick_duration_seconds', 0.5) * 1000).toFixed(2)}, p99 ≈ ${(histogramQuantile(after, 'swarmhost_tick_duration_seconds', 0.99) * 1000).toFixed(2)} (whole run)`,
