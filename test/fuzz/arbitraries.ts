@@ -7,7 +7,7 @@
  * which it re-exports. The socket-level steps and cases are in fuzz-case.ts.
  */
 import fc from 'fast-check';
-import { INPUT_MODES, MAX_SEQ, STATS_FIELDS } from '../../protocol/messages.js';
+import { INPUT_MODES, MAX_SEQ, SEND_RATES, STATS_FIELDS } from '../../protocol/messages.js';
 import { PROTOCOL_VERSION } from '../../protocol/version.js';
 import {
   anyFloat,
@@ -194,6 +194,10 @@ export function validMessage(limits: FuzzLimits): fc.Arbitrary<Payload> {
           record({ t: str('spawn'), seq: int(s), x: float64(x), y: float64(y), count: int(count) }),
         ),
       ),
+    // Valid rates and near misses (every msgpack width of an integer, and floats).
+    fc
+      .oneof(fc.constantFrom(...SEND_RATES), fc.integer({ min: -(2 ** 31), max: 2 ** 32 }))
+      .map((hz) => payload('rate', record({ t: str('rate'), hz: int(hz) }))),
     fc
       .tuple(
         fc.double({ min: 0, max: 240, noNaN: true }),
