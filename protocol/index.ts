@@ -19,7 +19,7 @@ export {
   FrameDecoder,
   type QuantizedFrame,
 } from './frame-codec.js';
-export { encodeFrameHead, frameDataTail } from './frame-envelope.js';
+export { encodeFrameHead, encodeFrameMessage, frameDataTail } from './frame-envelope.js';
 export { LobbyClient, type PingSample, type SocketLike } from './lobby-client.js';
 export { BAD_LOBBY_ID, LOBBY_ID_PATTERN, LOBBY_ID_RULE } from './lobby-id.js';
 export { LOBBY_PHASE_RULES, LOBBY_PHASES, type LobbyPhase } from './lobby-phase.js';
