@@ -2,7 +2,8 @@
  * `npm run bench:fanout` (issue #14, zero-copy fan-out): the ways of sending
  * one lobby's frame to N clients, side by side in one run, over real `ws`
  * sockets on 127.0.0.1. Every variant sends the same frames (a per-client
- * head from encodeFrameHead, a shared ~11 KB tail from frameDataTail):
+ * head from encodeFrameHead,
+  encodeFrameMessage, a shared ~11 KB tail from frameDataTail):
  *
  * - A   head + tail joined into a fresh array per client (encodeFrameMessage), one ws.send;
  * - B   head and tail as two fragments of one message (what main does), the
@@ -163,18 +164,6 @@ class Clients {
   }
 }
 
-/**
- * Head and tail in one fresh array: protocol/frame-envelope.ts's
- * encodeFrameMessage, which protocol/index.ts does not export (bench/ may
- * import protocol/ only through it).
- */
-function joined(head: Uint8Array, tail: Uint8Array): Uint8Array {
-  const message = new Uint8Array(head.byteLength + tail.byteLength);
-  message.set(head, 0);
-  message.set(tail, head.byteLength);
-  return message;
-}
-
 /** The server end: N ws sockets, by the index each client gave in its URL. */
 async function acceptClients(
   server: WebSocketServer,
@@ -267,7 +256,7 @@ async function runPhase(
       for (let i = 0; i < sockets.length; i++) {
         const socket = sockets[i];
         if (socket.bufferedAmount > HIGH_WATER_BYTES) continue;
-        if (variant === 'A') socket.send(joined(encodeFrameHead(header(i)), tail));
+        if (variant === 'A') socket.send(encodeFrameMessage(header(i), tail));
         else {
           if (variant === 'B') hold(tcps[i]);
           socket.send(encodeFrameHead(header(i)), FIRST_FRAGMENT);
