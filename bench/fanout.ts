@@ -31,7 +31,12 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type WebSocket from 'ws';
 import { WebSocketServer } from 'ws';
-import { encodeFrameHead, type FrameMessage, frameDataTail } from '../protocol/index.js';
+import {
+  encodeFrameHead,
+  encodeFrameMessage,
+  type FrameMessage,
+  frameDataTail,
+} from '../protocol/index.js';
 import { exitOnSignals, killWithParent, stopChild } from './child-processes.js';
 import { optionsHelp, readOptions, runMain } from './cli-options.js';
 import type { FromClients, ToClients } from './fanout/clients.js';
