@@ -40,8 +40,26 @@ export {
   STATS_REPORT_INTERVAL_MS,
   type StatsReport,
   type StatusMessage,
+  type ViewMessage,
   type WelcomeMessage,
 } from './messages.js';
 export { MAX_QUANT_ERROR, quantBitsFor, quantizePositions } from './quantize.js';
 export { type ReconnectState, ReconnectingLobbyClient } from './reconnecting-client.js';
 export { PROTOCOL_VERSION } from './version.js';
+export {
+  assembleViewData,
+  encodeTileDelta,
+  encodeTileKey,
+  tileMembers,
+  VIEW_CHUNK,
+  type ViewChunk,
+  ViewDecodeError,
+} from './view-codec.js';
+export { ViewDecoder } from './view-decoder.js';
+export {
+  buildTileIndex,
+  gridBitsFor,
+  type TileIndex,
+  tileCover,
+  type ViewRect,
+} from './view-grid.js';
