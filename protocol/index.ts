@@ -48,10 +48,10 @@ export { type ReconnectState, ReconnectingLobbyClient } from './reconnecting-cli
 export { PROTOCOL_VERSION } from './version.js';
 export {
   assembleViewData,
+  type EncodedChunk,
   encodeTileDelta,
   encodeTileKey,
   tileMembers,
-  VIEW_CHUNK,
   type ViewChunk,
   ViewDecodeError,
 } from './view-codec.js';
@@ -59,6 +59,7 @@ export { ViewDecoder } from './view-decoder.js';
 export {
   buildTileIndex,
   gridBitsFor,
+  holdsTile,
   type TileIndex,
   tileCover,
   type ViewRect,

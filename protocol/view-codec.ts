@@ -4,38 +4,47 @@
  * encoders the server runs once per (tile, base, tick), and the stateless
  * per-tile decoders ViewDecoder (view-decoder.ts) calls.
  *
- * The per-tile *position* coding is here and only here: `gather` a tile's
- * members, then the frame codec's encodeKeyframe / encodeDelta on that
- * subset, and on the way back `readSubsetKey` / `readSubsetDelta`. A new
- * position coder replaces those four places (see "Position coding" below).
+ * The per-tile *position* coding is here and only here ("Position coding"
+ * below): `gather` a tile's members, then the frame codec's encodeDelta on
+ * the stayed subset (encodeSubsetDelta, read back by readSubsetDelta) and
+ * tile-local codes for members new to the client (encodeLocal, readLocal).
+ * A new position coder replaces those four functions.
  * Isomorphic: no node: modules, no Buffer.
  *
  * ── Byte layout ───────────────────────────────────────────────────────────
  * varint = unsigned LEB128, at most 5 bytes, value < 2^32.
- *   u8 g          grid bits: tiles are 2^g × 2^g (view-grid.ts), g <= min(bits, 8)
+ *   u8 g          coarse grid bits (view-grid.ts), g <= min(bits − 1, 7): tile ids
+ *                 [0, 4^g) are coarse tiles (2^g per side), [4^g, 4^g + 4^(g+1))
+ *                 fine tiles (2^(g+1) per side, id − 4^g row-major)
  *   varint c      chunks that follow, one per tile present, ascending tile id
  *   c × chunk:
- *     varint h    (gap << 1) | kind: gap = tile − previous tile − 1 (previous
- *                 is −1 for the first chunk); kind 0 = key, 1 = delta
+ *     varint h    4·gap + flags: gap = tile − previous tile − 1 (previous is −1
+ *                 for the first chunk); flags 0 = key, 1 = delta with the same
+ *                 members as at base, 3 = delta whose members changed (2 is refused)
  *     key body:   varint k; k varint index gaps (first the index, then index −
- *                 previous − 1); then the k members' positions (v1: a keyframe
- *                 of the subset, u16 x, u16 y each, ascending index)
- *     delta body: against the tile's members at `base`, ascending (m of them):
- *                 varint l; l varint rank gaps (ranks in the base members that
- *                 left the tile, coded as the index gaps are);
- *                 varint e; e varint index gaps (particles that entered);
- *                 then the positions (v1: a delta whose base is the s = m − l
- *                 stayed members' base positions and whose frame is the same
- *                 s then the e entered, ascending each, so section 2 of the
- *                 delta carries the entered raw)
+ *                 previous − 1); then the k members' tile-local positions
+ *     delta body: against the tile's members at `base`, ascending (m of them),
+ *                 which the client holds if its frame at base held the tile,
+ *                 its coarse parent or all four of its fine children:
+ *                 only for flags 3: varint le = 8·l + min(e, 7), then varint
+ *                 (e − 7) only if min(e, 7) = 7; l varint rank gaps (ranks in
+ *                 the base members of the l that left the tile); e varint index
+ *                 gaps (the e that entered);
+ *                 then the s = m − l stayed members' positions: a v1 delta
+ *                 (frame-codec.ts, section 1 only) from their base codes to
+ *                 their codes now, ascending index, except that when
+ *                 bits <= 15 each block's two width bytes are one,
+ *                 wx | wy << 4 (a tile's few members make blocks short);
+ *                 then the e entered members' tile-local positions.
+ *     tile-local positions: for each member, ascending index, x then y, the
+ *                 low w = bits − level bits of its code (level g for a
+ *                 coarse tile, g + 1 for a fine one; the top bits are the
+ *                 tile's), as one LSB-first bit stream zero-padded to a byte.
  * Nothing follows the last chunk. A tile with no members at `tick` is left
  * out (a client holding it drops it: it holds nothing there).
  */
-import { DELTA_BLOCK, encodeDelta, encodeKeyframe, RAW_PARTICLE_BYTES } from './frame-codec.js';
+import { DELTA_BLOCK, encodeDelta } from './frame-codec.js';
 import type { TileIndex } from './view-grid.js';
-
-export const VIEW_CHUNK = { key: 0, delta: 1 } as const;
-export type ViewChunkKind = (typeof VIEW_CHUNK)[keyof typeof VIEW_CHUNK];
 
 /** Why view data was refused: one table, values stable for logs. */
 export const ViewDecodeErrorCode = {
@@ -130,12 +139,18 @@ export class ByteReader {
 
 /** Writes ascending `values` as gaps (first the value, then value − previous − 1). */
 export function writeGaps(w: ByteWriter, values: ArrayLike<number>, count = values.length): void {
-  w.varint(count);
   let prev = -1;
   for (let i = 0; i < count; i++) {
     w.varint(values[i] - prev - 1);
     prev = values[i];
   }
+}
+
+/** A delta body's counts: members that left, members that entered. */
+export function readDeltaCounts(r: ByteReader): { left: number; entered: number } {
+  const le = r.varint();
+  const low = le % 8;
+  return { left: Math.floor(le / 8), entered: low === 7 ? 7 + r.varint() : low };
 }
 
 /** Reads `count` gaps into ascending values below `limit` (refused past it). */
@@ -172,44 +187,106 @@ export function gather(
   return out;
 }
 
-/** Key body positions: the subset's keyframe. */
-export function encodeSubsetKey(subset: Uint16Array, count: number): Uint8Array {
-  return encodeKeyframe({ tick: 0, count, positions: subset });
-}
-
-/** Delta body positions: `stayed` base codes to `stayed + entered` frame codes. */
+/** Stayed members' positions: a v1 delta of the subset, `stayed` base codes to as many frame codes. */
 export function encodeSubsetDelta(
   baseSubset: Uint16Array,
-  stayed: number,
   frameSubset: Uint16Array,
-  count: number,
+  stayed: number,
   bits: number,
 ): Uint8Array {
-  return encodeDelta(
+  const delta = encodeDelta(
     { tick: 0, count: stayed, positions: baseSubset },
-    { tick: 1, count, positions: frameSubset },
+    { tick: 1, count: stayed, positions: frameSubset },
     bits,
   );
+  return bits <= NIBBLE_WIDTH_BITS ? packWidths(delta, stayed) : delta;
 }
 
-/** Reads `count` raw positions (a subset keyframe) into `out`. */
-export function readSubsetKey(r: ByteReader, count: number, bits: number, out: Uint16Array): void {
-  const end = r.p + count * RAW_PARTICLE_BYTES;
-  if (end > r.data.length)
-    throw new ViewDecodeError('truncated', 'view data ends inside positions');
-  readRaw(r, 0, count, bits, out);
+/** Up to this many bits, widths (<= bits) fit a nibble each. */
+const NIBBLE_WIDTH_BITS = 15;
+
+/** A v1 delta of `stayed` moved particles with each block's two width bytes as one. */
+function packWidths(delta: Uint8Array, stayed: number): Uint8Array {
+  const blocks = Math.ceil(stayed / DELTA_BLOCK);
+  const out = new Uint8Array(delta.length - blocks);
+  let p = 0;
+  let q = 0;
+  for (let start = 0; start < stayed; start += DELTA_BLOCK) {
+    const wx = delta[p];
+    const wy = delta[p + 1];
+    out[q++] = wx | (wy << 4);
+    const stream = (Math.min(DELTA_BLOCK, stayed - start) * (wx + wy) + 7) >> 3;
+    out.set(delta.subarray(p + 2, p + 2 + stream), q);
+    p += 2 + stream;
+    q += stream;
+  }
+  return out;
 }
 
 /**
- * Reads a subset delta: `prev` holds the s stayed members' base codes; `out`
- * gets s + e codes (stayed, then entered raw). The v1 delta layout
- * (frame-codec.ts) on a subset, self-delimiting given s and e.
+ * New members' positions (key chunks, and the entered of delta chunks):
+ * within the tile, so only the low `width` = bits − level bits of each code,
+ * x then y per particle, one LSB-first bit stream padded with zeros to a
+ * byte. 18 bits a particle in a fine tile at 14 bits, against 32 raw.
+ */
+export function encodeLocal(subset: Uint16Array, count: number, width: number): Uint8Array {
+  const out = new Uint8Array((2 * count * width + 7) >> 3);
+  const mask = (1 << width) - 1;
+  let acc = 0;
+  let held = 0;
+  let p = 0;
+  for (let j = 0; j < 2 * count; j++) {
+    acc |= (subset[j] & mask) << held;
+    held += width;
+    while (held >= 8) {
+      out[p++] = acc;
+      acc >>>= 8;
+      held -= 8;
+    }
+  }
+  if (held > 0) out[p] = acc;
+  return out;
+}
+
+/** Reads `count` tile-local positions into out[2·at…], adding the tile's origin codes. */
+export function readLocal(
+  r: ByteReader,
+  count: number,
+  width: number,
+  originX: number,
+  originY: number,
+  out: Uint16Array,
+  at: number,
+): void {
+  const bytes = (2 * count * width + 7) >> 3;
+  if (r.p + bytes > r.data.length) {
+    throw new ViewDecodeError('truncated', 'view data ends inside tile positions');
+  }
+  const { data } = r;
+  const mask = (1 << width) - 1;
+  let acc = 0;
+  let held = 0;
+  for (let j = 2 * at, end = 2 * (at + count); j < end; j++) {
+    while (held < width) {
+      acc |= data[r.p++] << held;
+      held += 8;
+    }
+    out[j] = ((j & 1) === 0 ? originX : originY) | (acc & mask);
+    acc >>>= width;
+    held -= width;
+  }
+  if (acc !== 0) throw new ViewDecodeError('badBlock', 'non-zero padding after tile positions');
+}
+
+/**
+ * Reads the stayed members' delta: `prev` holds their s base codes, `out`
+ * gets their s codes now. The v1 delta layout (frame-codec.ts) on a subset
+ * (widths as nibbles when bits <= 15), self-delimiting given s.
  */
 export function readSubsetDelta(
   r: ByteReader,
   prev: Uint16Array,
   s: number,
-  e: number,
   bits: number,
   out: Uint16Array,
 ): void {
@@ -217,8 +294,12 @@ export function readSubsetDelta(
   const mask = (1 << bits) - 1;
   for (let start = 0; start < s; start += DELTA_BLOCK) {
     const blockAt = r.p;
-    const wx = r.u8();
-    const wy = r.u8();
+    let wx = r.u8();
+    let wy: number;
+    if (bits <= NIBBLE_WIDTH_BITS) {
+      wy = wx >>> 4;
+      wx &= 15;
+    } else wy = r.u8();
     if (wx > bits || wy > bits) {
       throw new ViewDecodeError(
         'badBlock',
@@ -253,22 +334,6 @@ export function readSubsetDelta(
     if (acc !== 0)
       throw new ViewDecodeError('badBlock', `non-zero padding in the block at byte ${blockAt}`);
   }
-  if (r.p + e * RAW_PARTICLE_BYTES > data.length) {
-    throw new ViewDecodeError('truncated', 'view data ends inside entered positions');
-  }
-  readRaw(r, s, s + e, bits, out);
-}
-
-function readRaw(r: ByteReader, from: number, to: number, bits: number, out: Uint16Array): void {
-  const { data } = r;
-  let seen = 0;
-  for (let j = 2 * from, end = 2 * to; j < end; j++, r.p += 2) {
-    const v = data[r.p] | (data[r.p + 1] << 8);
-    seen |= v;
-    out[j] = v;
-  }
-  if (seen >> bits !== 0)
-    throw new ViewDecodeError('valueOutOfRange', `a raw code is >= 2^${bits}`);
 }
 
 // ── Chunk encoders (server) ───────────────────────────────────────────────
@@ -276,17 +341,50 @@ function readRaw(r: ByteReader, from: number, to: number, bits: number, out: Uin
 export const tileMembers = (index: TileIndex, t: number): Uint32Array =>
   index.members.subarray(index.start[t], index.start[t + 1]);
 
-/** A key chunk body: the tile's members and their positions at this tick. */
-export function encodeTileKey(positions: Uint16Array, members: Uint32Array): Uint8Array {
+/**
+ * A chunk's flags, the low two bits of its header: key; delta with the same
+ * members as at base (no counts follow); delta whose members changed.
+ */
+export const VIEW_CHUNK = { key: 0, delta: 1, deltaChanged: 3 } as const;
+export type ViewChunkFlags = (typeof VIEW_CHUNK)[keyof typeof VIEW_CHUNK];
+
+/** One encoded chunk: its flags and its body (shared by every client that needs it). */
+export interface EncodedChunk {
+  flags: ViewChunkFlags;
+  body: Uint8Array;
+}
+
+/** The codes of tile `local`'s origin at `level` bits per side, and the width of its local codes. */
+export function tileOrigin(
+  local: number,
+  level: number,
+  bits: number,
+): { x: number; y: number; width: number } {
+  const width = bits - level;
+  return {
+    x: (local & ((1 << level) - 1)) << width,
+    y: (local >>> level) << width,
+    width,
+  };
+}
+
+/** A key chunk: the tile's members and their tile-local positions at this tick. */
+export function encodeTileKey(
+  positions: Uint16Array,
+  members: Uint32Array,
+  width: number,
+): EncodedChunk {
   const w = new ByteWriter();
+  w.varint(members.length);
   writeGaps(w, members);
-  w.bytes(encodeSubsetKey(gather(positions, members), members.length));
-  return w.finish();
+  w.bytes(encodeLocal(gather(positions, members), members.length, width));
+  return { flags: VIEW_CHUNK.key, body: w.finish() };
 }
 
 /**
- * A delta chunk body for one tile, from its members at base (`before`, with
- * `basePositions`) to its members now (`after`, with `positions`).
+ * A delta chunk for one tile, from its members at base (`before`, with
+ * `basePositions`) to its members now (`after`, with `positions`); `width`
+ * is the tile's local code width (bits − level).
  */
 export function encodeTileDelta(
   basePositions: Uint16Array,
@@ -294,7 +392,8 @@ export function encodeTileDelta(
   positions: Uint16Array,
   after: Uint32Array,
   bits: number,
-): Uint8Array {
+  width: number,
+): EncodedChunk {
   const left: number[] = [];
   const stayed: number[] = [];
   const entered: number[] = [];
@@ -311,21 +410,23 @@ export function encodeTileDelta(
     }
   }
   const s = stayed.length;
+  const e = entered.length;
+  const changed = left.length + e > 0;
   const w = new ByteWriter();
-  writeGaps(w, left);
-  writeGaps(w, entered);
-  const baseSubset = gather(basePositions, stayed);
-  const frameSubset = gather(positions, stayed, s, new Uint16Array(2 * (s + entered.length)));
-  gather(positions, entered, entered.length, frameSubset, s);
-  w.bytes(encodeSubsetDelta(baseSubset, s, frameSubset, s + entered.length, bits));
-  return w.finish();
+  if (changed) {
+    w.varint(8 * left.length + Math.min(e, 7));
+    if (e >= 7) w.varint(e - 7);
+    writeGaps(w, left);
+    writeGaps(w, entered);
+  }
+  w.bytes(encodeSubsetDelta(gather(basePositions, stayed), gather(positions, stayed), s, bits));
+  if (e > 0) w.bytes(encodeLocal(gather(positions, entered), e, width));
+  return { flags: changed ? VIEW_CHUNK.deltaChanged : VIEW_CHUNK.delta, body: w.finish() };
 }
 
-/** One chunk of a frame: its tile, its kind and its (shared) body. */
-export interface ViewChunk {
+/** One chunk of a frame: its tile and its encoded flags and body. */
+export interface ViewChunk extends EncodedChunk {
   tile: number;
-  kind: ViewChunkKind;
-  body: Uint8Array;
 }
 
 /** A view frame's data from its chunks (ascending tiles): the only per-client copy. */
@@ -335,7 +436,7 @@ export function assembleViewData(g: number, chunks: readonly ViewChunk[]): Uint8
   w.varint(chunks.length);
   let prev = -1;
   for (const chunk of chunks) {
-    w.varint(((chunk.tile - prev - 1) << 1) | chunk.kind);
+    w.varint((chunk.tile - prev - 1) * 4 + chunk.flags);
     w.bytes(chunk.body);
     prev = chunk.tile;
   }

@@ -11,13 +11,15 @@
 import { checkBits } from './frame-encode.js';
 import {
   ByteReader,
+  readDeltaCounts,
   readGaps,
+  readLocal,
   readSubsetDelta,
-  readSubsetKey,
+  tileOrigin,
   VIEW_CHUNK,
   ViewDecodeError,
 } from './view-codec.js';
-import { MAX_VIEW_GRID_BITS } from './view-grid.js';
+import { childTiles, MAX_VIEW_GRID_BITS, parentTile, tileCount, tileHolds } from './view-grid.js';
 
 /** Largest n a decoder accepts unless told: a lying header must not allocate gigabytes. */
 const DEFAULT_MAX_COUNT = 1 << 22;
@@ -100,13 +102,12 @@ export class ViewDecoder {
     const bits = this.#bits;
     const r = new ByteReader(data);
     const g = r.u8();
-    if (g > Math.min(bits, MAX_VIEW_GRID_BITS)) {
-      this.#fail('badLayout', `grid bits ${g} above ${Math.min(bits, MAX_VIEW_GRID_BITS)}`);
-    }
-    const tiles = 1 << (2 * g);
+    const maxG = Math.min(bits - 1, MAX_VIEW_GRID_BITS);
+    if (g > maxG) this.#fail('badLayout', `grid bits ${g} above ${maxG}`);
+    const tiles = tileCount(g);
+    const coarse = 1 << (2 * g);
     const chunks = r.varint();
     if (chunks > tiles) this.#fail('badLayout', `${chunks} chunks for ${tiles} tiles`);
-    const shift = bits - g;
     const codes = this.#grow(n);
     const members = new Uint32Array(n);
     const first = new Int32Array(tiles).fill(-1);
@@ -116,19 +117,26 @@ export class ViewDecoder {
     let tile = -1;
     for (let c = 0; c < chunks; c++) {
       const h = r.varint();
-      tile += Math.floor(h / 2) + 1;
+      const flags = h % 4;
+      tile += Math.floor(h / 4) + 1;
       if (tile >= tiles) this.#fail('badLayout', `tile ${tile} is past the ${tiles}-tile grid`);
+      const level = tile < coarse ? g : g + 1;
+      const local = tile < coarse ? tile : tile - coarse;
+      const origin = tileOrigin(local, level, bits);
       let list: Uint32Array;
       let subset: Uint16Array;
-      if (h % 2 === VIEW_CHUNK.key) {
+      if (flags === VIEW_CHUNK.key) {
         list = readGaps(r, r.varint(), n, 'index');
         subset = new Uint16Array(2 * list.length);
-        readSubsetKey(r, list.length, bits, subset);
+        readLocal(r, list.length, origin.width, origin.x, origin.y, subset, 0);
+      } else if (flags === VIEW_CHUNK.delta || flags === VIEW_CHUNK.deltaChanged) {
+        ({ list, subset } = this.#readDelta(r, tile, g, base, n, flags, origin));
       } else {
-        ({ list, subset } = this.#readDelta(r, tile, g, base, n));
+        this.#fail('badLayout', `chunk flags ${flags} for tile ${tile}`);
       }
       // Members must be unique, in this tile, and (for the next delta) ascending.
       const order = ascendingOrder(list);
+      const shift = origin.width;
       first[tile] = held;
       count[tile] = list.length;
       for (const k of order) {
@@ -137,7 +145,7 @@ export class ViewDecoder {
         this.#seen[i] = stamp;
         const x = subset[2 * k];
         const y = subset[2 * k + 1];
-        if (((y >>> shift) << g) + (x >>> shift) !== tile) {
+        if (((y >>> shift) << level) + (x >>> shift) !== local) {
           this.#fail('valueOutOfRange', `particle ${i} at (${x}, ${y}) is not in tile ${tile}`);
         }
         codes[2 * i] = x;
@@ -170,20 +178,27 @@ export class ViewDecoder {
     g: number,
     base: number | undefined,
     n: number,
+    flags: number,
+    origin: ReturnType<typeof tileOrigin>,
   ): { list: Uint32Array; subset: Uint16Array } {
-    // Not held: no entry (another grid) or −1.
-    const from = g === this.#g ? this.#first[tile] : -1;
-    if (base === undefined || base !== this.#tick || !(from >= 0)) {
+    const before = g === this.#g ? this.#heldMembers(tile, g) : undefined;
+    if (base === undefined || base !== this.#tick || !before) {
       this.#fail(
         'baseMismatch',
         `delta chunk for tile ${tile} against tick ${base}, but the decoder holds ` +
-          (from >= 0 ? `tick ${this.#tick}` : 'no such tile'),
+          (before ? `tick ${this.#tick}` : 'no such tile'),
       );
     }
     if (n < this.#n) this.#fail('badHeader', `view count ${n} is below the base count ${this.#n}`);
-    const before = this.#members.subarray(from, from + this.#count[tile]);
-    const left = readGaps(r, r.varint(), before.length, 'rank');
-    const entered = readGaps(r, r.varint(), n, 'index');
+    const counts = flags === VIEW_CHUNK.deltaChanged ? readDeltaCounts(r) : { left: 0, entered: 0 };
+    if (flags === VIEW_CHUNK.deltaChanged && counts.left + counts.entered === 0) {
+      this.#fail(
+        'badLayout',
+        `tile ${tile} says its members changed, with none leaving or entering`,
+      );
+    }
+    const left = readGaps(r, counts.left, before.length, 'rank');
+    const entered = readGaps(r, counts.entered, n, 'index');
     const s = before.length - left.length;
     const list = new Uint32Array(s + entered.length);
     const prev = new Uint16Array(2 * s);
@@ -200,8 +215,40 @@ export class ViewDecoder {
     }
     list.set(entered, s);
     const subset = new Uint16Array(2 * list.length);
-    readSubsetDelta(r, prev, s, entered.length, this.#bits, subset);
+    readSubsetDelta(r, prev, s, this.#bits, subset);
+    readLocal(r, entered.length, origin.width, origin.x, origin.y, subset, s);
     return { list, subset };
+  }
+
+  /**
+   * The members of `tile` at the held frame, ascending, if that frame held
+   * them: the tile itself, its coarse parent (those of the parent in it), or
+   * all four fine children (their members together).
+   */
+  #heldMembers(tile: number, g: number): Uint32Array | undefined {
+    const own = this.#list(tile);
+    if (own) return own;
+    const parent = parentTile(tile, g);
+    if (parent >= 0) {
+      const all = this.#list(parent);
+      if (!all) return undefined;
+      const codes = this.#codes;
+      return all.filter((i) => tileHolds(tile, codes[2 * i], codes[2 * i + 1], this.#bits, g));
+    }
+    const children = childTiles(tile, g).map((child) => this.#list(child));
+    if (children.some((list) => !list)) return undefined;
+    const merged = new Uint32Array(children.reduce((sum, list) => sum + list!.length, 0));
+    let at = 0;
+    for (const list of children) {
+      merged.set(list!, at);
+      at += list!.length;
+    }
+    return merged.sort();
+  }
+
+  #list(tile: number): Uint32Array | undefined {
+    const from = this.#first[tile];
+    return from >= 0 ? this.#members.subarray(from, from + this.#count[tile]) : undefined;
   }
 
   /** The spare code buffer, at least 2n long, and the duplicate stamps n long. */

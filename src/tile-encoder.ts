@@ -15,10 +15,11 @@ import {
   encodeTileKey,
   frameDataTail,
   gridBitsFor,
+  holdsTile,
   type TileIndex,
   tileCover,
   tileMembers,
-  VIEW_CHUNK,
+  type EncodedChunk,
   type ViewChunk,
   type ViewRect,
 } from '../protocol/index.js';
@@ -32,7 +33,10 @@ export const TILE_ENCODE_KINDS: readonly TileEncodeKind[] = ['key', 'delta'];
 export interface ClientView {
   /** Ascending tile ids. */
   tiles: readonly number[];
-  /** Tiles of the last view frame sent (non-empty ones): what delta chunks can be against. */
+  /**
+   * Tiles of the last view frame sent (non-empty ones): a tile they cover
+   * (itself, its parent, or all four children) is sent as a delta chunk.
+   */
   held: Set<number>;
 }
 
@@ -60,7 +64,7 @@ export class TileEncoder {
   #indexes = new Map<string, TileIndex>();
   #tick = Number.NaN;
   /** This tick's chunk bodies: by base tick (KEY for keys), then by tile. */
-  #chunks = new Map<number, Map<number, Uint8Array>>();
+  #chunks = new Map<number, Map<number, EncodedChunk>>();
 
   /**
    * @param keep tile indexes to keep: the frame ring's length, so any base
@@ -111,15 +115,11 @@ export class TileEncoder {
       if (members === 0) continue;
       particles += members;
       held.add(tile);
-      if (baseIndex && view.held.has(tile)) {
+      if (baseIndex && holdsTile(view.held, tile, this.#g)) {
         deltas = true;
-        chunks.push({
-          tile,
-          kind: VIEW_CHUNK.delta,
-          body: this.#delta(tile, base!, baseIndex, frame, index),
-        });
+        chunks.push({ tile, ...this.#delta(tile, base!, baseIndex, frame, index) });
       } else {
-        chunks.push({ tile, kind: VIEW_CHUNK.key, body: this.#key(tile, frame, index) });
+        chunks.push({ tile, ...this.#key(tile, frame, index) });
       }
     }
     return {
@@ -130,10 +130,15 @@ export class TileEncoder {
     };
   }
 
-  #key(tile: number, frame: EpochFrame, index: TileIndex): Uint8Array {
+  #key(tile: number, frame: EpochFrame, index: TileIndex): EncodedChunk {
     return this.#memo(KEY, tile, 'key', () =>
-      encodeTileKey(frame.positions, tileMembers(index, tile)),
+      encodeTileKey(frame.positions, tileMembers(index, tile), this.#width(tile)),
     );
+  }
+
+  /** Bits of a tile-local code: coarse tiles are g bits a side, fine ones g + 1. */
+  #width(tile: number): number {
+    return this.#bits - (tile < 1 << (2 * this.#g) ? this.#g : this.#g + 1);
   }
 
   #delta(
@@ -142,7 +147,7 @@ export class TileEncoder {
     baseIndex: TileIndex,
     frame: EpochFrame,
     index: TileIndex,
-  ): Uint8Array {
+  ): EncodedChunk {
     return this.#memo(base.tick, tile, 'delta', () =>
       encodeTileDelta(
         base.positions,
@@ -150,11 +155,17 @@ export class TileEncoder {
         frame.positions,
         tileMembers(index, tile),
         this.#bits,
+        this.#width(tile),
       ),
     );
   }
 
-  #memo(base: number, tile: number, kind: TileEncodeKind, encode: () => Uint8Array): Uint8Array {
+  #memo(
+    base: number,
+    tile: number,
+    kind: TileEncodeKind,
+    encode: () => EncodedChunk,
+  ): EncodedChunk {
     let byTile = this.#chunks.get(base);
     if (!byTile) this.#chunks.set(base, (byTile = new Map()));
     const cached = byTile.get(tile);
