@@ -40,7 +40,6 @@ export {
   STATS_REPORT_INTERVAL_MS,
   type StatsReport,
   type StatusMessage,
-  type ViewMessage,
   type WelcomeMessage,
 } from './messages.js';
 export { MAX_QUANT_ERROR, quantBitsFor, quantizePositions } from './quantize.js';
@@ -53,9 +52,7 @@ export {
   encodeTileKey,
   tileMembers,
   type ViewChunk,
-  ViewDecodeError,
 } from './view-codec.js';
-export { ViewDecoder } from './view-decoder.js';
 export {
   buildTileIndex,
   gridBitsFor,

@@ -43,7 +43,8 @@ export interface ClientView {
 export interface EncodedView {
   /** The base tick of its delta chunks; undefined when every chunk is a key. */
   base: number | undefined;
-  /** `data` as the msgpack tail of a frame message. */
+  /** The frame's `data` (view layout), and the same as the msgpack tail of a frame message. */
+  data: Uint8Array;
   tail: Uint8Array;
   /** The tiles this frame holds: the client's `held` once it is sent. */
   held: Set<number>;
@@ -122,9 +123,11 @@ export class TileEncoder {
         chunks.push({ tile, ...this.#key(tile, frame, index) });
       }
     }
+    const data = assembleViewData(this.#g, chunks);
     return {
       base: deltas ? base!.tick : undefined,
-      tail: frameDataTail(assembleViewData(this.#g, chunks)),
+      data,
+      tail: frameDataTail(data),
       held,
       particles,
     };
