@@ -45,3 +45,19 @@ export {
 export { MAX_QUANT_ERROR, quantBitsFor, quantizePositions } from './quantize.js';
 export { type ReconnectState, ReconnectingLobbyClient } from './reconnecting-client.js';
 export { PROTOCOL_VERSION } from './version.js';
+export {
+  assembleViewData,
+  type EncodedChunk,
+  encodeTileDelta,
+  encodeTileKey,
+  tileMembers,
+  type ViewChunk,
+} from './view-codec.js';
+export {
+  buildTileIndex,
+  gridBitsFor,
+  holdsTile,
+  type TileIndex,
+  tileCover,
+  type ViewRect,
+} from './view-grid.js';

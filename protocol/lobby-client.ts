@@ -23,6 +23,8 @@ import {
   type WelcomeMessage,
 } from './messages.js';
 import { PROTOCOL_VERSION } from './version.js';
+import { ViewDecoder } from './view-decoder.js';
+import type { ViewRect } from './view-grid.js';
 
 /** The part of the WebSocket API (browser or `ws`) this client uses. */
 export interface SocketLike {
@@ -57,12 +59,16 @@ export interface LobbyClientEvents {
 export class LobbyClient {
   welcome: WelcomeMessage | undefined;
   decoder: FrameDecoder | undefined;
+  /** The particles of the subscribed tiles, from `view` frames (see setView). */
+  view: ViewDecoder | undefined;
   status: StatusMessage | undefined;
   readonly errors: ErrorMessage[] = [];
   /** Last seq the server acknowledged (from frames). */
   ack = -1;
   frames = 0;
   keyframes = 0;
+  /** Frames of kind `view` received. */
+  viewFrames = 0;
   bytesReceived = 0;
   /** How long the last frame's particle data took to decode, ms (0 when not decoding). */
   decodeMs = 0;
@@ -163,6 +169,16 @@ export class LobbyClient {
     this.sendRaw({ t: 'rate', hz });
   }
 
+  /**
+   * Subscribes to the tiles covering `rect` (world units; x, y in
+   * [0, worldSize), w, h in (0, worldSize]): frames come as kind `view`,
+   * decoded into `view`. Undefined: the whole world again (a keyframe
+   * follows). Frames already on their way keep their kind.
+   */
+  setView(rect: ViewRect | undefined): void {
+    this.sendRaw(rect ? { t: 'view', x: rect.x, y: rect.y, w: rect.w, h: rect.h } : { t: 'view' });
+  }
+
   /** Sends any message, valid or not (tests use it to send bad ones). */
   sendRaw(message: object): void {
     this.#socket.send(encodeMessage(message));
@@ -185,14 +201,19 @@ export class LobbyClient {
       case 'welcome':
         this.welcome = message;
         this.decoder = new FrameDecoder(message.quantBits);
+        this.view = new ViewDecoder(message.quantBits, message.maxParticles);
         return this.#events.welcome?.(message);
       case 'frame': {
         const decoder = this.decoder;
         if (!decoder) return;
         if (message.kind === 'key') this.keyframes++;
+        if (message.kind === 'view') this.viewFrames++;
         if (this.#decode) {
           const started = performance.now();
-          if (message.kind === 'key') decoder.applyKeyframe(message.tick, message.n, message.data);
+          if (message.kind === 'view')
+            this.view!.apply(message.tick, message.base, message.n, message.data);
+          else if (message.kind === 'key')
+            decoder.applyKeyframe(message.tick, message.n, message.data);
           else decoder.applyDelta(message.tick, message.base ?? -1, message.n, message.data);
           this.decodeMs = performance.now() - started;
         }

@@ -108,7 +108,22 @@ export const STATS_FIELDS = {
   latencyMs: { max: 60_000, integer: false, optional: true },
 } as const satisfies Record<keyof StatsReport, StatsField>;
 
+/**
+ * Subscribes to the tiles covering a rectangle of the torus (world units:
+ * x, y in [0, worldSize), w, h in (0, worldSize]): frames of kind `view`
+ * from then on. All four absent: the whole world again (a keyframe follows).
+ */
+export interface ViewMessage {
+  t: 'view';
+  x?: number;
+  y?: number;
+  w?: number;
+  h?: number;
+}
+const VIEW_FIELDS = ['x', 'y', 'w', 'h'] as const;
+
 export type ClientMessage =
+  | ViewMessage
   | HelloMessage
   | InputMessage
   | SpawnMessage
@@ -133,12 +148,13 @@ export interface WelcomeMessage {
   instanceId: string;
   serverVersion: string;
 }
-export type FrameKind = 'key' | 'delta';
+/** `view`: only the subscribed tiles (docs/PROTOCOL.md, "View frames"). */
+export type FrameKind = 'key' | 'delta' | 'view';
 export interface FrameMessage {
   t: 'frame';
   tick: number;
   kind: FrameKind;
-  /** Tick of the frame this delta applies to; absent on keyframes. */
+  /** Tick of the frame this delta (or view frame's delta chunks) applies to; absent on keyframes. */
   base?: number;
   /** Particle count at `tick`. */
   n: number;
@@ -254,6 +270,8 @@ export function parseClientMessage(
         return fail(ErrorCode.outOfRange, `hz must be one of ${SEND_RATES.join(', ')}`);
       }
       return { ok: true, message: { t, hz: value.hz as SendRate } };
+    case 'view':
+      return parseView(value, limits.worldSize);
     default:
       return fail(ErrorCode.unknownType, `unknown message type '${quoteClientText(t)}'`);
   }
@@ -319,6 +337,35 @@ function parseStats(value: Record<string, unknown>): Parsed<StatsMessage> {
     report[name] = v;
   }
   return { ok: true, message: { t: 'stats', ...(report as StatsReport) } };
+}
+
+/**
+ * A view: all four of x, y, w, h (numbers, x and y in the world, w and h in
+ * (0, worldSize]) or none of them (nil counts as absent): the whole world.
+ */
+function parseView(value: Record<string, unknown>, size: number): Parsed<ViewMessage> {
+  const given = VIEW_FIELDS.filter((f) => value[f] !== undefined && value[f] !== null);
+  if (given.length === 0) return { ok: true, message: { t: 'view' } };
+  if (given.length < VIEW_FIELDS.length) {
+    return fail(ErrorCode.invalidMessage, "view needs all of 'x', 'y', 'w', 'h' or none of them");
+  }
+  const { x, y, w, h } = value;
+  if (
+    typeof x !== 'number' ||
+    typeof y !== 'number' ||
+    typeof w !== 'number' ||
+    typeof h !== 'number'
+  ) {
+    return fail(ErrorCode.invalidMessage, "view's 'x', 'y', 'w', 'h' must be numbers");
+  }
+  if (!inWorld(x, size) || !inWorld(y, size)) {
+    return fail(ErrorCode.outOfRange, `view x and y must be in [0, ${size})`);
+  }
+  // NaN fails both comparisons.
+  if (!(w > 0 && w <= size && h > 0 && h <= size)) {
+    return fail(ErrorCode.outOfRange, `view w and h must be in (0, ${size}]`);
+  }
+  return { ok: true, message: { t: 'view', x, y, w, h } };
 }
 
 const inWorld = (v: number, size: number): boolean => Number.isFinite(v) && v >= 0 && v < size;

@@ -10,6 +10,7 @@
  * Timers, clock and randomness are injectable so tests can drive it.
  */
 import { FrameDecodeError, type FrameDecoder } from './frame-codec.js';
+import { ViewDecodeError } from './view-codec.js';
 import { LobbyClient, type SocketLike } from './lobby-client.js';
 import type {
   ErrorMessage,
@@ -71,7 +72,7 @@ export interface ReconnectingClientEvents {
   state?: (state: ReconnectState) => void;
   reconnect?: (info: ReconnectInfo) => void;
   /** A frame the decoder refused (it never should): the socket is closed to resync from a keyframe. */
-  decodeError?: (error: FrameDecodeError) => void;
+  decodeError?: (error: FrameDecodeError | ViewDecodeError) => void;
 }
 
 export interface ReconnectingClientOptions {
@@ -290,7 +291,8 @@ export class ReconnectingLobbyClient {
           try {
             call(event);
           } catch (error) {
-            if (!(error instanceof FrameDecodeError)) throw error;
+            if (!(error instanceof FrameDecodeError || error instanceof ViewDecodeError))
+              throw error;
             this.#events.decodeError?.(error);
             socket.close(1000, 'resync');
           }

@@ -28,6 +28,7 @@ import {
   PROTOCOL_VERSION,
   quantBitsFor,
   type SendRate,
+  type ViewRect,
   type ServerMessage,
 } from '../protocol/index.js';
 import type { LobbyNotice } from '../lobbies/index.js';
@@ -92,6 +93,8 @@ export class ClientSession implements FeedClient {
   #pingAt: number | undefined;
   /** The rate the client asked for (a `rate` message), kept for a lobby still being placed. */
   #askedRate: SendRate | undefined;
+  /** The view the client asked for (a `view` message), kept for a lobby still being placed; null: never asked. */
+  #askedView: ViewRect | undefined | null = null;
 
   constructor(socket: WebSocket, lobbyId: string, ctx: SessionContext) {
     this.#socket = socket;
@@ -309,6 +312,12 @@ export class ClientSession implements FeedClient {
         // Before the welcome, the lobby's feed takes it once it has this client.
         if (this.phase === 'joined') this.#joinedLobby?.feed.askRate(this, message.hz);
         return;
+      case 'view': {
+        const { x, y, w, h } = message;
+        this.#askedView = x === undefined ? undefined : { x, y: y!, w: w!, h: h! };
+        if (this.phase === 'joined') this.#joinedLobby?.feed.setView(this, this.#askedView);
+        return;
+      }
       case 'input':
       case 'spawn':
         if (this.phase === 'placing') {
@@ -393,6 +402,7 @@ export class ClientSession implements FeedClient {
     lobby.feed.catchUp(this);
     // A rate asked for while the lobby was being placed.
     if (this.#askedRate !== undefined) lobby.feed.askRate(this, this.#askedRate);
+    if (this.#askedView) lobby.feed.setView(this, this.#askedView);
   }
 
   #forward(input: LobbyInput): void {
@@ -460,18 +470,18 @@ export class ClientSession implements FeedClient {
     );
   }
 
-  #send(message: ServerMessage, kind: 'key' | 'delta' | 'other'): void {
+  #send(message: ServerMessage, kind: FrameKind | 'other'): void {
     this.#sendBytes(encodeMessage(message), kind);
   }
 
   /** Hands bytes to the socket; false if they were not sent. */
-  #sendBytes(bytes: Uint8Array, kind: 'key' | 'delta' | 'other'): boolean {
+  #sendBytes(bytes: Uint8Array, kind: FrameKind | 'other'): boolean {
     if (!SESSION_PHASE_RULES[this.phase].readsMessages) return false;
     return this.#write(bytes, kind);
   }
 
   /** Writes to an open socket, unless our unsent bytes are already too many. */
-  #write(bytes: Uint8Array, kind: 'key' | 'delta' | 'other'): boolean {
+  #write(bytes: Uint8Array, kind: FrameKind | 'other'): boolean {
     if (!this.#writable()) return false;
     this.#socket.send(bytes);
     this.#ctx.metrics.bytesSent.inc({ kind }, bytes.byteLength);

@@ -24,6 +24,10 @@
  * once, and the feed closes them with its code.
  *
  * A client's failure is its own: the feed tells it and goes on to the next.
+ *
+ * Viewport subscriptions: a client with a view (`setView`) takes the view
+ * path beside the whole-world one, the same rate, backpressure and base
+ * bookkeeping, but its payload is its tiles' chunks (tile-encoder.ts).
  */
 import {
   encodeFrameHead,
@@ -34,12 +38,14 @@ import {
   type LobbyStatus,
   quantBitsFor,
   type StatusMessage,
+  type ViewRect,
 } from '../protocol/index.js';
 import type { LobbyHandle } from '../lobbies/index.js';
-import { FrameEncoder } from './frame-encoder.js';
+import { type EpochFrame, FrameEncoder } from './frame-encoder.js';
 import type { Metrics } from './metrics.js';
 import type { RuntimeSettings } from './runtime-settings.js';
 import { isDue, SendRate, type SendRateLimits } from './send-rate.js';
+import { type ClientView, TileEncoder } from './tile-encoder.js';
 
 /**
  * Why a frame was not sent to a client (the `reason` label of
@@ -78,6 +84,8 @@ interface Sent {
   /** Caught up (welcome, full status, first keyframe): only then is it sent frames and changes. */
   live: boolean;
   rate: SendRate;
+  /** Its viewport subscription; undefined: the whole world. */
+  view: ClientView | undefined;
 }
 
 /** The status fields a client's view is made of (everything but id and tick). */
@@ -86,6 +94,7 @@ const STATUS_FIELDS = ['phase', 'clients', 'particles', 'maxParticles'] as const
 export class LobbyFeed {
   readonly handle: LobbyHandle;
   #encoder: FrameEncoder;
+  #tiles: TileEncoder;
   #settings: RuntimeSettings;
   #metrics: Metrics;
   #rateLimits: SendRateLimits;
@@ -112,6 +121,12 @@ export class LobbyFeed {
       metrics.frameEncodes.inc({ kind });
       metrics.encodeDuration.observe({ kind }, seconds);
     });
+    this.#tiles = new TileEncoder(
+      quantBitsFor(handle.settings.worldSize),
+      handle.settings.worldSize,
+      handle.frames.capacity,
+      (kind) => metrics.tileEncodes.inc({ kind }),
+    );
     this.#told = handle.currentStatus();
     handle.status.subscribe((status) => this.#onStatus(status));
   }
@@ -124,7 +139,14 @@ export class LobbyFeed {
   /** Subscribes a client; it gets status and frames once `catchUp` has run. */
   add(client: FeedClient): void {
     const rate = new SendRate(this.#rateLimits, performance.now());
-    this.#clients.set(client, { seq: -1, tick: -1, skipped: 0, live: false, rate });
+    this.#clients.set(client, {
+      seq: -1,
+      tick: -1,
+      skipped: 0,
+      live: false,
+      rate,
+      view: undefined,
+    });
   }
 
   remove(client: FeedClient): boolean {
@@ -164,6 +186,22 @@ export class LobbyFeed {
   /** The client asks for at most `hz` frames per second. */
   askRate(client: FeedClient, hz: number): void {
     this.#clients.get(client)?.rate.ask(hz);
+  }
+
+  /**
+   * The client subscribes to the tiles covering `rect`, or (undefined) to
+   * the whole world again, which starts with a keyframe: its frame decoder
+   * holds no recent whole frame.
+   */
+  setView(client: FeedClient, rect: ViewRect | undefined): void {
+    const sent = this.#clients.get(client);
+    if (!sent) return;
+    if (rect) {
+      sent.view = { tiles: this.#tiles.cover(rect), held: sent.view?.held ?? new Set() };
+    } else if (sent.view) {
+      sent.view = undefined;
+      sent.seq = -1;
+    }
   }
 
   /** A round trip the client measured or the server did, ms (feeds its rate control). */
@@ -240,6 +278,7 @@ export class LobbyFeed {
     }
     // A base that has left the ring (undefined here) means a keyframe.
     const base = sent.seq >= 0 ? frames.get(sent.seq) : undefined;
+    if (sent.view) return this.#sendView(client, sent, seq, frame, base, now);
     const encoded = this.#encoder.encode(frame, base);
     const header: Omit<FrameMessage, 'data'> = {
       t: 'frame',
@@ -253,6 +292,34 @@ export class LobbyFeed {
     // Only the header is packed per client; the payload tail is shared.
     if (!client.sendFrame(encodeFrameHead(header), encoded.tail, encoded.kind)) return true;
     this.#metrics.framesSent.inc({ kind: encoded.kind });
+    sent.seq = seq;
+    sent.tick = frame.tick;
+    return true;
+  }
+
+  /** The view path: the client's tiles, deltas for those it held at its base. */
+  #sendView(
+    client: FeedClient,
+    sent: Sent,
+    seq: number,
+    frame: EpochFrame,
+    base: EpochFrame | undefined,
+    now: number,
+  ): boolean {
+    const view = sent.view!;
+    const encoded = this.#tiles.encode(view, frame, base);
+    const header: Omit<FrameMessage, 'data'> = {
+      t: 'frame',
+      tick: frame.tick,
+      kind: 'view',
+      n: frame.count,
+      ack: this.handle.lastAck(client.clientId),
+      sent: now,
+    };
+    if (encoded.base !== undefined) header.base = encoded.base;
+    if (!client.sendFrame(encodeFrameHead(header), encoded.tail, 'view')) return true;
+    this.#metrics.framesSent.inc({ kind: 'view' });
+    view.held = encoded.held;
     sent.seq = seq;
     sent.tick = frame.tick;
     return true;

@@ -11,6 +11,7 @@ import { ADMIN_AUTH_FAILURES } from './admin-auth.js';
 import { ClientMetrics } from './client-metrics.js';
 import { FleetMetrics } from './fleet/fleet-metrics.js';
 import { FRAME_SKIP_REASONS } from './lobby-feed.js';
+import { TILE_ENCODE_KINDS } from './tile-encoder.js';
 import { CLOSE_CODE_LABELS } from './ws-socket.js';
 import type { ThreadCapacity } from '../lobbies/index.js';
 
@@ -55,7 +56,10 @@ const INPUT_RESULTS = [
   'after_close',
 ] as const;
 /** Every frame kind (the compiler fails here when protocol/ adds one). */
-const FRAME_KINDS = Object.keys({ key: true, delta: true } satisfies Record<FrameKind, true>);
+const FRAME_KINDS = Object.keys({ key: true, delta: true, view: true } satisfies Record<
+  FrameKind,
+  true
+>);
 /** Kinds of bytes sent: frames of each kind, and everything else (welcome, status, errors, pongs). */
 const BYTE_KINDS = [...FRAME_KINDS, 'other'] as const;
 
@@ -133,6 +137,12 @@ export class Metrics {
   readonly frameEncodes = new Counter({
     name: 'swarmhost_frame_encodes_total',
     help: 'Particle payloads encoded (memoised per base and tick, shared by every client in step).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly tileEncodes = new Counter({
+    name: 'swarmhost_tile_encodes_total',
+    help: 'View tile chunks encoded (memoised per tile, base and tick, shared by every view client that needs them).',
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
@@ -325,6 +335,7 @@ export class Metrics {
       this.encodeDuration.zero({ kind });
     }
     for (const kind of BYTE_KINDS) this.bytesSent.inc({ kind }, 0);
+    for (const kind of TILE_ENCODE_KINDS) this.tileEncodes.inc({ kind }, 0);
   }
 
   /** Where the budget gauges read each lobby thread's particles and budget. */

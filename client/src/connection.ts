@@ -19,6 +19,7 @@ import {
   type SocketLike,
   type StatsReport,
   type StatusMessage,
+  type ViewRect,
   type WelcomeMessage,
 } from '../../protocol/index.js';
 
@@ -30,9 +31,16 @@ export interface ConnectionEvents {
   welcome(message: WelcomeMessage): void;
   /**
    * A frame, decoded: `positions` are the decoder's codes (valid until the
-   * next frame); `decodeMs` is how long its particle data took to decode.
+   * next frame); `present` marks the particles a view frame holds (undefined:
+   * all); `decodeMs` is how long its particle data took to decode.
    */
-  frame(message: FrameMessage, positions: Uint16Array, receivedAt: number, decodeMs: number): void;
+  frame(
+    message: FrameMessage,
+    positions: Uint16Array,
+    present: Uint8Array | undefined,
+    receivedAt: number,
+    decodeMs: number,
+  ): void;
   /** A pong of the current socket: round trip and the server's clock (times are performance.now()). */
   pong(sample: PingSample): void;
   status(message: StatusMessage): void;
@@ -65,7 +73,14 @@ export class Connection {
       events: {
         welcome: (message) => events.welcome(message),
         frame: (message, client) => {
-          events.frame(message, client.decoder!.positions, performance.now(), client.decodeMs);
+          const view = message.kind === 'view' ? client.view! : undefined;
+          events.frame(
+            message,
+            view ? view.positions : client.decoder!.positions,
+            view?.present,
+            performance.now(),
+            client.decodeMs,
+          );
         },
         status: (message) => events.status(message),
         error: (message) => events.error(message),
@@ -119,6 +134,13 @@ export class Connection {
 
   spawn(x: number, y: number, count: number): number | undefined {
     return this.#loop.spawn(x, y, count);
+  }
+
+  /** Subscribes the live socket to a view (undefined: the whole world); false between sockets. */
+  setView(rect: ViewRect | undefined): boolean {
+    const client = this.#loop.live;
+    client?.setView(rect);
+    return client !== undefined;
   }
 
   /** Sends a stats report on the live socket; false between sockets (nothing sent). */

@@ -24,8 +24,14 @@ export interface DebugSnapshot {
   tick: number;
   /** The (fractional) tick being drawn. */
   renderTick: number;
-  /** Particles in the newest frame. */
+  /** Particles in the newest frame (of a view frame, those it holds). */
   particles: number;
+  /** The world's particle count at the newest frame. */
+  worldParticles: number;
+  /** Frames received of kind `view` (viewport subscription), over every socket. */
+  viewFrames: number;
+  /** The view asked for on this socket; null: the whole world. */
+  view: { x: number; y: number; w: number; h: number } | null;
   /** Particles uploaded in the last frame (after culling). */
   visible: number;
   /** Copies of the world drawn (more than 1 when the view crosses the seam). */

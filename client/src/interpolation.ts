@@ -9,12 +9,24 @@
  * is just a longer segment: motion slows to the real pace instead of
  * stalling. Each coordinate moves along the shortest way round the torus, so
  * a particle crossing the seam glides across instead of sweeping the world.
+ *
+ * Viewport subscriptions: a frame may hold only some particles (a presence
+ * mask by index; none means all). A particle is its index in every frame,
+ * so one present in both frames around the drawn tick glides between them,
+ * wherever it moved in the view; one present only in the newer frame (it
+ * just entered the view) is drawn where that frame has it, not slid from
+ * wherever stale codes say; one absent from the newer frame is not drawn.
  */
 
 interface Snapshot {
   tick: number;
   count: number;
   codes: Uint16Array;
+  /** 1 per index held (a view frame); `masked` false: every particle is. */
+  present: Uint8Array;
+  masked: boolean;
+  /** Particles held: count, or the ones present. */
+  held: number;
 }
 
 export interface Sample {
@@ -69,9 +81,9 @@ export class InterpolationBuffer {
     return this.#snapshots[0]?.tick ?? -1;
   }
 
-  /** Particle count of the newest frame. */
+  /** Particles held in the newest frame (of a view frame, those in view). */
   get newestCount(): number {
-    return this.#snapshots.at(-1)?.count ?? 0;
+    return this.#snapshots.at(-1)?.held ?? 0;
   }
 
   clear(): void {
@@ -83,12 +95,19 @@ export class InterpolationBuffer {
    * Stores a copy of frame `tick` (interleaved x, y codes, 2 * count long).
    * A tick not after the newest held is ignored: frames only move forward.
    */
-  push(tick: number, codes: Uint16Array, count: number): void {
+  push(tick: number, codes: Uint16Array, count: number, present?: Uint8Array): void {
     if (tick <= this.newestTick) return;
     const snapshot =
       this.#snapshots.length >= this.#capacity
         ? this.#snapshots.shift()!
-        : (this.#pool.pop() ?? { tick: 0, count: 0, codes: new Uint16Array(0) });
+        : (this.#pool.pop() ?? {
+            tick: 0,
+            count: 0,
+            codes: new Uint16Array(0),
+            present: new Uint8Array(0),
+            masked: false,
+            held: 0,
+          });
     if (snapshot.codes.length < 2 * count) {
       // Grow with headroom: spawns add particles a few hundred at a time.
       snapshot.codes = new Uint16Array(Math.ceil(2 * count * 1.25));
@@ -96,6 +115,16 @@ export class InterpolationBuffer {
     snapshot.codes.set(codes.subarray(0, 2 * count));
     snapshot.tick = tick;
     snapshot.count = count;
+    snapshot.masked = present !== undefined;
+    snapshot.held = count;
+    if (present) {
+      if (snapshot.present.length < count)
+        snapshot.present = new Uint8Array(Math.ceil(count * 1.25));
+      snapshot.present.set(present.subarray(0, count));
+      let held = 0;
+      for (let i = 0; i < count; i++) held += present[i];
+      snapshot.held = held;
+    }
     this.#snapshots.push(snapshot);
   }
 
@@ -117,6 +146,7 @@ export class InterpolationBuffer {
   }
 
   #fill(from: Snapshot, to: Snapshot, alpha: number): Sample {
+    if (from.masked || to.masked) return this.#fillMasked(from, to, alpha);
     const count = to.count;
     if (this.#out.length < 4 * count) this.#out = new Float32Array(Math.ceil(4 * count * 1.25));
     const out = this.#out;
@@ -165,5 +195,60 @@ export class InterpolationBuffer {
       out[k + 3] = 0;
     }
     return { count, data: out };
+  }
+
+  /**
+   * `#fill` when either frame holds only some particles: the ones `to`
+   * holds, packed; interpolated where `from` holds them too, else at their
+   * place in `to` (just entered the view: nothing to slide from).
+   */
+  #fillMasked(from: Snapshot, to: Snapshot, alpha: number): Sample {
+    const count = to.count;
+    if (this.#out.length < 4 * to.held) this.#out = new Float32Array(Math.ceil(4 * to.held * 1.25));
+    const out = this.#out;
+    const a = from.codes;
+    const b = to.codes;
+    const levels = this.#levels;
+    const half = levels / 2;
+    const scale = this.#scale;
+    const size = this.#worldSize;
+    const perSecond = from === to ? 0 : (scale * this.#tickRate) / (to.tick - from.tick);
+    let k = 0;
+    for (let i = 0; i < count; i++) {
+      if (to.masked && to.present[i] === 0) continue;
+      const bx = b[2 * i];
+      const by = b[2 * i + 1];
+      if (i >= from.count || (from.masked && from.present[i] === 0)) {
+        out[k] = bx * scale;
+        out[k + 1] = by * scale;
+        out[k + 2] = 0;
+        out[k + 3] = 0;
+        k += 4;
+        continue;
+      }
+      const ax = a[2 * i];
+      const ay = a[2 * i + 1];
+      let dx = bx - ax;
+      let dy = by - ay;
+      if (dx > half) dx -= levels;
+      else if (dx < -half) dx += levels;
+      if (dy > half) dy -= levels;
+      else if (dy < -half) dy += levels;
+      let x = (ax + dx * alpha) * scale;
+      let y = (ay + dy * alpha) * scale;
+      if (x < 0) x += size;
+      else if (x >= size) x -= size;
+      if (y < 0) y += size;
+      else if (y >= size) y -= size;
+      out[k] = x;
+      out[k + 1] = y;
+      // Just below worldSize can round up to it in float32: that is 0 on the torus.
+      if (out[k] >= size) out[k] = 0;
+      if (out[k + 1] >= size) out[k + 1] = 0;
+      out[k + 2] = dx * perSecond;
+      out[k + 3] = dy * perSecond;
+      k += 4;
+    }
+    return { count: k / 4, data: out };
   }
 }

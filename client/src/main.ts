@@ -19,6 +19,7 @@ import { Timing, WindowedRate } from './rates.js';
 import { lobbyIdFromPath, socketUrl } from './page-urls.js';
 import { Renderer } from './renderer.js';
 import { StatsReporter } from './stats-reporter.js';
+import { ViewSubscription } from './view-subscription.js';
 
 /** Default playout delay behind the newest frame; `?delay=ms` overrides it. */
 const DEFAULT_DELAY_MS = 100;
@@ -65,6 +66,8 @@ function main(): void {
   const download = new WindowedRate();
   const timings = { decode: new Timing(), interpolate: new Timing(), draw: new Timing() };
   let framesReceived = 0;
+  let viewFrames = 0;
+  let worldParticles = 0;
   let framesSkipped = 0;
   let renderTick = Number.NaN;
   let visible = 0;
@@ -95,21 +98,25 @@ function main(): void {
         ack: -1,
       };
       sender.reconnected();
+      // A new socket starts with the whole world: ask again for the view.
+      subscription.reset();
       // A fresh window per socket: nothing measured on the last one is reported on this one.
       meter.restart(welcome.tickRate);
       reporter.start();
     },
-    frame(message, positions, receivedAt, decodeMs) {
+    frame(message, positions, present, receivedAt, decodeMs) {
       const s = session;
       if (!s) return;
       framesReceived++;
+      if (message.kind === 'view') viewFrames++;
+      worldParticles = message.n;
       // Ticks count server steps, so a jump means frames the server did
       // not send us (it skips them while our socket is backed up).
       if (s.lastTick >= 0 && message.tick > s.lastTick + 1)
         framesSkipped += message.tick - s.lastTick - 1;
       s.lastTick = message.tick;
       s.ack = message.ack;
-      s.buffer.push(message.tick, positions, message.n);
+      s.buffer.push(message.tick, positions, message.n, present);
       s.playout.onFrame(message.tick, receivedAt);
       meter.frame(message.tick, message.sent, decodeMs);
     },
@@ -139,6 +146,7 @@ function main(): void {
     download.add(bytes, performance.now());
   };
   const sender = new InputSender(connection);
+  const subscription = new ViewSubscription((view) => connection.setView(view));
   const reporter = new StatsReporter({
     report: () => meter.report(),
     send: (report) => connection.sendStats(report),
@@ -157,6 +165,9 @@ function main(): void {
     tick: session?.lastTick ?? -1,
     renderTick,
     particles: session?.buffer.newestCount ?? 0,
+    worldParticles,
+    viewFrames,
+    view: subscription.requested ?? null,
     visible,
     copies: culler.copyCount,
     status: status
@@ -221,6 +232,7 @@ function main(): void {
     const s = session;
     if (!s) return renderer.draw(culler.data, 0, culler.copies, 0, camera);
     const t0 = performance.now();
+    subscription.update(camera.viewRect(), camera.worldSize, t0);
     renderTick = s.playout.advance(t0);
     const sample = s.buffer.sample(renderTick);
     const t1 = performance.now();

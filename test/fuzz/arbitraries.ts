@@ -76,6 +76,7 @@ const KNOWN_FIELDS = {
   input: ['seq', 'x', 'y', 'mode'],
   spawn: ['seq', 'x', 'y', 'count'],
   stats: ['fps', 'received', 'skipped', 'decodeMs', 'rttMs', 'bufferMs', 'latencyMs'],
+  view: ['x', 'y', 'w', 'h'],
 } as const;
 export type KnownType = keyof typeof KNOWN_FIELDS;
 
@@ -99,6 +100,13 @@ function fieldValue(field: string, limits: FuzzLimits): fc.Arbitrary<MsgpackNode
       return fc.oneof(
         fc.double({ min: 0, max: w, maxExcluded: true, noNaN: true }).map(numberNode),
         fc.constantFrom(w, -Number.EPSILON, w - 1e-9, 0).map(numberNode),
+      );
+    case 'w':
+    case 'h':
+      return fc.oneof(
+        fc.double({ min: 1e-6, max: w, noNaN: true }).map(numberNode),
+        fc.constantFrom(0, w, w + 1e-9, -1, Number.NaN, Number.POSITIVE_INFINITY).map(numberNode),
+        fc.integer({ min: -(2 ** 31), max: 2 ** 32 }).map((v) => int(v)),
       );
     case 'mode':
       return fc.oneof(
@@ -193,6 +201,25 @@ export function validMessage(limits: FuzzLimits): fc.Arbitrary<Payload> {
           'spawn',
           record({ t: str('spawn'), seq: int(s), x: float64(x), y: float64(y), count: int(count) }),
         ),
+      ),
+    // Views (the view path: tile chunks, held tiles) and back to the whole world.
+    fc
+      .option(fc.tuple(coord, coord, fc.double({ min: 1, max: limits.worldSize, noNaN: true })), {
+        freq: 4,
+      })
+      .map((rect) =>
+        rect
+          ? payload(
+              'view',
+              record({
+                t: str('view'),
+                x: float64(rect[0]),
+                y: float64(rect[1]),
+                w: float64(rect[2]),
+                h: float64(rect[2]),
+              }),
+            )
+          : payload('view (whole world)', record({ t: str('view') })),
       ),
     // Valid rates and near misses (every msgpack width of an integer, and floats).
     fc

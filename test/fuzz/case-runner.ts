@@ -18,6 +18,7 @@ import { CloseCode } from '../../protocol/close-codes.js';
 import { decodeMessage, encodeMessage } from '../../protocol/envelope.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { FrameDecoder } from '../../protocol/frame-codec.js';
+import { ViewDecoder } from '../../protocol/view-decoder.js';
 import { isServerMessage } from '../../protocol/messages.js';
 import { type FuzzCase, floodWire, messagesIn, type SessionPlan } from './fuzz-case.js';
 import { helloPayload } from './arbitraries.js';
@@ -177,6 +178,8 @@ async function runSession(
   let closed = false;
   let answered = false;
   let decoder: FrameDecoder | undefined;
+  /** View frames (after a `view` message) decode here, and must decode too. */
+  let viewDecoder: ViewDecoder | undefined;
   let wake = () => {};
   /** Waits until `done()` holds (re-checked on every close or probe pong) or `ms` pass; says which. */
   const until = async (done: () => boolean, ms: number): Promise<boolean> => {
@@ -210,10 +213,14 @@ async function runSession(
       switch (message.t) {
         case 'welcome':
           decoder = new FrameDecoder(message.quantBits);
+          viewDecoder = new ViewDecoder(message.quantBits, message.maxParticles);
           return;
         case 'frame':
           if (!decoder) return violate('a frame before the welcome');
-          if (message.kind === 'key') decoder.applyKeyframe(message.tick, message.n, message.data);
+          if (message.kind === 'view')
+            viewDecoder!.apply(message.tick, message.base, message.n, message.data);
+          else if (message.kind === 'key')
+            decoder.applyKeyframe(message.tick, message.n, message.data);
           else decoder.applyDelta(message.tick, message.base ?? -1, message.n, message.data);
           return;
         case 'error':

@@ -17,7 +17,7 @@ import { MAX_CLOSE_REASON_BYTES } from './case-runner.js';
 const LIMITS: FuzzLimits = { maxMessageBytes: 4096, worldSize: 1000, maxSpawn: 500 };
 const SEED = process.env.SWARMHOST_FUZZ_SEED ? Number(process.env.SWARMHOST_FUZZ_SEED) : undefined;
 const ERROR_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
-const KNOWN_TYPES = new Set(['hello', 'ping', 'input', 'spawn', 'stats', 'rate']);
+const KNOWN_TYPES = new Set(['hello', 'ping', 'input', 'spawn', 'stats', 'rate', 'view']);
 
 /** Raw bytes: random, and every family of hostile msgpack. */
 const bytes = fc.oneof(
@@ -50,7 +50,9 @@ const anyValue = fc.oneof(
     latencyMs: fc.oneof(fc.double(), fc.constant(null)),
   }),
   fc.record({
-    t: fc.constantFrom('hello', 'ping', 'input', 'spawn', 'rate'),
+    t: fc.constantFrom('hello', 'ping', 'input', 'spawn', 'rate', 'view'),
+    w: fc.anything(),
+    h: fc.double(),
     hz: fc.anything(),
     seq: fc.anything(),
     id: fc.anything(),

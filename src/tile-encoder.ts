@@ -1,0 +1,195 @@
+/**
+ * One lobby's view path (viewport subscriptions): the tile index of each
+ * frame, built only when some client has a view and at most once per tick,
+ * and the per-tile chunks, encoded once per (tile, tick) as keys and once
+ * per (tile, base, tick) as deltas and shared by every client that needs
+ * them. A client's view frame is its tiles' chunks, assembled per client
+ * (a copy of a few hundred bytes; the encodes are what is shared).
+ *
+ * The byte layout and the position coding are protocol/'s (view-codec.ts).
+ */
+import {
+  assembleViewData,
+  buildTileIndex,
+  encodeTileDelta,
+  encodeTileKey,
+  frameDataTail,
+  gridBitsFor,
+  holdsTile,
+  type TileIndex,
+  tileCover,
+  tileMembers,
+  type EncodedChunk,
+  type ViewChunk,
+  type ViewRect,
+} from '../protocol/index.js';
+import type { EpochFrame } from './frame-encoder.js';
+
+export type TileEncodeKind = 'key' | 'delta';
+/** Every kind of tile encode (a label of swarmhost_tile_encodes_total). */
+export const TILE_ENCODE_KINDS: readonly TileEncodeKind[] = ['key', 'delta'];
+
+/** A client's subscription: the tiles covering its view, and those its last view frame held. */
+export interface ClientView {
+  /** Ascending tile ids. */
+  tiles: readonly number[];
+  /**
+   * Tiles of the last view frame sent (non-empty ones): a tile they cover
+   * (itself, its parent, or all four children) is sent as a delta chunk.
+   */
+  held: Set<number>;
+}
+
+export interface EncodedView {
+  /** The base tick of its delta chunks; undefined when every chunk is a key. */
+  base: number | undefined;
+  /** The frame's `data` (view layout), and the same as the msgpack tail of a frame message. */
+  data: Uint8Array;
+  tail: Uint8Array;
+  /** The tiles this frame holds: the client's `held` once it is sent. */
+  held: Set<number>;
+  /** Particles in it. */
+  particles: number;
+}
+
+/** Tile indexes kept: enough for every base a client may still be sent a delta against. */
+const KEY = -1;
+
+export class TileEncoder {
+  readonly #bits: number;
+  readonly #g: number;
+  readonly #worldSize: number;
+  readonly #keep: number;
+  readonly #onEncode: (kind: TileEncodeKind, seconds: number) => void;
+  /** Tile index by "epoch:tick", oldest first (insertion order). */
+  #indexes = new Map<string, TileIndex>();
+  #tick = Number.NaN;
+  /** This tick's chunk bodies: by base tick (KEY for keys), then by tile. */
+  #chunks = new Map<number, Map<number, EncodedChunk>>();
+
+  /**
+   * @param keep tile indexes to keep: the frame ring's length, so any base
+   *   still in the ring finds its index without rebuilding it.
+   */
+  constructor(
+    bits: number,
+    worldSize: number,
+    keep: number,
+    onEncode: (kind: TileEncodeKind, seconds: number) => void = () => {},
+  ) {
+    this.#bits = bits;
+    this.#g = gridBitsFor(bits);
+    this.#worldSize = worldSize;
+    this.#keep = Math.max(2, keep);
+    this.#onEncode = onEncode;
+  }
+
+  /** The tiles covering `rect` (a client's subscription). */
+  cover(rect: ViewRect): number[] {
+    return tileCover(rect, this.#worldSize, this.#g);
+  }
+
+  /**
+   * `frame` as `view` needs it: a delta chunk for each tile it held at
+   * `base` (when base is usable), a key chunk for the others, nothing for
+   * tiles with no particles.
+   */
+  encode(view: ClientView, frame: EpochFrame, base: EpochFrame | undefined): EncodedView {
+    if (frame.tick !== this.#tick) {
+      this.#chunks.clear();
+      this.#tick = frame.tick;
+    }
+    const usable =
+      base !== undefined &&
+      view.held.size > 0 &&
+      (base.epoch ?? 0) === (frame.epoch ?? 0) &&
+      base.tick < frame.tick &&
+      base.count <= frame.count;
+    const index = this.#index(frame);
+    const baseIndex = usable ? this.#index(base) : undefined;
+    const chunks: ViewChunk[] = [];
+    const held = new Set<number>();
+    let particles = 0;
+    let deltas = false;
+    for (const tile of view.tiles) {
+      const members = index.start[tile + 1] - index.start[tile];
+      if (members === 0) continue;
+      particles += members;
+      held.add(tile);
+      if (baseIndex && holdsTile(view.held, tile, this.#g)) {
+        deltas = true;
+        chunks.push({ tile, ...this.#delta(tile, base!, baseIndex, frame, index) });
+      } else {
+        chunks.push({ tile, ...this.#key(tile, frame, index) });
+      }
+    }
+    const data = assembleViewData(this.#g, chunks);
+    return {
+      base: deltas ? base!.tick : undefined,
+      data,
+      tail: frameDataTail(data),
+      held,
+      particles,
+    };
+  }
+
+  #key(tile: number, frame: EpochFrame, index: TileIndex): EncodedChunk {
+    return this.#memo(KEY, tile, 'key', () =>
+      encodeTileKey(frame.positions, tileMembers(index, tile), this.#width(tile)),
+    );
+  }
+
+  /** Bits of a tile-local code: coarse tiles are g bits a side, fine ones g + 1. */
+  #width(tile: number): number {
+    return this.#bits - (tile < 1 << (2 * this.#g) ? this.#g : this.#g + 1);
+  }
+
+  #delta(
+    tile: number,
+    base: EpochFrame,
+    baseIndex: TileIndex,
+    frame: EpochFrame,
+    index: TileIndex,
+  ): EncodedChunk {
+    return this.#memo(base.tick, tile, 'delta', () =>
+      encodeTileDelta(
+        base.positions,
+        tileMembers(baseIndex, tile),
+        frame.positions,
+        tileMembers(index, tile),
+        this.#bits,
+        this.#width(tile),
+      ),
+    );
+  }
+
+  #memo(
+    base: number,
+    tile: number,
+    kind: TileEncodeKind,
+    encode: () => EncodedChunk,
+  ): EncodedChunk {
+    let byTile = this.#chunks.get(base);
+    if (!byTile) this.#chunks.set(base, (byTile = new Map()));
+    const cached = byTile.get(tile);
+    if (cached) return cached;
+    const started = performance.now();
+    const body = encode();
+    this.#onEncode(kind, (performance.now() - started) / 1000);
+    byTile.set(tile, body);
+    return body;
+  }
+
+  /** The frame's tile index, built on first use and kept for `keep` frames. */
+  #index(frame: EpochFrame): TileIndex {
+    const key = `${frame.epoch ?? 0}:${frame.tick}`;
+    const cached = this.#indexes.get(key);
+    if (cached) return cached;
+    const index = buildTileIndex(frame.positions, frame.count, this.#bits, this.#g);
+    this.#indexes.set(key, index);
+    if (this.#indexes.size > this.#keep) {
+      this.#indexes.delete(this.#indexes.keys().next().value as string);
+    }
+    return index;
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The view path end to end without sockets: TileEncoder (server) against
+ * ViewDecoder (client), over random frame sequences (fast-check): particles
+ * that drift, jump across tiles and the seam, spawn; views that move,
+ * change size, vanish (whole world) and come back; bases the client holds.
+ * After every frame the decoder holds exactly the particles of the view's
+ * tiles, at exactly the server's codes. Also: encodes are shared.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ViewDecoder } from '../../../protocol/view-decoder.js';
+import { gridBitsFor, tileHolds } from '../../../protocol/view-grid.js';
+import { type ClientView, TileEncoder } from '../../../src/tile-encoder.js';
+
+interface Step {
+  /** Per particle: [dx, dy] in codes; big ones cross tiles, any wraps the seam. */
+  moves: [number, number][];
+  spawn: number;
+  view: { x: number; y: number; w: number; h: number } | null;
+  /** Frames the server skips before this one (a lower rate, or backpressure). */
+  gap: number;
+}
+
+const WORLD = 1000;
+
+function stepArb(maxParticles: number): fc.Arbitrary<Step> {
+  const move = fc.oneof(
+    {
+      weight: 8,
+      arbitrary: fc.tuple(fc.integer({ min: -12, max: 12 }), fc.integer({ min: -12, max: 12 })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(
+        fc.integer({ min: -20000, max: 20000 }),
+        fc.integer({ min: -20000, max: 20000 }),
+      ),
+    },
+  );
+  const size = fc.double({ min: 1, max: WORLD, noNaN: true });
+  const at = fc.double({ min: 0, max: WORLD - 0.001, noNaN: true });
+  return fc.record({
+    moves: fc.array(move, { minLength: maxParticles, maxLength: maxParticles }),
+    spawn: fc.oneof(
+      { weight: 4, arbitrary: fc.constant(0) },
+      { weight: 1, arbitrary: fc.integer({ min: 1, max: 20 }) },
+    ),
+    view: fc.option(fc.record({ x: at, y: at, w: size, h: size }), { freq: 6 }),
+    gap: fc.integer({ min: 0, max: 2 }),
+  });
+}
+
+describe('TileEncoder → ViewDecoder', () => {
+  for (const bits of [6, 14, 16]) {
+    it(`round-trips random frames and view changes at ${bits} bits`, () => {
+      /** Frames whose chunks were deltas: the property must reach them. */
+      let deltaFrames = 0;
+      const B = 2 ** bits;
+      const g = gridBitsFor(bits);
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 0, max: 60 }),
+          fc.array(stepArb(80), { minLength: 1, maxLength: 12 }),
+          fc.integer({ min: 0, max: 2 ** 31 }),
+          (initial, steps, seed) => {
+            let rand = seed;
+            const next = () => (rand = (rand * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+            let positions = new Uint16Array(2 * initial);
+            for (let j = 0; j < positions.length; j++) positions[j] = Math.floor(next() * B);
+            const encoder = new TileEncoder(bits, WORLD, 8);
+            const decoder = new ViewDecoder(bits);
+            let tick = 0;
+            let sent: { tick: number; count: number; positions: Uint16Array } | undefined;
+            let view: ClientView | undefined;
+            for (const step of steps) {
+              const count = positions.length / 2 + step.spawn;
+              const moved = new Uint16Array(2 * count);
+              for (let i = 0; i < count; i++) {
+                if (2 * i < positions.length) {
+                  const [dx, dy] = step.moves[i % step.moves.length];
+                  moved[2 * i] = (((positions[2 * i] + dx) % B) + B) % B;
+                  moved[2 * i + 1] = (((positions[2 * i + 1] + dy) % B) + B) % B;
+                } else {
+                  moved[2 * i] = Math.floor(next() * B);
+                  moved[2 * i + 1] = Math.floor(next() * B);
+                }
+              }
+              positions = moved;
+              tick += 1 + step.gap;
+              const frame = { tick, count, positions };
+              if (!step.view) {
+                // Whole world: the client forgets its view; the next one starts afresh.
+                view = undefined;
+                sent = frame;
+                continue;
+              }
+              const tiles = encoder.cover(step.view);
+              view = { tiles, held: view?.held ?? new Set() };
+              const encoded = encoder.encode(view, frame, sent);
+              decoder.apply(tick, encoded.base, count, encoded.data);
+              if (encoded.base !== undefined) deltaFrames++;
+              view.held = encoded.held;
+              sent = frame;
+              for (let i = 0; i < count; i++) {
+                const x = positions[2 * i];
+                const y = positions[2 * i + 1];
+                const inView = tiles.some((t) => tileHolds(t, x, y, bits, g));
+                expect(decoder.present[i]).toBe(inView ? 1 : 0);
+                if (inView) {
+                  expect(decoder.positions[2 * i]).toBe(x);
+                  expect(decoder.positions[2 * i + 1]).toBe(y);
+                }
+              }
+              expect(decoder.count).toBe(count);
+            }
+          },
+        ),
+        { numRuns: 60 },
+      );
+      expect(deltaFrames).toBeGreaterThan(bits === 6 ? 0 : 5);
+    });
+  }
+
+  it('encodes each tile once per (tile, base, tick) for every client that needs it', () => {
+    const counts = { key: 0, delta: 0 };
+    const encoder = new TileEncoder(14, WORLD, 8, (kind) => counts[kind]++);
+    const positions = new Uint16Array(2 * 5000);
+    for (let j = 0; j < positions.length; j++) positions[j] = (j * 7919) % 16384;
+    const f1 = { tick: 1, count: 5000, positions };
+    const f2 = { tick: 2, count: 5000, positions: positions.map((v) => (v + 3) % 16384) };
+    const rect = { x: 900, y: 10, w: 316, h: 316 };
+    const a: ClientView = { tiles: encoder.cover(rect), held: new Set() };
+    const b: ClientView = { tiles: encoder.cover(rect), held: new Set() };
+    const ka = encoder.encode(a, f1, undefined);
+    const kb = encoder.encode(b, f1, undefined);
+    expect(counts.key).toBe(ka.held.size);
+    expect(kb.data).toEqual(ka.data);
+    a.held = ka.held;
+    b.held = kb.held;
+    encoder.encode(a, f2, f1);
+    encoder.encode(b, f2, f1);
+    expect(counts.delta).toBe(ka.held.size);
+  });
+});
