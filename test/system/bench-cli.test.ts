@@ -201,7 +201,9 @@ describe('bench scripts on the command line', () => {
         { [key]: value },
       );
       expect(run.code, run.stderr).toBe(0);
-      expect(run.stdout).toContain('# bench:load  2 clients (1 not reading), 500 particles, 1 s');
+      expect(run.stdout).toContain(
+        '# bench:load  2 clients (1 not reading, all decoding, asking 60/s), 500 particles, 1 s',
+      );
       expect(run.stdout).toContain('server RSS MiB per second:');
       // The bench waited for its server: nothing that inherited the marker is left.
       expect(processesWith(marker)).toEqual([]);
