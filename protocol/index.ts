@@ -40,6 +40,7 @@ export {
   STATS_REPORT_INTERVAL_MS,
   type StatsReport,
   type StatusMessage,
+  type StatusView,
   type WelcomeMessage,
 } from './messages.js';
 export { MAX_QUANT_ERROR, quantBitsFor, quantizePositions } from './quantize.js';

@@ -19,7 +19,7 @@ import {
   type ServerMessage,
   STATS_FIELDS,
   type StatsReport,
-  type StatusMessage,
+  type StatusView,
   type WelcomeMessage,
 } from './messages.js';
 import { PROTOCOL_VERSION } from './version.js';
@@ -51,7 +51,7 @@ export interface PingSample {
 export interface LobbyClientEvents {
   welcome?: (message: WelcomeMessage) => void;
   frame?: (message: FrameMessage, client: LobbyClient) => void;
-  status?: (message: StatusMessage) => void;
+  status?: (status: StatusView) => void;
   error?: (message: ErrorMessage) => void;
   close?: (code: number, reason: string) => void;
 }
@@ -61,7 +61,7 @@ export class LobbyClient {
   decoder: FrameDecoder | undefined;
   /** The particles of the subscribed tiles, from `view` frames (see setView). */
   view: ViewDecoder | undefined;
-  status: StatusMessage | undefined;
+  status: StatusView | undefined;
   readonly errors: ErrorMessage[] = [];
   /** Last seq the server acknowledged (from frames). */
   ack = -1;

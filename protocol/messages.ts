@@ -188,15 +188,16 @@ export interface StatusMessage extends Partial<Omit<LobbyStatus, 'id' | 'tick'>>
   lobbyId: string;
   tick: number;
 }
+/** A client's whole view of its lobby's status: every field, merged from the status messages. */
+export type StatusView = Required<StatusMessage>;
 /**
- * A client's view of its lobby's status: the previous view with a status
- * message's fields laid over it (a status for another lobby replaces it).
+ * The view with a status message's fields laid over it (a status for
+ * another lobby replaces it). The server's first status to a client carries
+ * every field, so the view is whole from then on.
  */
-export function mergeStatus(
-  view: StatusMessage | undefined,
-  message: StatusMessage,
-): StatusMessage {
-  return view && view.lobbyId === message.lobbyId ? { ...view, ...message } : message;
+export function mergeStatus(view: StatusView | undefined, message: StatusMessage): StatusView {
+  const merged = view && view.lobbyId === message.lobbyId ? { ...view, ...message } : message;
+  return merged as StatusView;
 }
 export interface ErrorMessage {
   t: 'error';

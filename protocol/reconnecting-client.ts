@@ -16,7 +16,7 @@ import type {
   ErrorMessage,
   FrameMessage,
   InputMode,
-  StatusMessage,
+  StatusView,
   WelcomeMessage,
 } from './messages.js';
 import { CONNECTION_STABLE_AFTER_MS, decideAfterClose, describeClose } from './reconnect-policy.js';
@@ -65,7 +65,7 @@ export interface ReconnectInfo {
 export interface ReconnectingClientEvents {
   welcome?: (message: WelcomeMessage, client: LobbyClient) => void;
   frame?: (message: FrameMessage, client: LobbyClient) => void;
-  status?: (message: StatusMessage) => void;
+  status?: (status: StatusView) => void;
   error?: (message: ErrorMessage) => void;
   /** Each socket's close (or its abandonment). */
   close?: (code: number, reason: string) => void;
@@ -108,7 +108,7 @@ export class ReconnectingLobbyClient {
    */
   welcome: WelcomeMessage | undefined;
   decoder: FrameDecoder | undefined;
-  status: StatusMessage | undefined;
+  status: StatusView | undefined;
   tick = -1;
   readonly #options: ReconnectingClientOptions;
   readonly #events: ReconnectingClientEvents;

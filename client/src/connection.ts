@@ -16,9 +16,11 @@ import {
   type PingSample,
   ReconnectingLobbyClient,
   type ReconnectState,
+  SEND_RATES,
+  type SendRate,
   type SocketLike,
   type StatsReport,
-  type StatusMessage,
+  type StatusView,
   type ViewRect,
   type WelcomeMessage,
 } from '../../protocol/index.js';
@@ -43,7 +45,7 @@ export interface ConnectionEvents {
   ): void;
   /** A pong of the current socket: round trip and the server's clock (times are performance.now()). */
   pong(sample: PingSample): void;
-  status(message: StatusMessage): void;
+  status(message: StatusView): void;
   error(message: ErrorMessage): void;
   state(state: ConnectionState): void;
 }
@@ -61,6 +63,8 @@ export class Connection {
   readonly #loop: ReconnectingLobbyClient;
   #lastMessageAt = 0;
   #pingTimer: ReturnType<typeof setInterval> | undefined;
+  /** The send rate this page asks for; asked again on every new socket. */
+  #rate: SendRate = SEND_RATES[0];
 
   constructor(url: string, events: ConnectionEvents) {
     this.url = url;
@@ -71,7 +75,11 @@ export class Connection {
         return this.#timed(new WebSocket(socketUrl));
       },
       events: {
-        welcome: (message) => events.welcome(message),
+        welcome: (message, client) => {
+          // A new socket starts at the server's rate: ask again for ours.
+          if (this.#rate !== SEND_RATES[0]) client.requestRate(this.#rate);
+          events.welcome(message);
+        },
         frame: (message, client) => {
           const view = message.kind === 'view' ? client.view! : undefined;
           events.frame(
@@ -141,6 +149,17 @@ export class Connection {
     const client = this.#loop.live;
     client?.setView(rect);
     return client !== undefined;
+  }
+
+  /** Asks for at most `hz` frames per second, now and on every socket after this one. */
+  setRate(hz: SendRate): void {
+    if (hz === this.#rate) return;
+    this.#rate = hz;
+    this.#loop.live?.requestRate(hz);
+  }
+
+  get rate(): SendRate {
+    return this.#rate;
   }
 
   /** Sends a stats report on the live socket; false between sockets (nothing sent). */

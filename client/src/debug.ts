@@ -32,6 +32,8 @@ export interface DebugSnapshot {
   viewFrames: number;
   /** The view asked for on this socket; null: the whole world. */
   view: { x: number; y: number; w: number; h: number } | null;
+  /** The send rate this page asks for (frames per second): 10 while the tab is hidden. */
+  sendRate: number;
   /** Particles uploaded in the last frame (after culling). */
   visible: number;
   /** Copies of the world drawn (more than 1 when the view crosses the seam). */

@@ -6,7 +6,7 @@
  * tab's session). It only writes the DOM of lobby.html; main.ts decides
  * what to show and when.
  */
-import type { StatusMessage } from '../../protocol/index.js';
+import type { StatusView } from '../../protocol/index.js';
 import type { ConnectionState } from './connection.js';
 
 export interface HudNumbers {
@@ -120,7 +120,7 @@ export class Hud {
     this.#showBanner('unsupported', text, undefined);
   }
 
-  showStatus(status: StatusMessage): void {
+  showStatus(status: StatusView): void {
     this.#set('phase', status.phase);
     this.#set('clients', String(status.clients));
     this.#set(

@@ -4,7 +4,12 @@
  * and the experience meter with its stats reports, and runs the render loop. Each of those is its own file; this one
  * only decides what feeds what.
  */
-import type { StatusMessage, WelcomeMessage } from '../../protocol/index.js';
+import {
+  SEND_RATES,
+  type SendRate,
+  type StatusView,
+  type WelcomeMessage,
+} from '../../protocol/index.js';
 import { Camera } from './camera.js';
 import { Connection } from './connection.js';
 import { Culler } from './culling.js';
@@ -23,6 +28,8 @@ import { ViewSubscription } from './view-subscription.js';
 
 /** Default playout delay behind the newest frame; `?delay=ms` overrides it. */
 const DEFAULT_DELAY_MS = 100;
+/** A hidden tab draws nothing: it asks for the slowest send rate until it is seen again. */
+const HIDDEN_TAB_RATE: SendRate = 10;
 const MAX_DELAY_MS = 2000;
 /** Particles per burst (capped by the server's maxSpawn). */
 const BURST_SIZE = 200;
@@ -59,7 +66,7 @@ function main(): void {
   const canvas = document.getElementById('view') as HTMLCanvasElement;
   const renderer = Renderer.create(canvas);
   let session: Session | undefined;
-  let status: StatusMessage | undefined;
+  let status: StatusView | undefined;
   const camera = new Camera(1000);
   const culler = new Culler();
   const fps = new WindowedRate();
@@ -168,6 +175,7 @@ function main(): void {
     worldParticles,
     viewFrames,
     view: subscription.requested ?? null,
+    sendRate: connection.rate,
     visible,
     copies: culler.copyCount,
     status: status
@@ -260,6 +268,10 @@ function main(): void {
     });
   }, HUD_INTERVAL_MS);
 
+  const followVisibility = () =>
+    connection.setRate(document.hidden ? HIDDEN_TAB_RATE : SEND_RATES[0]);
+  document.addEventListener('visibilitychange', followVisibility);
+  followVisibility();
   connection.start();
 }
 
