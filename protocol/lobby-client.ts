@@ -186,7 +186,10 @@ export class LobbyClient {
         if (this.#decode) {
           const started = performance.now();
           if (message.kind === 'key') decoder.applyKeyframe(message.tick, message.n, message.data);
-          else decoder.applyDelta(message.tick, message.base ?? -1, message.n, message.data);
+          else {
+            const { tick, base = -1, n, data, prior } = message;
+            decoder.applyDelta(tick, base, n, data, prior);
+          }
           this.decodeMs = performance.now() - started;
         }
         this.frames++;

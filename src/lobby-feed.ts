@@ -44,6 +44,8 @@ interface Sent {
   /** Ring seq and tick of the last frame sent; -1 before the first. */
   seq: number;
   tick: number;
+  /** Ring seq of the frame sent before it, if the last one was a delta (the client holds both); else -1. */
+  priorSeq: number;
   /** Frames skipped because its socket was full. */
   skipped: number;
 }
@@ -72,7 +74,7 @@ export class LobbyFeed {
 
   /** Subscribes a client; it gets frames from the next one published (or `catchUp`). */
   add(client: FeedClient): void {
-    this.#clients.set(client, { seq: -1, tick: -1, skipped: 0 });
+    this.#clients.set(client, { seq: -1, tick: -1, priorSeq: -1, skipped: 0 });
   }
 
   remove(client: FeedClient): boolean {
@@ -138,7 +140,8 @@ export class LobbyFeed {
     }
     // A base that has left the ring (undefined here) means a keyframe.
     const base = sent.seq >= 0 ? frames.get(sent.seq) : undefined;
-    const encoded = this.#encoder.encode(frame, base);
+    const prior = sent.priorSeq >= 0 ? frames.get(sent.priorSeq) : undefined;
+    const encoded = this.#encoder.encode(frame, base, prior);
     const header: Omit<FrameMessage, 'data'> = {
       t: 'frame',
       tick: frame.tick,
@@ -148,9 +151,12 @@ export class LobbyFeed {
       sent: now,
     };
     if (encoded.base !== undefined) header.base = encoded.base;
+    if (encoded.prior !== undefined) header.prior = encoded.prior;
     // Only the header is packed per client; the payload tail is shared.
     if (!client.sendFrame(encodeFrameMessage(header, encoded.tail), encoded.kind)) return;
     this.#metrics.framesSent.inc({ kind: encoded.kind });
+    // After a delta the client holds this frame and its base; after a keyframe only this one.
+    sent.priorSeq = encoded.kind === 'delta' ? sent.seq : -1;
     sent.seq = seq;
     sent.tick = frame.tick;
   }

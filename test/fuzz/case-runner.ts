@@ -214,7 +214,10 @@ async function runSession(
         case 'frame':
           if (!decoder) return violate('a frame before the welcome');
           if (message.kind === 'key') decoder.applyKeyframe(message.tick, message.n, message.data);
-          else decoder.applyDelta(message.tick, message.base ?? -1, message.n, message.data);
+          else {
+            const { tick, base = -1, n, data, prior } = message;
+            decoder.applyDelta(tick, base, n, data, prior);
+          }
           return;
         case 'error':
           report.errorCodes.push(String(message.code));

@@ -266,6 +266,15 @@ describe('bad input before or instead of joining closes the socket', () => {
     await framesAdvance(policyObserver, 'after version mismatch');
   });
 
+  it('a protocol 1 client (the previous particle format) is refused with 4000', async () => {
+    expect(PROTOCOL_VERSION).toBe(2);
+    const client = await joinLobby(policy, LOBBY, {}, { protocolVersion: 1 });
+    expect(client.welcome).toBeUndefined();
+    expect(client.frames).toBe(0);
+    expect(client.closeCode).toBe(CloseCode.versionMismatch);
+    expect(client.closeReason).toMatch(/server speaks 2, client sent 1/);
+  });
+
   it('no hello within helloTimeoutMs closes with 4001', async () => {
     const opened = performance.now();
     const socket = await rawSocket(policy);
