@@ -6,12 +6,20 @@
  */
 import {
   checkBits,
-  DELTA_BLOCK,
-  MAX_PREDICTION_GAP,
-  RICE_ESCAPE,
+  DELTA_BLOCK as LAYOUT_DELTA_BLOCK,
+  MAX_PREDICTION_GAP as LAYOUT_MAX_PREDICTION_GAP,
+  RICE_ESCAPE as LAYOUT_RICE_ESCAPE,
   rawSize,
-  scaledStep,
+  scaledStep as LAYOUT_scaledStep,
 } from './frame-layout.js';
+
+// Local copies of the layout's constants: where a loader turns imports into
+// getters (tsx, vitest), every read in a hot loop was a call (measured 4x
+// slower encodes). One read each at load time instead.
+const DELTA_BLOCK = LAYOUT_DELTA_BLOCK;
+const MAX_PREDICTION_GAP = LAYOUT_MAX_PREDICTION_GAP;
+const RICE_ESCAPE = LAYOUT_RICE_ESCAPE;
+const scaledStep = LAYOUT_scaledStep;
 
 /** Why a FrameDecoder refused data: one table, values stable for logs and metrics. */
 export const FrameDecodeErrorCode = {
@@ -194,15 +202,23 @@ export class FrameDecoder {
     }
 
     const out = this.#spare(count);
-    this.#predict(out, m, tick, base, prior);
     const mask = this.#mask;
+    const shift = 32 - bits;
+    const from = this.#front;
+    // Without a prior, `before` is never read (predictedEnd is 0).
+    const before = prior === undefined ? from : this.#prior;
+    // Particles spawned between prior and base have no motion yet: first order.
+    const predictedEnd = prior === undefined ? 0 : 2 * this.#priorCount;
+    const g0 = prior === undefined ? 1 : base - prior;
+    const g1 = tick - base;
     let p = 0;
     let acc = 0;
     let held = 0;
     for (let start = 0; start < m; start += DELTA_BLOCK) {
-      // Refills keep 25..32 bits in acc while data lasts: enough for a block
-      // header, a unary run with its stop bit (<= 17) or a field (<= 16).
-      while (held <= 24 && p < len) {
+      // Refills keep 17..24 bits in acc while data lasts: enough for a block
+      // header, a unary run with its stop bit (<= 17) or a field (<= 16),
+      // and acc stays a small integer (a 32nd bit would make it a double).
+      while (held <= 16 && p < len) {
         acc |= data[p++] << held;
         held += 8;
       }
@@ -222,20 +238,19 @@ export class FrameDecoder {
         const k = axis === 0 ? kx : ky;
         const low = (1 << k) - 1;
         for (let j = 2 * start + axis; j < stop; j += 2) {
-          while (held <= 24 && p < len) {
+          while (held <= 16 && p < len) {
             acc |= data[p++] << held;
             held += 8;
           }
           // Ones before the first zero: ~acc & (acc + 1) isolates acc's
-          // lowest zero bit (0 when all 32 bits are ones).
-          const lowestZero = ~acc & (acc + 1);
-          const q = lowestZero === 0 ? 32 : 31 - Math.clz32(lowestZero);
+          // lowest zero bit (acc < 2**24, so there is one).
+          const q = 31 - Math.clz32(~acc & (acc + 1));
           let z: number;
           if (q >= RICE_ESCAPE) {
             if (held < RICE_ESCAPE) this.#fail('truncated', 'delta ends inside a Rice code');
             acc >>>= RICE_ESCAPE;
             held -= RICE_ESCAPE;
-            while (held <= 24 && p < len) {
+            while (held <= 16 && p < len) {
               acc |= data[p++] << held;
               held += 8;
             }
@@ -243,13 +258,18 @@ export class FrameDecoder {
             z = (acc & mask) + (RICE_ESCAPE << k);
             acc >>>= bits;
             held -= bits;
+          } else if (q + 1 + k <= held) {
+            // The common case: the whole code is in acc.
+            z = (q << k) | ((acc >>> (q + 1)) & low);
+            acc >>>= q + 1 + k;
+            held -= q + 1 + k;
           } else {
             // Bits above `held` are zeros that were never read: a stop bit
             // found there is the end of the data.
             if (q >= held) this.#fail('truncated', 'delta ends inside a Rice code');
             acc >>>= q + 1;
             held -= q + 1;
-            while (held <= 24 && p < len) {
+            while (held <= 16 && p < len) {
               acc |= data[p++] << held;
               held += 8;
             }
@@ -261,12 +281,17 @@ export class FrameDecoder {
           if (z > mask) {
             this.#fail('valueOutOfRange', `a residual of particle ${j >> 1} is >= 2**${bits}`);
           }
-          out[j] = (out[j] + ((z >>> 1) ^ -(z & 1))) & mask;
+          let predicted = from[j];
+          if (j < predictedEnd) {
+            const v = ((predicted - before[j]) << shift) >> shift;
+            predicted += g0 === g1 ? v : scaledStep(v, g0, g1);
+          }
+          out[j] = (predicted + ((z >>> 1) ^ -(z & 1))) & mask;
         }
       }
     }
     for (let j = 2 * m, end = 2 * count; j < end; j++) {
-      while (held <= 24 && p < len) {
+      while (held <= 16 && p < len) {
         acc |= data[p++] << held;
         held += 8;
       }
@@ -281,40 +306,6 @@ export class FrameDecoder {
     // Every bit left is padding; demanding zeros keeps one encoding per frame.
     if (acc !== 0) this.#fail('badPadding', 'non-zero padding after the last delta field');
     this.#commit(tick, count, true);
-  }
-
-  /** Writes the prediction of particles [0, m) into `out`; the residuals are added to it. */
-  #predict(
-    out: Uint16Array,
-    m: number,
-    tick: number,
-    base: number,
-    prior: number | undefined,
-  ): void {
-    const held = this.#front;
-    if (prior === undefined) {
-      out.set(held.subarray(0, 2 * m));
-      return;
-    }
-    // Particles spawned between prior and base have no motion yet: first order.
-    const predicted = this.#priorCount;
-    const before = this.#prior;
-    const mask = this.#mask;
-    const shift = 32 - this.#bits;
-    const g0 = base - prior;
-    const g1 = tick - base;
-    if (g0 === g1) {
-      for (let j = 0, end = 2 * predicted; j < end; j++) {
-        const b = held[j];
-        out[j] = (b + (((b - before[j]) << shift) >> shift)) & mask;
-      }
-    } else {
-      for (let j = 0, end = 2 * predicted; j < end; j++) {
-        const b = held[j];
-        out[j] = (b + scaledStep(((b - before[j]) << shift) >> shift, g0, g1)) & mask;
-      }
-    }
-    out.set(held.subarray(2 * predicted, 2 * m), 2 * predicted);
   }
 
   /** The spare buffer, grown geometrically so a slowly rising count reallocates rarely. */
