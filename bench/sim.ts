@@ -55,8 +55,10 @@ const USAGE = `Usage: npm run bench:sim -- [options]
 The simulation and wire costs on this machine, in this process (no server):
 tick time (world step + quantize) p50/p99/max, keyframe and delta encode
 and decode time, bytes per particle per frame (keyframes, 60 Hz deltas,
-deltas at 30/20/15/10 Hz send rates, a client 10 ticks behind), and one
-broadcast to 10 clients in step.
+deltas at 30/20/15/10 Hz send rates, a client 10 ticks behind), the
+keyframe entropy of the last frame (a coarse-cell model: what an ideal
+coder keeping particle order could reach), and one broadcast to 10
+clients in step.
 
 ${optionsHelp(OPTIONS)}`;
 
@@ -79,6 +81,30 @@ const RATE_GAPS = [
   { rate: 15, gap: 4 },
   { rate: 10, gap: 6 },
 ] as const;
+
+/** Coarse cells per side of the keyframe entropy model: 32, so about 10 particles a cell at 10k. */
+const ENTROPY_CELL_BITS = 5;
+
+/**
+ * What an ideal coder of particles in index order could reach for this
+ * frame, in bytes per particle: the empirical entropy of each particle's
+ * coarse cell (a 32 × 32 grid) plus the fine bits within it. Positions in
+ * index order are nearly independent, so this is close to the bound for
+ * any keyframe that keeps the order (docs/PROTOCOL.md, "Particle data").
+ */
+function keyframeEntropy(frame: QuantizedFrame): number {
+  const shift = BITS - ENTROPY_CELL_BITS;
+  const cells = new Map<number, number>();
+  for (let i = 0; i < frame.count; i++) {
+    const cell =
+      ((frame.positions[2 * i] >> shift) << ENTROPY_CELL_BITS) |
+      (frame.positions[2 * i + 1] >> shift);
+    cells.set(cell, (cells.get(cell) ?? 0) + 1);
+  }
+  let bits = 0;
+  for (const c of cells.values()) bits -= (c / frame.count) * Math.log2(c / frame.count);
+  return (bits + 2 * shift) / 8;
+}
 
 /** A frame message's size with its envelope, as the server sends it. */
 function messageBytes(
@@ -126,9 +152,9 @@ async function main(): Promise<number> {
   );
   const rateColumns = RATE_GAPS.map(({ rate, gap }) => `delta B/particle (${rate} Hz, gap ${gap})`);
   console.log(
-    `| particles | tick p50 ms | tick p99 ms | tick max ms | key encode ms | key decode ms | delta encode p50 ms | delta decode p50 ms | key B/particle | delta B/particle (60 Hz) | ${rateColumns.join(' | ')} | delta B/particle (10 ticks behind) | broadcast to 10 clients p50 ms |`,
+    `| particles | tick p50 ms | tick p99 ms | tick max ms | key encode ms | key decode ms | delta encode p50 ms | delta decode p50 ms | key B/particle | key entropy B/particle | delta B/particle (60 Hz) | ${rateColumns.join(' | ')} | delta B/particle (10 ticks behind) | broadcast to 10 clients p50 ms |`,
   );
-  console.log(`|${'---|'.repeat(16)}`);
+  console.log(`|${'---|'.repeat(17)}`);
 
   for (const particles of SIZES) {
     const world = new World({ size: WORLD, particles, maxParticles: particles, seed: 1 });
@@ -201,7 +227,7 @@ async function main(): Promise<number> {
     const deltas = frames.length - 2;
     const rates = RATE_GAPS.map(({ gap }) => gapBytes(frames, gap, particles).toFixed(3));
     console.log(
-      `| ${particles} | ${ms(tick.p50)} | ${ms(tick.p99)} | ${ms(tick.max)} | ${ms(summarize(keyMs).p50)} | ${ms(summarize(keyDecodeMs).p50)} | ${ms(summarize(deltaMs).p50)} | ${ms(summarize(decodeMs).p50)} | ${(keyBytes / particles).toFixed(3)} | ${(deltaBytes / deltas / particles).toFixed(3)} | ${rates.join(' | ')} | ${(behindBytes / (frames.length - 11) / particles).toFixed(3)} | ${ms(summarize(broadcastMs).p50)} |`,
+      `| ${particles} | ${ms(tick.p50)} | ${ms(tick.p99)} | ${ms(tick.max)} | ${ms(summarize(keyMs).p50)} | ${ms(summarize(keyDecodeMs).p50)} | ${ms(summarize(deltaMs).p50)} | ${ms(summarize(decodeMs).p50)} | ${(keyBytes / particles).toFixed(3)} | ${keyframeEntropy(frames[frames.length - 1]).toFixed(3)} | ${(deltaBytes / deltas / particles).toFixed(3)} | ${rates.join(' | ')} | ${(behindBytes / (frames.length - 11) / particles).toFixed(3)} | ${ms(summarize(broadcastMs).p50)} |`,
     );
   }
   return 0;

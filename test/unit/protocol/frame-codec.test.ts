@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createPrng } from '../../../lobbies/world/prng.js';
 import {
@@ -619,5 +620,24 @@ describe('decoder refusals', () => {
     expectDecodeError(() => dec.applyKeyframe(0, 3, bad), FrameDecodeErrorCode.badPadding);
     dec.applyKeyframe(0, 3, odd);
     expect(Array.from(dec.positions)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
+
+describe('the layout as documented', () => {
+  it('frame-codec.ts carries the same byte layout as docs/PROTOCOL.md "Particle data"', () => {
+    const root = new URL('../../../', import.meta.url);
+    const doc = readFileSync(new URL('docs/PROTOCOL.md', root), 'utf8');
+    const section = doc.slice(doc.indexOf('## Particle data'));
+    const start = section.indexOf('```text\n') + 8;
+    const fromDoc = section.slice(start, section.indexOf('\n```', start));
+    const header = readFileSync(new URL('protocol/frame-codec.ts', root), 'utf8');
+    const copy = header
+      .slice(header.indexOf('── Byte layout'), header.indexOf(' * Why this shape'))
+      .split('\n')
+      .slice(2, -2)
+      .map((line) => line.replace(/^ \* ?/, ''))
+      .join('\n');
+    expect(fromDoc.length).toBeGreaterThan(1000);
+    expect(copy).toBe(fromDoc);
   });
 });
