@@ -6,6 +6,7 @@
  *   npx tsx test/support/frame-vectors.ts --write
  * and check the small cases by hand against docs/PROTOCOL.md.
  */
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { World } from '../../lobbies/world/world.js';
@@ -362,11 +363,12 @@ export function buildVectorFile(): VectorFile {
   };
 }
 
-/** The file's text: 2-space JSON with each array of codes on one line. */
-export const vectorFileText = (file: VectorFile): string =>
-  `${JSON.stringify(file, null, 2).replace(/\[\s*(-?\d+(?:,\s*-?\d+)*)\s*\]/g, (_, list: string) => `[${list.replace(/\s+/g, '')}]`)}\n`;
+/** The file's text before formatting: compact, so the formatter lays arrays of codes out in lines. */
+const vectorFileText = (file: VectorFile): string => `${JSON.stringify(file)}\n`;
 
 if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes('--write')) {
   writeFileSync(VECTORS_PATH, vectorFileText(buildVectorFile()));
+  // The repository's formatter has the last word on layout (biome check).
+  execFileSync('npx', ['biome', 'format', '--write', VECTORS_PATH], { stdio: 'inherit' });
   console.log(`wrote ${VECTORS_PATH}`);
 }
