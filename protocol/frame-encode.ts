@@ -199,51 +199,86 @@ export function encodeDelta(
   const out = outScratch;
   const maxK = Math.min(MAX_RICE_K, bits - 1);
   let seen = 0;
-  // acc holds < 8 pending bits before each field; a field adds at most 24
-  // (a whole Rice code when it fits, else its unary part and its remainder
-  // separately, 17 and 15 bits), so acc stays below 2**31.
+  // acc holds < 16 pending bits before each code and takes a whole code of
+  // at most 15 bits, then gives 2 bytes when it has 16: acc stays below
+  // 2**31 and most codes cost one shift and one or. Longer codes go out in
+  // parts (at most 17 and 16 bits) from fewer than 8 pending bits.
   let p = 0;
   let acc = 0;
   let held = 0;
   for (let start = 0; start < 2 * m; start += 2 * DELTA_BLOCK) {
     const stop = Math.min(start + 2 * DELTA_BLOCK, 2 * m);
+    // x, y pairs (start, stop and predictedEnd are even): first those with
+    // a prior position, then those without.
+    const mid = Math.min(stop, Math.max(start, predictedEnd));
     let sumX = 0;
     let sumY = 0;
-    for (let j = start; j < stop; j++) {
-      const b = bp[j];
-      const f = fp[j];
-      seen |= b | f;
-      let d = f - b;
-      if (j < predictedEnd) {
-        const v = ((b - pp[j]) << shift) >> shift;
-        d -= g0 === g1 ? v : scaledStep(v, g0, g1);
+    for (let j = start; j < mid; j += 2) {
+      const bx = bp[j];
+      const by = bp[j + 1];
+      const fx = fp[j];
+      const fy = fp[j + 1];
+      seen |= bx | by | fx | fy;
+      let vx = ((bx - pp[j]) << shift) >> shift;
+      let vy = ((by - pp[j + 1]) << shift) >> shift;
+      if (g0 !== g1) {
+        vx = scaledStep(vx, g0, g1);
+        vy = scaledStep(vy, g0, g1);
       }
-      const r = (d << shift) >> shift;
-      const zz = (r << 1) ^ (r >> 31);
-      z[j - start] = zz;
-      if ((j & 1) === 0) sumX += zz;
-      else sumY += zz;
+      const rx = ((fx - bx - vx) << shift) >> shift;
+      const ry = ((fy - by - vy) << shift) >> shift;
+      const zx = (rx << 1) ^ (rx >> 31);
+      const zy = (ry << 1) ^ (ry >> 31);
+      z[j - start] = zx;
+      z[j - start + 1] = zy;
+      sumX += zx;
+      sumY += zy;
+    }
+    for (let j = mid; j < stop; j += 2) {
+      const bx = bp[j];
+      const by = bp[j + 1];
+      const fx = fp[j];
+      const fy = fp[j + 1];
+      seen |= bx | by | fx | fy;
+      const rx = ((fx - bx) << shift) >> shift;
+      const ry = ((fy - by) << shift) >> shift;
+      const zx = (rx << 1) ^ (rx >> 31);
+      const zy = (ry << 1) ^ (ry >> 31);
+      z[j - start] = zx;
+      z[j - start + 1] = zy;
+      sumX += zx;
+      sumY += zy;
     }
     const length = (stop - start) >> 1;
     const kx = riceParameter(sumX, length, maxK);
     const ky = riceParameter(sumY, length, maxK);
-    // Header: 8 bits on top of < 8 pending, so exactly one byte goes out.
     acc |= (kx | (ky << 4)) << held;
-    out[p++] = acc;
-    acc >>>= 8;
+    held += 8;
+    if (held >= 16) {
+      out[p++] = acc;
+      out[p++] = acc >>> 8;
+      acc >>>= 16;
+      held -= 16;
+    }
     for (let axis = 0; axis < 2; axis++) {
       const k = axis === 0 ? kx : ky;
       const low = (1 << k) - 1;
       for (let i = axis, end = stop - start; i < end; i += 2) {
         const value = z[i];
         const q = value >>> k;
-        if (q < RICE_ESCAPE) {
-          // q ones, the stop bit (zero), then the k low bits.
-          const length = q + 1 + k;
-          if (length <= 24) {
-            acc |= (((value & low) << (q + 1)) | ((1 << q) - 1)) << held;
-            held += length;
-          } else {
+        const length = q + 1 + k;
+        if (length <= 15) {
+          // The common case, whole: q ones, the stop bit (zero), the k low bits.
+          acc |= (((value & low) << (q + 1)) | ((1 << q) - 1)) << held;
+          held += length;
+        } else {
+          // Long codes go out in parts, from fewer than 8 pending bits.
+          while (held >= 8) {
+            out[p++] = acc;
+            acc >>>= 8;
+            held -= 8;
+          }
+          if (q < RICE_ESCAPE) {
             acc |= ((1 << q) - 1) << held;
             held += q + 1;
             while (held >= 8) {
@@ -253,25 +288,31 @@ export function encodeDelta(
             }
             acc |= (value & low) << held;
             held += k;
+          } else {
+            acc |= ((1 << RICE_ESCAPE) - 1) << held;
+            held += RICE_ESCAPE;
+            while (held >= 8) {
+              out[p++] = acc;
+              acc >>>= 8;
+              held -= 8;
+            }
+            acc |= (value - (RICE_ESCAPE << k)) << held;
+            held += bits;
           }
-        } else {
-          acc |= ((1 << RICE_ESCAPE) - 1) << held;
-          held += RICE_ESCAPE;
-          while (held >= 8) {
-            out[p++] = acc;
-            acc >>>= 8;
-            held -= 8;
-          }
-          acc |= (value - (RICE_ESCAPE << k)) << held;
-          held += bits;
         }
-        while (held >= 8) {
+        if (held >= 16) {
           out[p++] = acc;
-          acc >>>= 8;
-          held -= 8;
+          out[p++] = acc >>> 8;
+          acc >>>= 16;
+          held -= 16;
         }
       }
     }
+  }
+  while (held >= 8) {
+    out[p++] = acc;
+    acc >>>= 8;
+    held -= 8;
   }
   if (seen >>> bits !== 0) {
     throw new RangeError(`a position code is >= 2**${bits}: quantize with the same bits`);
