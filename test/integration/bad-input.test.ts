@@ -539,7 +539,8 @@ describe('metrics count every bad input', () => {
     expect(closes(CloseCode.invalidPayload)).toBe(4);
     // ping, input and a map without t first.
     expect(closes(CloseCode.expectedHello)).toBe(3);
-    expect(closes(CloseCode.versionMismatch)).toBe(1);
+    // Version 99 and version 1 (the previous protocol).
+    expect(closes(CloseCode.versionMismatch)).toBe(2);
     expect(closes(CloseCode.helloTimeout)).toBe(1);
     expect(closes(CloseCode.policy)).toBe(1);
 
@@ -549,7 +550,7 @@ describe('metrics count every bad input', () => {
     expect(
       metric(samples, 'swarmhost_inputs_total', { result: 'rate_limited' }),
     ).toBeGreaterThanOrEqual(50);
-    expect(metric(samples, 'swarmhost_handshakes_refused_total', { reason: 'version' })).toBe(1);
+    expect(metric(samples, 'swarmhost_handshakes_refused_total', { reason: 'version' })).toBe(2);
   });
 
   // BUG: src/client-session.ts:62/250 counts the code of ws's 'close' event,
