@@ -14,6 +14,7 @@ export {
 export { decodeMessage, encodeMessage } from './envelope.js';
 export { ErrorCode, type ErrorCodeValue } from './error-codes.js';
 export {
+  canPredict,
   encodeDelta,
   encodeKeyframe,
   FrameDecoder,

@@ -214,7 +214,10 @@ export class LobbyClient {
             this.view!.apply(message.tick, message.base, message.n, message.data);
           else if (message.kind === 'key')
             decoder.applyKeyframe(message.tick, message.n, message.data);
-          else decoder.applyDelta(message.tick, message.base ?? -1, message.n, message.data);
+          else {
+            const { tick, base = -1, n, data, prior } = message;
+            decoder.applyDelta(tick, base, n, data, prior);
+          }
           this.decodeMs = performance.now() - started;
         }
         this.frames++;

@@ -156,6 +156,12 @@ export interface FrameMessage {
   kind: FrameKind;
   /** Tick of the frame this delta (or view frame's delta chunks) applies to; absent on keyframes. */
   base?: number;
+  /**
+   * Tick of the frame the client held before `base`: present on a
+   * second-order delta (residuals from base + the motion prior → base),
+   * absent on first-order deltas and keyframes (docs/PROTOCOL.md).
+   */
+  prior?: number;
   /** Particle count at `tick`. */
   n: number;
   /** Last input seq from this client applied at or before `tick`; -1 if none. */
@@ -382,6 +388,7 @@ export function isServerMessage(value: unknown): value is ServerMessage {
       return (
         typeof value.tick === 'number' &&
         typeof value.n === 'number' &&
+        (value.prior === undefined || typeof value.prior === 'number') &&
         value.data instanceof Uint8Array
       );
     case 'welcome':

@@ -5,7 +5,7 @@
  * per-tile decoders ViewDecoder (view-decoder.ts) calls.
  *
  * The per-tile *position* coding is here and only here ("Position coding"
- * below): `gather` a tile's members, then the frame codec's encodeDelta on
+ * below): `gather` a tile's members, then a first-order block coding of
  * the stayed subset (encodeSubsetDelta, read back by readSubsetDelta) and
  * tile-local codes for members new to the client (encodeLocal, readLocal).
  * A new position coder replaces those four functions.
@@ -30,11 +30,12 @@
  *                 (e − 7) only if min(e, 7) = 7; l varint rank gaps (ranks in
  *                 the base members of the l that left the tile); e varint index
  *                 gaps (the e that entered);
- *                 then the s = m − l stayed members' positions: a v1 delta
- *                 (frame-codec.ts, section 1 only) from their base codes to
- *                 their codes now, ascending index, except that when
- *                 bits <= 15 each block's two width bytes are one,
- *                 wx | wy << 4 (a tile's few members make blocks short);
+ *                 then the s = m − l stayed members' positions, ascending
+ *                 index, in blocks of 32: a width byte wx | wy << 4 (two
+ *                 bytes, wx then wy, when bits > 15), then one LSB-first bit
+ *                 stream of the block's zigzag x moves at wx bits and then
+ *                 its y moves at wy bits, zero-padded to a byte (a move is
+ *                 the code difference wrapped into [−B/2, B/2));
  *                 then the e entered members' tile-local positions.
  *     tile-local positions: for each member, ascending index, x then y, the
  *                 low w = bits − level bits of its code (level g for a
@@ -43,7 +44,8 @@
  * Nothing follows the last chunk. A tile with no members at `tick` is left
  * out (a client holding it drops it: it holds nothing there).
  */
-import { DELTA_BLOCK, encodeDelta } from './frame-codec.js';
+/** Members per block of a stayed-positions section (the same 32 as the frame codec's blocks). */
+const DELTA_BLOCK = 32;
 import type { TileIndex } from './view-grid.js';
 
 /** Why view data was refused: one table, values stable for logs. */
@@ -187,41 +189,73 @@ export function gather(
   return out;
 }
 
-/** Stayed members' positions: a v1 delta of the subset, `stayed` base codes to as many frame codes. */
+/**
+ * Stayed members' positions, from `stayed` base codes to as many frame
+ * codes (x, y interleaved): blocks of DELTA_BLOCK members, each a width
+ * byte (wx | wy << 4; two bytes, wx then wy, above 15 bits) and one
+ * LSB-first bit stream of the block's x values at wx bits then its y values
+ * at wy bits, zero-padded to a byte. A value is zigzag(d), d the move on
+ * that axis wrapped into [−B/2, B/2); a width is the smallest that holds
+ * the block's largest value (0 when nothing moved on that axis).
+ */
 export function encodeSubsetDelta(
   baseSubset: Uint16Array,
   frameSubset: Uint16Array,
   stayed: number,
   bits: number,
 ): Uint8Array {
-  const delta = encodeDelta(
-    { tick: 0, count: stayed, positions: baseSubset },
-    { tick: 1, count: stayed, positions: frameSubset },
-    bits,
-  );
-  return bits <= NIBBLE_WIDTH_BITS ? packWidths(delta, stayed) : delta;
+  const size = 1 << bits;
+  const half = size >> 1;
+  const mask = size - 1;
+  const widthBytes = bits <= NIBBLE_WIDTH_BITS ? 1 : 2;
+  const blocks = Math.ceil(stayed / DELTA_BLOCK);
+  const out = new Uint8Array(blocks * widthBytes + ((2 * stayed * bits + 7) >> 3) + blocks);
+  const z = new Uint32Array(2 * DELTA_BLOCK);
+  let q = 0;
+  for (let start = 0; start < stayed; start += DELTA_BLOCK) {
+    const length = Math.min(DELTA_BLOCK, stayed - start);
+    let maxX = 0;
+    let maxY = 0;
+    for (let i = 0; i < length; i++) {
+      for (let axis = 0; axis < 2; axis++) {
+        const j = 2 * (start + i) + axis;
+        let d = (frameSubset[j] - baseSubset[j]) & mask;
+        if (d >= half) d -= size;
+        const value = d >= 0 ? 2 * d : -2 * d - 1;
+        z[axis * DELTA_BLOCK + i] = value;
+        if (axis === 0) maxX |= value;
+        else maxY |= value;
+      }
+    }
+    const wx = 32 - Math.clz32(maxX);
+    const wy = 32 - Math.clz32(maxY);
+    if (widthBytes === 1) out[q++] = wx | (wy << 4);
+    else {
+      out[q++] = wx;
+      out[q++] = wy;
+    }
+    let acc = 0;
+    let held = 0;
+    for (let axis = 0; axis < 2; axis++) {
+      const w = axis === 0 ? wx : wy;
+      if (w === 0) continue;
+      for (let i = 0; i < length; i++) {
+        acc |= z[axis * DELTA_BLOCK + i] << held;
+        held += w;
+        while (held >= 8) {
+          out[q++] = acc & 0xff;
+          acc >>>= 8;
+          held -= 8;
+        }
+      }
+    }
+    if (held > 0) out[q++] = acc & 0xff;
+  }
+  return out.slice(0, q);
 }
 
 /** Up to this many bits, widths (<= bits) fit a nibble each. */
 const NIBBLE_WIDTH_BITS = 15;
-
-/** A v1 delta of `stayed` moved particles with each block's two width bytes as one. */
-function packWidths(delta: Uint8Array, stayed: number): Uint8Array {
-  const blocks = Math.ceil(stayed / DELTA_BLOCK);
-  const out = new Uint8Array(delta.length - blocks);
-  let p = 0;
-  let q = 0;
-  for (let start = 0; start < stayed; start += DELTA_BLOCK) {
-    const wx = delta[p];
-    const wy = delta[p + 1];
-    out[q++] = wx | (wy << 4);
-    const stream = (Math.min(DELTA_BLOCK, stayed - start) * (wx + wy) + 7) >> 3;
-    out.set(delta.subarray(p + 2, p + 2 + stream), q);
-    p += 2 + stream;
-    q += stream;
-  }
-  return out;
-}
 
 /**
  * New members' positions (key chunks, and the entered of delta chunks):

@@ -8,7 +8,7 @@
  * A frame is decoded completely into spare buffers before anything is
  * swapped in, so refused data (ViewDecodeError) leaves the state as it was.
  */
-import { checkBits } from './frame-encode.js';
+import { checkBits } from './frame-layout.js';
 import {
   ByteReader,
   readDeltaCounts,

@@ -79,6 +79,8 @@ interface Sent {
   /** Ring seq and tick of the last frame sent; -1 before the first. */
   seq: number;
   tick: number;
+  /** Ring seq of the frame sent before it, if the last one was a delta (the client holds both); else -1. */
+  priorSeq: number;
   /** Frames skipped because its socket was full. */
   skipped: number;
   /** Caught up (welcome, full status, first keyframe): only then is it sent frames and changes. */
@@ -142,6 +144,7 @@ export class LobbyFeed {
     this.#clients.set(client, {
       seq: -1,
       tick: -1,
+      priorSeq: -1,
       skipped: 0,
       live: false,
       rate,
@@ -279,7 +282,8 @@ export class LobbyFeed {
     // A base that has left the ring (undefined here) means a keyframe.
     const base = sent.seq >= 0 ? frames.get(sent.seq) : undefined;
     if (sent.view) return this.#sendView(client, sent, seq, frame, base, now);
-    const encoded = this.#encoder.encode(frame, base);
+    const prior = sent.priorSeq >= 0 ? frames.get(sent.priorSeq) : undefined;
+    const encoded = this.#encoder.encode(frame, base, prior);
     const header: Omit<FrameMessage, 'data'> = {
       t: 'frame',
       tick: frame.tick,
@@ -289,9 +293,12 @@ export class LobbyFeed {
       sent: now,
     };
     if (encoded.base !== undefined) header.base = encoded.base;
+    if (encoded.prior !== undefined) header.prior = encoded.prior;
     // Only the header is packed per client; the payload tail is shared.
     if (!client.sendFrame(encodeFrameHead(header), encoded.tail, encoded.kind)) return true;
     this.#metrics.framesSent.inc({ kind: encoded.kind });
+    // After a delta the client holds this frame and its base; after a keyframe only this one.
+    sent.priorSeq = encoded.kind === 'delta' ? sent.seq : -1;
     sent.seq = seq;
     sent.tick = frame.tick;
     return true;
@@ -320,6 +327,8 @@ export class LobbyFeed {
     if (!client.sendFrame(encodeFrameHead(header), encoded.tail, 'view')) return true;
     this.#metrics.framesSent.inc({ kind: 'view' });
     view.held = encoded.held;
+    // The whole-world decoder is left behind: no prior for a later delta.
+    sent.priorSeq = -1;
     sent.seq = seq;
     sent.tick = frame.tick;
     return true;

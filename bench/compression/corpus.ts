@@ -81,11 +81,17 @@ export function buildCorpus(options: CorpusOptions): Corpus {
     frames.push({ tick: options.flockTicks + t, count: world.count, positions });
   }
 
-  const delta = (base: QuantizedFrame, frame: QuantizedFrame): CorpusFrame => ({
+  // Second-order where a client holds the frame before its base (every
+  // delta after the first of a set), as the server sends them.
+  const delta = (
+    base: QuantizedFrame,
+    frame: QuantizedFrame,
+    prior: QuantizedFrame | undefined,
+  ): CorpusFrame => ({
     kind: 'delta',
     tick: frame.tick,
     base: base.tick,
-    data: encodeDelta(base, frame, bits),
+    data: encodeDelta(base, frame, bits, prior),
   });
   const sets: Record<FrameSet, CorpusFrame[]> = {
     key: [],
@@ -96,15 +102,21 @@ export function buildCorpus(options: CorpusOptions): Corpus {
   const keyStride = Math.max(1, Math.floor(length / Math.max(1, options.keyframes)));
   for (let i = 0; i < options.keyframes; i++) {
     const frame = frames[(i * keyStride) % length];
-    sets.key.push({ kind: 'key', tick: frame.tick, base: undefined, data: encodeKeyframe(frame) });
+    sets.key.push({
+      kind: 'key',
+      tick: frame.tick,
+      base: undefined,
+      data: encodeKeyframe(frame, bits),
+    });
   }
-  for (let t = 1; t <= options.deltas; t++) sets.delta60.push(delta(frames[t - 1], frames[t]));
+  for (let t = 1; t <= options.deltas; t++)
+    sets.delta60.push(delta(frames[t - 1], frames[t], frames[t - 2]));
   for (const set of ['delta30', 'delta15'] as const) {
     const gap = GAP[set];
     // Steps of the gap: the base of each is the previous one, as a client
     // served at that rate holds it.
     for (let i = 1; i <= options.gapDeltas; i++)
-      sets[set].push(delta(frames[(i - 1) * gap], frames[i * gap]));
+      sets[set].push(delta(frames[(i - 1) * gap], frames[i * gap], frames[(i - 2) * gap]));
   }
   return { particles, bits, worldSize, sets };
 }

@@ -221,7 +221,10 @@ async function runSession(
             viewDecoder!.apply(message.tick, message.base, message.n, message.data);
           else if (message.kind === 'key')
             decoder.applyKeyframe(message.tick, message.n, message.data);
-          else decoder.applyDelta(message.tick, message.base ?? -1, message.n, message.data);
+          else {
+            const { tick, base = -1, n, data, prior } = message;
+            decoder.applyDelta(tick, base, n, data, prior);
+          }
           return;
         case 'error':
           report.errorCodes.push(String(message.code));

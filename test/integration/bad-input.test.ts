@@ -266,6 +266,15 @@ describe('bad input before or instead of joining closes the socket', () => {
     await framesAdvance(policyObserver, 'after version mismatch');
   });
 
+  it('a protocol 1 client (the previous particle format) is refused with 4000', async () => {
+    expect(PROTOCOL_VERSION).toBe(2);
+    const client = await joinLobby(policy, LOBBY, {}, { protocolVersion: 1 });
+    expect(client.welcome).toBeUndefined();
+    expect(client.frames).toBe(0);
+    expect(client.closeCode).toBe(CloseCode.versionMismatch);
+    expect(client.closeReason).toMatch(/server speaks 2, client sent 1/);
+  });
+
   it('no hello within helloTimeoutMs closes with 4001', async () => {
     const opened = performance.now();
     const socket = await rawSocket(policy);
@@ -530,7 +539,8 @@ describe('metrics count every bad input', () => {
     expect(closes(CloseCode.invalidPayload)).toBe(4);
     // ping, input and a map without t first.
     expect(closes(CloseCode.expectedHello)).toBe(3);
-    expect(closes(CloseCode.versionMismatch)).toBe(1);
+    // Version 99 and version 1 (the previous protocol).
+    expect(closes(CloseCode.versionMismatch)).toBe(2);
     expect(closes(CloseCode.helloTimeout)).toBe(1);
     expect(closes(CloseCode.policy)).toBe(1);
 
@@ -540,7 +550,7 @@ describe('metrics count every bad input', () => {
     expect(
       metric(samples, 'swarmhost_inputs_total', { result: 'rate_limited' }),
     ).toBeGreaterThanOrEqual(50);
-    expect(metric(samples, 'swarmhost_handshakes_refused_total', { reason: 'version' })).toBe(1);
+    expect(metric(samples, 'swarmhost_handshakes_refused_total', { reason: 'version' })).toBe(2);
   });
 
   // BUG: src/client-session.ts:62/250 counts the code of ws's 'close' event,

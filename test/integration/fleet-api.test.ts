@@ -11,6 +11,7 @@ import {
   decodeMessage,
   encodeMessage,
   LOBBY_MOVING_REASON,
+  PROTOCOL_VERSION,
 } from '../../protocol/index.js';
 import type { Config } from '../../src/config.js';
 import { type RedisServer, startRedis, stopAllRedis } from '../../bench/redis-server.js';
@@ -163,7 +164,7 @@ describe('fleet mode: waiting for a lobby held elsewhere', () => {
       if (decoded.ok) replies.push(decoded.value as Record<string, unknown>);
     });
     await new Promise((resolve) => socket.once('open', resolve));
-    socket.send(encodeMessage({ t: 'hello', v: 1 }));
+    socket.send(encodeMessage({ t: 'hello', v: PROTOCOL_VERSION }));
     socket.send(encodeMessage({ t: 'input', seq: 1, x: 1, y: 1, mode: 'attract' }));
     socket.send(encodeMessage({ t: 'stats', fps: 60, received: 0, skipped: 0, decodeMs: 0 }));
     const { code, reason } = await closed(socket);

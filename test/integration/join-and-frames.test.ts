@@ -103,6 +103,28 @@ describe('joining by URL and receiving frames', () => {
     client.close();
   });
 
+  it('sends one first-order delta after the keyframe, then second-order deltas from the frame before their base', async () => {
+    const headers: { kind: string; tick: number; base?: number; prior?: number }[] = [];
+    const client = await joinLobby(server, 'second-order', {
+      frame: ({ kind, tick, base, prior }) => headers.push({ kind, tick, base, prior }),
+    });
+    await waitFor(() => headers.length >= 30, 5000, '30 frames');
+    expect(headers[0]).toMatchObject({ kind: 'key', base: undefined, prior: undefined });
+    expect(headers[1]).toMatchObject({ kind: 'delta', base: headers[0].tick, prior: undefined });
+    for (let i = 2; i < headers.length; i++) {
+      // What the client holds after a delta: that frame and its base.
+      expect(headers[i]).toMatchObject({
+        kind: 'delta',
+        base: headers[i - 1].tick,
+        prior: headers[i - 1].base,
+      });
+    }
+    // The decoder followed every one of them (it throws on a prior it does not hold).
+    expect(client.decoder!.tick).toBe(headers.at(-1)!.tick);
+    expect(client.decoder!.priorTick).toBe(headers.at(-1)!.base);
+    client.close();
+  });
+
   it('ping answers with pong', async () => {
     const client = await joinLobby(server, 'ping');
     const rtt = await client.ping();

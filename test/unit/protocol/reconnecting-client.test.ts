@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { CloseCode, LOBBY_MOVING_REASON } from '../../../protocol/close-codes.js';
 import { decodeMessage, encodeMessage } from '../../../protocol/envelope.js';
+import { encodeKeyframe } from '../../../protocol/frame-codec.js';
 import type { SocketLike } from '../../../protocol/lobby-client.js';
 import {
   type ReconnectInfo,
@@ -18,6 +19,7 @@ import {
   type ReconnectState,
 } from '../../../protocol/reconnecting-client.js';
 import { MOVED_RECONNECT_JITTER_MS } from '../../../protocol/reconnect-policy.js';
+import { PROTOCOL_VERSION } from '../../../protocol/version.js';
 import { waitFor } from '../../support/server.js';
 
 /** What the test server does with its n-th connection (0-based) once it heard a hello. */
@@ -44,7 +46,7 @@ function welcome(socket: WebSocket, n: number): void {
   socket.send(
     encodeMessage({
       t: 'welcome',
-      v: 1,
+      v: PROTOCOL_VERSION,
       clientId: 100 + n,
       lobbyId: 'moving',
       tickRate: 60,
@@ -57,7 +59,7 @@ function welcome(socket: WebSocket, n: number): void {
     }),
   );
   // Two particles at tick 1.
-  const data = new Uint8Array([1, 0, 2, 0, 3, 0, 4, 0]);
+  const data = encodeKeyframe({ tick: 1, count: 2, positions: Uint16Array.of(1, 2, 3, 4) }, 14);
   socket.send(encodeMessage({ t: 'frame', tick: 1, kind: 'key', n: 2, ack: -1, data }));
 }
 

@@ -69,8 +69,8 @@ describe('FrameEncoder chooses keyframe or delta', () => {
     const out = encoder.encode(f2, undefined);
     expect(out.kind).toBe('key');
     expect(out.base).toBeUndefined();
-    expect(out.data).toEqual(encodeKeyframe(f2));
-    expect(out.data).toHaveLength(4 * f2.count);
+    expect(out.data).toEqual(encodeKeyframe(f2, BITS));
+    expect(out.data).toHaveLength(Math.ceil((2 * f2.count * BITS) / 8));
     expect(calls.map((c) => c.kind)).toEqual(['key']);
     expect(calls[0].seconds).toBeGreaterThanOrEqual(0);
   });
@@ -95,20 +95,78 @@ describe('FrameEncoder chooses keyframe or delta', () => {
   it('encodes a keyframe when the base is the same tick', () => {
     const encoder = new FrameEncoder(BITS);
     const out = encoder.encode(f2, { ...f2 });
-    expect(out).toMatchObject({ kind: 'key', base: undefined, data: encodeKeyframe(f2) });
+    expect(out).toMatchObject({ kind: 'key', base: undefined, data: encodeKeyframe(f2, BITS) });
   });
 
   it('encodes a keyframe when the base is a later tick', () => {
     const encoder = new FrameEncoder(BITS);
     const out = encoder.encode(f2, f3);
-    expect(out).toMatchObject({ kind: 'key', base: undefined, data: encodeKeyframe(f2) });
+    expect(out).toMatchObject({ kind: 'key', base: undefined, data: encodeKeyframe(f2, BITS) });
   });
 
   it('encodes a keyframe when the base has more particles than the frame', () => {
     const encoder = new FrameEncoder(BITS);
     const bigBase = frame(1, [1, 2, 3, 4, 5, 6, 7, 8]);
     const out = encoder.encode(f2, bigBase);
-    expect(out).toMatchObject({ kind: 'key', base: undefined, data: encodeKeyframe(f2) });
+    expect(out).toMatchObject({ kind: 'key', base: undefined, data: encodeKeyframe(f2, BITS) });
+  });
+});
+
+describe('FrameEncoder predicts from the prior the client holds', () => {
+  it('encodes a second-order delta when the client holds a prior before its base', () => {
+    const { encoder, calls } = recordingEncoder();
+    const f0 = frame(0, [5, 5, 9, 9, 1, 1]);
+    const out = encoder.encode(f2, f1, f0);
+    expect(out).toMatchObject({ kind: 'delta', base: 1, prior: 0 });
+    expect(out.data).toEqual(encodeDelta(f1, f2, BITS, f0));
+    expect(out.data).not.toEqual(encodeDelta(f1, f2, BITS));
+    expect(calls.map((c) => c.kind)).toEqual(['delta']);
+  });
+
+  it('falls back to first order when the prior cannot predict, and says so', () => {
+    const encoder = new FrameEncoder(BITS);
+    const firstOrder = {
+      kind: 'delta',
+      base: 1,
+      prior: undefined,
+      data: encodeDelta(f1, f2, BITS),
+    };
+    // A prior from another incarnation of the lobby.
+    expect(encoder.encode(f2, f1, { ...frame(0, [5, 5, 9, 9, 1, 1]), epoch: 1 })).toMatchObject(
+      firstOrder,
+    );
+    // More particles than the base (it cannot be the frame before it).
+    expect(encoder.encode(f2, f1, frame(0, [1, 1, 2, 2, 3, 3, 4, 4]))).toMatchObject(firstOrder);
+    // Too far back to predict (MAX_PREDICTION_GAP = 255 ticks).
+    const longAgo = frame(1, [0, 0, 10, 20, B - 1, 5]);
+    const late = { ...f2, tick: 1 + 256 };
+    expect(encoder.encode(late, longAgo, frame(0, [0, 0, 0, 0, 0, 0]))).toMatchObject({
+      kind: 'delta',
+      prior: undefined,
+    });
+    // No usable base: a keyframe, whatever the prior.
+    expect(encoder.encode(f2, undefined, f1)).toMatchObject({
+      kind: 'key',
+      base: undefined,
+      prior: undefined,
+    });
+  });
+
+  it('keeps one entry per (prior, base) at the same tick', () => {
+    const { encoder, calls } = recordingEncoder();
+    const p1 = frame(1, [5, 5, 9, 9, 1, 1]);
+    const p2 = frame(2, [6, 6, 9, 9, 2, 2]);
+    const base = frame(3, [7, 7, 9, 9, 3, 3]);
+    const latest = frame(5, [9, 9, 10, 10, 5, 5]);
+    const fromTwo = encoder.encode(latest, base, p2);
+    const fromOne = encoder.encode(latest, base, p1);
+    const first = encoder.encode(latest, base);
+    expect([fromTwo.prior, fromOne.prior, first.prior]).toEqual([2, 1, undefined]);
+    expect(fromOne.data).toEqual(encodeDelta(base, latest, BITS, p1));
+    expect(encoder.encode(latest, base, { ...p2 })).toBe(fromTwo);
+    expect(encoder.encode(latest, base, p1)).toBe(fromOne);
+    expect(encoder.encode(latest, base, undefined)).toBe(first);
+    expect(calls.map((call) => call.kind)).toEqual(['delta', 'delta', 'delta']);
   });
 });
 
@@ -194,6 +252,24 @@ describe('FrameEncoder payloads decode exactly', () => {
     expect(previous.count).toBe(128);
   });
 
+  it('a stream as the feed sends it (prior = the previous frame after a delta) decodes exactly', () => {
+    const random = prng(0xfeed);
+    const encoder = new FrameEncoder(BITS);
+    const decoder = new FrameDecoder(BITS);
+    let held = randomFrame(10, 70, random);
+    let prior: QuantizedFrame | undefined;
+    decoder.applyKeyframe(held.tick, held.count, encoder.encode(held, undefined).data);
+    for (let tick = 11; tick <= 40; tick++) {
+      const next = moved(held, tick, random, tick % 7 === 0 ? 5 : 0);
+      const out = encoder.encode(next, held, prior);
+      expect(out.prior).toBe(prior?.tick);
+      decoder.applyDelta(next.tick, out.base!, next.count, out.data, out.prior);
+      expect(decoder.positions).toEqual(next.positions.subarray(0, 2 * next.count));
+      prior = held;
+      held = next;
+    }
+  });
+
   it('a delta from an older base decodes on a client that holds that base', () => {
     const random = prng(7);
     const encoder = new FrameEncoder(BITS);
@@ -203,9 +279,9 @@ describe('FrameEncoder payloads decode exactly', () => {
 
     // A client in step holds tick 41; a lagging one still holds tick 40.
     const inStep = new FrameDecoder(BITS);
-    inStep.applyKeyframe(mid.tick, mid.count, encodeKeyframe(mid));
+    inStep.applyKeyframe(mid.tick, mid.count, encodeKeyframe(mid, BITS));
     const lagging = new FrameDecoder(BITS);
-    lagging.applyKeyframe(base.tick, base.count, encodeKeyframe(base));
+    lagging.applyKeyframe(base.tick, base.count, encodeKeyframe(base, BITS));
 
     const forInStep = encoder.encode(latest, mid);
     const forLagging = encoder.encode(latest, base);
