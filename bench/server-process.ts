@@ -6,6 +6,10 @@
  * bench exits first, on any path.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { killWithParent } from './child-processes.js';
 
 /** How long the server may take to log that it listens (tsx compiles on start). */
@@ -18,36 +22,63 @@ export const LOOPBACK_CLIENT_CAPS: NodeJS.ProcessEnv = {
   SWARMHOST_MAX_CONNECTIONS_PER_IP: '100000',
 };
 
+export interface ServerProcessOptions {
+  /**
+   * Where the server's log goes: `pipe` (the default) to `child.stdout`, for
+   * benches that read its lines; `file` to a temp file (`logPath`), for
+   * benches whose own event loop is busy with many clients: a pipe it reads
+   * too slowly fills up, and the server then blocks on its next log write
+   * (seen: 15 s stalls while 1000 clients connected, one info line each).
+   */
+  logs?: 'pipe' | 'file';
+}
+
 export async function startServerProcess(
   env: NodeJS.ProcessEnv,
-): Promise<{ child: ChildProcess; base: string }> {
+  options: ServerProcessOptions = {},
+): Promise<{ child: ChildProcess; base: string; logPath?: string }> {
+  const logPath =
+    options.logs === 'file'
+      ? join(await mkdtemp(join(tmpdir(), 'swarmhost-bench-')), 'server.log')
+      : undefined;
+  const logFd = logPath === undefined ? undefined : openSync(logPath, 'w');
   const child = killWithParent(
     spawn(
       process.execPath,
       ['--import', 'tsx', 'src/main.ts', '--host', '127.0.0.1', '--port', '0'],
       {
         env: { ...process.env, SWARMHOST_LOG_LEVEL: 'info', ...env },
-        stdio: ['ignore', 'pipe', 'inherit'],
+        stdio: ['ignore', logFd ?? 'pipe', 'inherit'],
       },
     ),
   );
+  if (logFd !== undefined) closeSync(logFd);
   const base = await new Promise<string>((resolve, reject) => {
+    let poll: ReturnType<typeof setInterval> | undefined;
+    const done = () => {
+      clearTimeout(timer);
+      clearInterval(poll);
+    };
     const timer = setTimeout(() => {
+      done();
       child.kill('SIGKILL');
       reject(new Error(`server did not start in ${START_TIMEOUT_MS / 1000} s`));
     }, START_TIMEOUT_MS);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      const match = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(chunk.toString());
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
+    const look = (text: string) => {
+      const match = LISTENING.exec(text);
+      if (!match) return;
+      done();
+      resolve(match[1]);
+    };
+    if (logPath !== undefined) poll = setInterval(() => look(readFileSync(logPath, 'utf8')), 50);
+    else child.stdout?.on('data', (chunk: Buffer) => look(chunk.toString()));
     child.on('exit', (code) => {
-      clearTimeout(timer);
+      done();
       reject(new Error(`server exited with ${code}`));
     });
   });
   child.stdout?.resume();
-  return { child, base };
+  return { child, base, logPath };
 }
+
+const LISTENING = /listening at (http:\/\/127\.0\.0\.1:\d+)/;

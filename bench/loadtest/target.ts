@@ -43,16 +43,19 @@ export async function openTarget(options: LoadtestOptions): Promise<Target> {
   if (url === undefined) {
     token = randomBytes(16).toString('hex');
     const particles = String(Math.max(options.particles ?? 0, 100_000));
-    const started = await startServerProcess({
-      ...LOOPBACK_CLIENT_CAPS,
-      SWARMHOST_ADMIN_TOKEN: token,
-      SWARMHOST_ADMIN_PORT: '-1',
-      SWARMHOST_MAX_LOBBIES: '10000',
-      SWARMHOST_MAX_CLIENTS_PER_LOBBY: '10000',
-      SWARMHOST_MAX_PARTICLES: particles,
-      // A ramp of lobbies must reach the CPU's limit, not the admission budget's.
-      SWARMHOST_PARTICLE_BUDGET: '10000000',
-    });
+    const started = await startServerProcess(
+      {
+        ...LOOPBACK_CLIENT_CAPS,
+        SWARMHOST_ADMIN_TOKEN: token,
+        SWARMHOST_ADMIN_PORT: '-1',
+        SWARMHOST_MAX_LOBBIES: '10000',
+        SWARMHOST_MAX_CLIENTS_PER_LOBBY: '10000',
+        SWARMHOST_MAX_PARTICLES: particles,
+        // A ramp of lobbies must reach the CPU's limit, not the admission budget's.
+        SWARMHOST_PARTICLE_BUDGET: '10000000',
+      },
+      { logs: 'file' },
+    );
     child = started.child;
     url = started.base;
     metricsUrls = [`${url}/metrics`];
