@@ -269,9 +269,10 @@ export class LobbyFeed {
     if (!frame || frame.tick === sent.tick) return true;
     const { sendHighWaterBytes } = this.#settings.get();
     const tickRate = this.handle.settings.tickRate;
-    const change = sent.rate.judge(monotonic, this.#cap());
+    const cap = this.#cap();
+    const change = sent.rate.judge(monotonic, cap);
     if (change) this.#metrics.sendRateChanges.inc({ direction: change.direction });
-    if (!isDue(frame.tick, sent.tick, this.#rateOf(sent.rate), tickRate)) return false;
+    if (!isDue(frame.tick, sent.tick, sent.rate.hz(cap), tickRate)) return false;
     const buffered = client.bufferedBytes;
     sent.rate.due(buffered);
     if (buffered > sendHighWaterBytes) {

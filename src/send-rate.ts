@@ -70,8 +70,7 @@ export class SendRate {
 
   /** The rate to send at now, given the server's cap (its send rate setting and the tick rate). */
   hz(cap: number): number {
-    const ladder = rungs(Math.min(this.#asked, cap));
-    return ladder[Math.min(this.#lowered, ladder.length - 1)];
+    return rungAt(Math.min(this.#asked, cap), this.#lowered);
   }
 
   /** A frame was due for the client with `bufferedBytes` not yet sent. */
@@ -96,7 +95,7 @@ export class SendRate {
     this.#windowStart = now;
     const congested = this.#congested;
     this.#congested = false;
-    const bottom = rungs(Math.min(this.#asked, cap)).length - 1;
+    const bottom = bottomRung(Math.min(this.#asked, cap));
     if (congested) {
       this.#cleanMs = 0;
       if (now - this.#raisedAt <= 2 * this.#limits.windowMs) {
@@ -120,6 +119,25 @@ export class SendRate {
 /** The ladder under a cap: the cap itself, then every standard rate below it. */
 export function rungs(cap: number): number[] {
   return [cap, ...SEND_RATES.filter((hz) => hz < cap)];
+}
+
+/** The lowest rung's index under a cap: how many standard rates lie below it. */
+function bottomRung(cap: number): number {
+  let below = 0;
+  for (const hz of SEND_RATES) if (hz < cap) below++;
+  return below;
+}
+
+/**
+ * rungs(cap)[min(lowered, bottom)] without building the ladder: this runs
+ * for every client on every frame. SEND_RATES descend, so the standard
+ * rates below the cap are its tail.
+ */
+export function rungAt(cap: number, lowered: number): number {
+  if (lowered === 0) return cap;
+  const below = bottomRung(cap);
+  if (below === 0) return cap;
+  return SEND_RATES[SEND_RATES.length - below + Math.min(lowered, below) - 1];
 }
 
 /**

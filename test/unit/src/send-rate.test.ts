@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isDue, rungs, SendRate } from '../../../src/send-rate.js';
+import { isDue, rungAt, rungs, SendRate } from '../../../src/send-rate.js';
 
 const LIMITS = { backlogBytes: 1000, rttSlackMs: 50, windowMs: 100, raiseAfterMs: 300 };
 
@@ -9,6 +9,16 @@ describe('SendRate', () => {
     expect(rungs(45)).toEqual([45, 30, 20, 15, 10]);
     expect(rungs(15)).toEqual([15, 10]);
     expect(rungs(5)).toEqual([5]);
+  });
+
+  it('picks the rung lowered to without building the ladder, clamped at its bottom', () => {
+    for (let cap = 1; cap <= 120; cap++) {
+      const ladder = rungs(cap);
+      for (let lowered = 0; lowered < 8; lowered++)
+        expect(rungAt(cap, lowered), `cap ${cap} lowered ${lowered}`).toBe(
+          ladder[Math.min(lowered, ladder.length - 1)],
+        );
+    }
   });
 
   it('sends at the lowest of its ask and the cap', () => {
