@@ -1,6 +1,8 @@
 /**
  * `npm run bench:load`: one real server process, one lobby, N real
- * WebSocket clients on loopback, some of which stop reading.
+ * WebSocket clients on loopback, some of which stop reading. The clients
+ * run in this process, or on worker threads (load-clients.ts) when one
+ * event loop cannot read as fast as the server sends.
  *
  * Reports what a player and an operator care about: frames per second each
  * reading client gets, bytes per particle on the wire, the server's fan-out
@@ -8,15 +10,14 @@
  * time, CPU, and resident memory over the run (flat = slow clients cost
  * bounded memory).
  *
- * It ends by itself: the clients that stopped reading are terminated (a
- * close handshake would wait ws's 30 s for a reply they never read), the
- * others closed, and the server is stopped and waited for.
+ * It ends by itself: the clients are closed (load-clients.ts), and the
+ * server is stopped and waited for.
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import WebSocket from 'ws';
-import { LobbyClient, SEND_RATES, type SendRate, type SocketLike } from '../protocol/index.js';
+import { SEND_RATES, type SendRate } from '../protocol/index.js';
 import { exitOnSignals, stopChild } from './child-processes.js';
+import { inProcessClients, type LoadClients, workerClients } from './load-clients.js';
 import { optionsHelp, readOptions, runMain, UsageError } from './cli-options.js';
 import { histogramQuantile, parseSamples, sum } from './prometheus-text.js';
 import { LOOPBACK_CLIENT_CAPS, startServerProcess } from './server-process.js';
@@ -61,6 +62,14 @@ const OPTIONS = {
     min: -1,
     max: 10_000,
     doc: 'of the reading clients, how many decode particle data (the rest read each frame header only, as cheap bots); -1: all',
+  },
+  workers: {
+    kind: 'int',
+    arg: 'W',
+    default: 0,
+    min: 0,
+    max: 64,
+    doc: "run the clients on W worker threads (the load generator's bots) instead of in this process; 0: in this process. Not with --slow",
   },
   rate: {
     kind: 'int',
@@ -116,15 +125,16 @@ async function main(): Promise<number> {
     return 0;
   }
   const { clients: CLIENTS, slow: SLOW, particles: PARTICLES, seconds: SECONDS } = options.values;
-  const { decode: DECODE, rate: RATE } = options.values;
+  const { decode: DECODE, rate: RATE, workers: WORKERS } = options.values;
+  if (WORKERS > 0 && SLOW > 0)
+    throw new UsageError('--slow needs the clients in this process (--workers 0)');
   if (SLOW >= CLIENTS)
     throw new UsageError(`--slow must be less than --clients (${CLIENTS}), got '${SLOW}'`);
   if (!(SEND_RATES as readonly number[]).includes(RATE))
     throw new UsageError(`--rate must be one of ${SEND_RATES.join(', ')}, got '${RATE}'`);
   exitOnSignals();
   const { child, base } = await startServer(PARTICLES, CLIENTS);
-  const clients: LobbyClient[] = [];
-  let slow: LobbyClient[] = [];
+  let clients: LoadClients | undefined;
   try {
     const created = await fetch(`${base}/lobbies`, {
       method: 'POST',
@@ -133,48 +143,47 @@ async function main(): Promise<number> {
     });
     if (created.status !== 201)
       throw new Error(`create lobby: ${created.status} ${await created.text()}`);
-    const ws = base.replace('http', 'ws') + '/lobby/bench/ws';
+    const url = base.replace('http', 'ws') + '/lobby/bench/ws';
     // The slow ones are the first SLOW; of the others, the first DECODE decode.
     const decodes = (i: number) => DECODE < 0 || (i >= SLOW && i < SLOW + DECODE);
+    const plan = {
+      url,
+      clients: CLIENTS,
+      decodes,
+      rate: RATE === 60 ? undefined : (RATE as SendRate),
+    };
     await scrape(base); // resets the loop-lag window
+    clients = WORKERS > 0 ? await workerClients(plan, WORKERS) : inProcessClients(plan);
     const connectStart = performance.now();
-    let failed = 0;
-    for (let i = 0; i < CLIENTS; i++) {
-      const socket = new WebSocket(ws);
-      // A refused or timed-out handshake is counted, not fatal.
-      socket.on('error', () => failed++);
-      const client = new LobbyClient(
-        socket as unknown as SocketLike,
-        { welcome: () => (RATE === 60 ? undefined : client.requestRate(RATE as SendRate)) },
-        { decode: decodes(i) },
-      );
-      clients.push(client);
-    }
-    // Connected: every client welcomed and sent its first frame.
+    clients.start();
+    // Connected: every client welcomed and sent its first frame (or closed).
     const deadline = Date.now() + 30_000;
     let connectLagMax = 0;
     let lastScrape = performance.now();
-    while (
-      clients.some((c) => c.frames === 0 && c.closeCode === undefined) &&
-      Date.now() < deadline
-    ) {
+    let counts = await clients.counts();
+    const waiting = () => counts.frames.filter((f) => f === 0).length - counts.closed;
+    while ((counts.frames.length < CLIENTS || waiting() > 0) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 5));
+      counts = await clients.counts();
       if (performance.now() - lastScrape > 250) {
         lastScrape = performance.now();
         connectLagMax = Math.max(connectLagMax, sum(await scrape(base), LOOP_LAG_MAX));
       }
     }
     const connectMs = performance.now() - connectStart;
-    const unconnected = clients.filter((c) => c.frames === 0).length;
+    const unconnected =
+      counts.frames.filter((f) => f === 0).length + CLIENTS - counts.frames.length;
+    const failed = clients.failed;
     connectLagMax = Math.max(connectLagMax, sum(await scrape(base), LOOP_LAG_MAX));
-    slow = clients.slice(0, SLOW);
-    for (const c of slow) (c.socket as unknown as { _socket: { pause(): void } })._socket.pause();
-    const fast = clients.slice(SLOW).filter((c) => c.frames > 0);
+    clients.pause(SLOW);
+    // The reading clients that got a frame: indices into every later count.
+    const fast = [...counts.frames.keys()].filter((i) => i >= SLOW && counts.frames[i] > 0);
 
     const before = await scrape(base);
     const start = Date.now();
-    const frames0 = fast.map((c) => c.frames);
-    const bytes0 = fast.map((c) => c.bytesReceived);
+    const at0 = await clients.counts();
+    const frames0 = fast.map((i) => at0.frames[i]);
+    const bytes0 = fast.map((i) => at0.bytes[i]);
     const rss: number[] = [];
     let runLagMax = 0;
     for (let s = 0; s < SECONDS; s++) {
@@ -183,15 +192,15 @@ async function main(): Promise<number> {
       rss.push(sum(samples, 'process_resident_memory_bytes') / 2 ** 20);
       runLagMax = Math.max(runLagMax, sum(samples, LOOP_LAG_MAX));
     }
+    const at1 = await clients.counts();
     const elapsed = (Date.now() - start) / 1000;
     const after = await scrape(base);
+    const framesIn = fast.map((c, i) => at1.frames[c] - frames0[i]);
+    const bytesIn = fast.map((c, i) => at1.bytes[c] - bytes0[i]);
     const delta = (name: string, filter: Record<string, string> = {}) =>
       sum(after, name, filter) - sum(before, name, filter);
-    const fps = fast.map((c, i) => (c.frames - frames0[i]) / elapsed);
-    const wireBytesPerParticle =
-      fast.reduce((t, c, i) => t + (c.bytesReceived - bytes0[i]), 0) /
-      fast.reduce((t, c, i) => t + (c.frames - frames0[i]), 0) /
-      PARTICLES;
+    const fps = framesIn.map((f) => f / elapsed);
+    const wireBytesPerParticle = sumOf(bytesIn) / sumOf(framesIn) / PARTICLES;
     const ticks = delta('swarmhost_tick_duration_seconds_count');
     const fanoutMean =
       (delta('swarmhost_fanout_duration_seconds_sum') /
@@ -199,18 +208,17 @@ async function main(): Promise<number> {
       1000;
     const fanoutPerSendUs =
       (delta('swarmhost_fanout_duration_seconds_sum') / delta('swarmhost_frames_sent_total')) * 1e6;
-    const bytesPerClientPerS =
-      fast.reduce((t, c, i) => t + (c.bytesReceived - bytes0[i]), 0) / fast.length / elapsed;
+    const bytesPerClientPerS = sumOf(bytesIn) / fast.length / elapsed;
 
     console.log(
-      `# bench:load  ${CLIENTS} clients (${SLOW} not reading, ${DECODE < 0 ? 'all' : DECODE} decoding, asking ${RATE}/s), ${PARTICLES} particles, ${SECONDS} s`,
+      `# bench:load  ${CLIENTS} clients (${SLOW} not reading, ${DECODE < 0 ? 'all' : DECODE} decoding, asking ${RATE}/s, ${WORKERS > 0 ? `on ${WORKERS} worker threads` : 'in the bench process'}), ${PARTICLES} particles, ${SECONDS} s`,
     );
     console.log(
-      `connect:                        ${(connectMs / 1000).toFixed(2)} s for ${CLIENTS} clients to get their first frame${unconnected ? ` (${unconnected} never did, ${failed} socket errors)` : ''}; server loop stall max ${(connectLagMax * 1000).toFixed(0)} ms`,
+      `connect:                        ${(connectMs / 1000).toFixed(2)} s for ${CLIENTS} clients to get their first frame${unconnected ? ` (${unconnected} never did${failed >= 0 ? `, ${failed} socket errors` : ''})` : ''}; server loop stall max ${(connectLagMax * 1000).toFixed(0)} ms`,
     );
     console.log(`server ticks/s:                 ${(ticks / elapsed).toFixed(1)}`);
     console.log(
-      `reading client frames/s:        min ${Math.min(...fps).toFixed(1)}, mean ${(fps.reduce((a, b) => a + b, 0) / fps.length).toFixed(1)}`,
+      `reading client frames/s:        min ${Math.min(...fps).toFixed(1)}, mean ${(sumOf(fps) / fps.length).toFixed(1)}`,
     );
     console.log(
       `wire bytes/particle/frame:      ${wireBytesPerParticle.toFixed(3)} (envelope included)`,
@@ -239,13 +247,11 @@ async function main(): Promise<number> {
     console.log(`server RSS MiB per second:      ${rss.map((r) => r.toFixed(0)).join(' ')}`);
     return 0;
   } finally {
-    // A paused client never reads the server's close frame: drop it now
-    // rather than after ws's close timeout (30 s), which kept this process
-    // alive after its results.
-    for (const c of slow) (c.socket as unknown as WebSocket).terminate();
-    for (const c of clients) if (!slow.includes(c) && c.closeCode === undefined) c.close();
+    await clients?.close();
     await stopChild(child);
   }
 }
+
+const sumOf = (values: number[]): number => values.reduce((a, b) => a + b, 0);
 
 runMain('bench:load', main);
