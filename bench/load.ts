@@ -211,7 +211,7 @@ async function main(): Promise<number> {
     const bytesPerClientPerS = sumOf(bytesIn) / fast.length / elapsed;
 
     console.log(
-      `# bench:load  ${CLIENTS} clients (${SLOW} not reading, ${DECODE < 0 ? 'all' : DECODE} decoding, asking ${RATE}/s, ${WORKERS > 0 ? `on ${WORKERS} worker threads` : 'in the bench process'}), ${PARTICLES} particles, ${SECONDS} s`,
+      `# bench:load  ${CLIENTS} clients (${SLOW} not reading, ${DECODE < 0 ? 'all' : DECODE} decoding, asking ${RATE}/s, ${WORKERS > 0 ? `on ${WORKERS} worker thread${WORKERS === 1 ? '' : 's'}` : 'in the bench process'}), ${PARTICLES} particles, ${SECONDS} s`,
     );
     console.log(
       `connect:                        ${(connectMs / 1000).toFixed(2)} s for ${CLIENTS} clients to get their first frame${unconnected ? ` (${unconnected} never did${failed >= 0 ? `, ${failed} socket errors` : ''})` : ''}; server loop stall max ${(connectLagMax * 1000).toFixed(0)} ms`,

@@ -202,10 +202,45 @@ describe('bench scripts on the command line', () => {
       );
       expect(run.code, run.stderr).toBe(0);
       expect(run.stdout).toContain(
-        '# bench:load  2 clients (1 not reading, all decoding, asking 60/s), 500 particles, 1 s',
+        '# bench:load  2 clients (1 not reading, all decoding, asking 60/s, in the bench process), 500 particles, 1 s',
       );
       expect(run.stdout).toContain('server RSS MiB per second:');
       // The bench waited for its server: nothing that inherited the marker is left.
+      expect(processesWith(marker)).toEqual([]);
+    },
+    LOAD_RUN_MS + 5000,
+  );
+
+  it(
+    'bench:load with its clients on worker threads measures them and exits 0 by itself',
+    async () => {
+      const command = scripts.find(([name]) => name === 'bench:load')?.[1];
+      const marker = `BENCH_CLI_TEST_RUN=${randomBytes(8).toString('hex')}`;
+      const [key, value] = marker.split('=');
+      const run = await runScript(
+        command!,
+        [
+          '--workers',
+          '1',
+          '--clients',
+          '3',
+          '--decode',
+          '1',
+          '--seconds',
+          '1',
+          '--particles',
+          '500',
+        ],
+        LOAD_RUN_MS,
+        { [key]: value },
+      );
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toContain(
+        '# bench:load  3 clients (0 not reading, 1 decoding, asking 60/s, on 1 worker thread), 500 particles, 1 s',
+      );
+      // All three got frames: the connect line names no client that never did.
+      expect(run.stdout).toMatch(/connect: +[\d.]+ s for 3 clients to get their first frame;/);
+      expect(run.stdout).toMatch(/reading client frames\/s: +min [1-9]/);
       expect(processesWith(marker)).toEqual([]);
     },
     LOAD_RUN_MS + 5000,
