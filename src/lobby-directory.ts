@@ -19,6 +19,7 @@ import { LobbyFeed } from './lobby-feed.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { RuntimeSettings } from './runtime-settings.js';
+import { SendBatch } from './send-batch.js';
 
 export interface JoinedLobby {
   handle: LobbyHandle;
@@ -72,6 +73,11 @@ export interface CreateOptions {
 
 export class LobbyDirectory {
   #lobbies = new Map<string, JoinedLobby>();
+  /**
+   * Every game socket's sends are batched per event-loop turn here
+   * (sessions hold their sockets in it); a lobby's fan-out flushes it.
+   */
+  readonly sendBatch = new SendBatch();
   #config: Config;
   #settings: RuntimeSettings;
   #host: LobbyHost;
@@ -301,6 +307,7 @@ export class LobbyDirectory {
       inboxDepth.set(handle.inboxDepth);
       const started = performance.now();
       lobby.feed.publish();
+      this.sendBatch.flush();
       fanout.observe((performance.now() - started) / 1000);
     });
     let phase: LobbyPhase = handle.status.get().phase;

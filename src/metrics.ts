@@ -155,7 +155,7 @@ export class Metrics {
   });
   readonly fanoutDuration = new Histogram({
     name: 'swarmhost_fanout_duration_seconds',
-    help: "Time to hand one frame to all of a lobby's clients (encode once, envelope and send each), seconds.",
+    help: "Time to hand one frame to all of a lobby's clients (encode once, envelope and send each, the sockets' writev included), seconds.",
     labelNames: ['lobby'] as const,
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032],
     registers: [this.registry],

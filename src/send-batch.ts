@@ -14,18 +14,25 @@ export interface Corkable {
 
 export class SendBatch {
   #held = new Set<Corkable>();
-  #flush = () => {
-    for (const socket of this.#held) socket.uncork();
-    this.#held.clear();
-  };
 
   /** Corks `socket` until the end of the current turn (once per turn). */
   hold(socket: Corkable): void {
     if (this.#held.has(socket)) return;
-    if (this.#held.size === 0) process.nextTick(this.#flush);
+    if (this.#held.size === 0) process.nextTick(this.flush);
     this.#held.add(socket);
     socket.cork();
   }
+
+  /**
+   * Uncorks every held socket now: its writev happens here. The lobby's
+   * fan-out calls it as its last step, so its timing includes the system
+   * calls (at the end of the turn they would fall outside it); otherwise
+   * it runs at the end of the turn.
+   */
+  readonly flush = (): void => {
+    for (const socket of this.#held) socket.uncork();
+    this.#held.clear();
+  };
 
   /** Sockets held in this turn. */
   get size(): number {

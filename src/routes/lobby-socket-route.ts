@@ -12,7 +12,6 @@ import { sendError } from '../http-errors.js';
 import { ClientSession, type SessionContext } from '../client-session.js';
 import { LogThrottle } from '../log-throttle.js';
 import { SessionRegistry, type SocketCap } from '../session-registry.js';
-import { SendBatch } from '../send-batch.js';
 
 /** How often an unexpected session error may be logged with its stack. */
 const FAILURE_LOG_INTERVAL_MS = 10_000;
@@ -36,7 +35,7 @@ export function registerLobbySocketRoute(app: App): void {
     join: fleet
       ? (id, session) => fleet.join(id, session)
       : (id, session) => directory.join(id, session),
-    sendBatch: new SendBatch(),
+    sendBatch: directory.sendBatch,
     log: fastify.log,
     logFailure: (error, lobbyId) =>
       failures.log('error', 'session', { err: error, lobby: lobbyId }, 'session handler failed'),

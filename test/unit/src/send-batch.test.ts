@@ -25,4 +25,17 @@ describe('SendBatch', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(a.calls).toEqual(['cork', 'uncork', 'cork', 'uncork']);
   });
+
+  it('flushes early on request (the fan-out does), and holds again in the same turn after it', async () => {
+    const batch = new SendBatch();
+    const a = fakeSocket();
+    batch.hold(a);
+    batch.flush();
+    expect(a.calls).toEqual(['cork', 'uncork']);
+    batch.hold(a);
+    expect(a.calls).toEqual(['cork', 'uncork', 'cork']);
+    await new Promise((resolve) => setImmediate(resolve));
+    // Each cork met exactly one uncork: the end-of-turn flush found only the second hold.
+    expect(a.calls).toEqual(['cork', 'uncork', 'cork', 'uncork']);
+  });
 });
