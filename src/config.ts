@@ -80,6 +80,14 @@ export const SETTINGS = {
     max: 65535,
     doc: 'TCP port; 0 picks a free one (also `--port`).',
   }),
+  listenBacklog: s({
+    env: 'SWARMHOST_LISTEN_BACKLOG',
+    kind: 'int',
+    default: 4096,
+    min: 1,
+    max: 65535,
+    doc: "Connections the kernel queues for accept on PORT (and the admin port); the kernel caps it at net.core.somaxconn. Node's own default, 511, overflows when a thousand players connect at once (after a restart or a drain): the overflow's handshakes are dropped and retried a second or more later.",
+  }),
   logLevel: s({
     env: 'SWARMHOST_LOG_LEVEL',
     kind: 'string',

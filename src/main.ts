@@ -50,9 +50,10 @@ async function main(): Promise<void> {
   // A typo is not an error (the server runs on the defaults), but it must not go unseen.
   const unknown = unknownVariables(process.env);
   if (unknown.length > 0) log.warn({ unknown }, describeUnknown(unknown));
-  await app.fastify.listen({ host: config.host, port: config.port });
+  const backlog = config.listenBacklog;
+  await app.fastify.listen({ host: config.host, port: config.port, backlog });
   if (app.admin !== app.fastify)
-    await app.admin.listen({ host: config.adminHost, port: config.adminPort });
+    await app.admin.listen({ host: config.adminHost, port: config.adminPort, backlog });
 
   let stopping = false;
   const stop = async (reason: string, exitCode: number) => {
