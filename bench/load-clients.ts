@@ -7,6 +7,7 @@
  */
 import WebSocket from 'ws';
 import { LobbyClient, type SendRate, type SocketLike } from '../protocol/index.js';
+import { CountingSocket } from './counting-socket.js';
 import { BotPool } from './loadtest/bot-pool.js';
 
 export interface LoadClients {
@@ -30,22 +31,32 @@ export interface ClientPlan {
   rate: SendRate | undefined;
 }
 
-/** Every client in this process, each a LobbyClient over ws. */
-export function inProcessClients(plan: ClientPlan): LoadClients {
+/** One client in this process, whichever kind. */
+interface Reader {
+  readonly frames: number;
+  readonly bytesReceived: number;
+  readonly closeCode: number | undefined;
+  /** Stops reading its socket (the server sees it back up). */
+  pause(): void;
+  close(): void;
+  terminate(): void;
+}
+
+/**
+ * Every client in this process: the decoding ones LobbyClients over ws; the
+ * others too with `readers: 'ws'` (each message parsed and its envelope
+ * decoded), or CountingSockets with `readers: 'raw'` (counted by their first
+ * bytes: the cheapest real client, counting-socket.ts).
+ */
+export function inProcessClients(plan: ClientPlan, readers: 'ws' | 'raw'): LoadClients {
   let failed = 0;
-  const clients: LobbyClient[] = [];
-  let paused: LobbyClient[] = [];
+  const clients: Reader[] = [];
+  let paused: Reader[] = [];
   const start = () => {
     for (let i = 0; i < plan.clients; i++) {
-      const socket = new WebSocket(plan.url);
-      // A refused or timed-out handshake is counted, not fatal.
-      socket.on('error', () => failed++);
-      const client = new LobbyClient(
-        socket as unknown as SocketLike,
-        { welcome: () => (plan.rate === undefined ? undefined : client.requestRate(plan.rate)) },
-        { decode: plan.decodes(i) },
-      );
-      clients.push(client);
+      if (readers === 'raw' && !plan.decodes(i))
+        clients.push(new CountingSocket(plan.url, plan.rate));
+      else clients.push(lobbyClientReader(plan, plan.decodes(i), () => failed++));
     }
   };
   return {
@@ -56,20 +67,44 @@ export function inProcessClients(plan: ClientPlan): LoadClients {
       closed: clients.filter((c) => c.closeCode !== undefined).length,
     }),
     get failed() {
-      return failed;
+      return failed + clients.filter((c) => c instanceof CountingSocket && c.failed).length;
     },
     pause(count) {
       paused = clients.slice(0, count);
-      for (const c of paused)
-        (c.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+      for (const c of paused) c.pause();
     },
     async close() {
       // A paused client never reads the server's close frame: drop it now
       // rather than after ws's close timeout (30 s), which kept this process
       // alive after its results.
-      for (const c of paused) (c.socket as unknown as WebSocket).terminate();
+      for (const c of paused) c.terminate();
       for (const c of clients) if (!paused.includes(c) && c.closeCode === undefined) c.close();
     },
+  };
+}
+
+function lobbyClientReader(plan: ClientPlan, decode: boolean, onError: () => void): Reader {
+  const socket = new WebSocket(plan.url);
+  // A refused or timed-out handshake is counted, not fatal.
+  socket.on('error', onError);
+  const client = new LobbyClient(
+    socket as unknown as SocketLike,
+    { welcome: () => (plan.rate === undefined ? undefined : client.requestRate(plan.rate)) },
+    { decode },
+  );
+  return {
+    get frames() {
+      return client.frames;
+    },
+    get bytesReceived() {
+      return client.bytesReceived;
+    },
+    get closeCode() {
+      return client.closeCode;
+    },
+    pause: () => (socket as unknown as { _socket: { pause(): void } })._socket.pause(),
+    close: () => client.close(),
+    terminate: () => socket.terminate(),
   };
 }
 

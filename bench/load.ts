@@ -71,6 +71,14 @@ const OPTIONS = {
     max: 64,
     doc: "run the clients on W worker threads (the load generator's bots) instead of in this process; 0: in this process. Not with --slow",
   },
+  raw: {
+    kind: 'int',
+    arg: '0|1',
+    default: 0,
+    min: 0,
+    max: 1,
+    doc: 'with 1, the clients that do not decode are raw counting sockets (counting-socket.ts: the handshake, hello, pongs, and each message counted by its first bytes), so a thousand of them fit in this process beside the server; not with --workers',
+  },
   rate: {
     kind: 'int',
     arg: 'R',
@@ -125,7 +133,9 @@ async function main(): Promise<number> {
     return 0;
   }
   const { clients: CLIENTS, slow: SLOW, particles: PARTICLES, seconds: SECONDS } = options.values;
-  const { decode: DECODE, rate: RATE, workers: WORKERS } = options.values;
+  const { decode: DECODE, rate: RATE, workers: WORKERS, raw: RAW } = options.values;
+  if (WORKERS > 0 && RAW > 0)
+    throw new UsageError('--raw 1 needs the clients in this process (--workers 0)');
   if (WORKERS > 0 && SLOW > 0)
     throw new UsageError('--slow needs the clients in this process (--workers 0)');
   if (SLOW >= CLIENTS)
@@ -153,7 +163,10 @@ async function main(): Promise<number> {
       rate: RATE === 60 ? undefined : (RATE as SendRate),
     };
     await scrape(base); // resets the loop-lag window
-    clients = WORKERS > 0 ? await workerClients(plan, WORKERS) : inProcessClients(plan);
+    clients =
+      WORKERS > 0
+        ? await workerClients(plan, WORKERS)
+        : inProcessClients(plan, RAW > 0 ? 'raw' : 'ws');
     const connectStart = performance.now();
     clients.start();
     // Connected: every client welcomed and sent its first frame (or closed).
@@ -211,7 +224,7 @@ async function main(): Promise<number> {
     const bytesPerClientPerS = sumOf(bytesIn) / fast.length / elapsed;
 
     console.log(
-      `# bench:load  ${CLIENTS} clients (${SLOW} not reading, ${DECODE < 0 ? 'all' : DECODE} decoding, asking ${RATE}/s, ${WORKERS > 0 ? `on ${WORKERS} worker thread${WORKERS === 1 ? '' : 's'}` : 'in the bench process'}), ${PARTICLES} particles, ${SECONDS} s`,
+      `# bench:load  ${CLIENTS} clients (${SLOW} not reading, ${DECODE < 0 ? 'all' : DECODE} decoding, asking ${RATE}/s, ${WORKERS > 0 ? `on ${WORKERS} worker thread${WORKERS === 1 ? '' : 's'}` : `in the bench process${RAW > 0 ? ', the others raw' : ''}`}), ${PARTICLES} particles, ${SECONDS} s`,
     );
     console.log(
       `connect:                        ${(connectMs / 1000).toFixed(2)} s for ${CLIENTS} clients to get their first frame${unconnected ? ` (${unconnected} never did${failed >= 0 ? `, ${failed} socket errors` : ''})` : ''}; server loop stall max ${(connectLagMax * 1000).toFixed(0)} ms`,

@@ -211,34 +211,33 @@ describe('bench scripts on the command line', () => {
     LOAD_RUN_MS + 5000,
   );
 
-  it(
-    'bench:load with its clients on worker threads measures them and exits 0 by itself',
-    async () => {
+  it.each([
+    [
+      'on a worker thread',
+      ['--workers', '1'],
+      '3 clients (0 not reading, 1 decoding, asking 60/s, on 1 worker thread)',
+    ],
+    [
+      'as raw counting sockets',
+      ['--raw', '1', '--rate', '30'],
+      '3 clients (0 not reading, 1 decoding, asking 30/s, in the bench process, the others raw)',
+    ],
+  ])(
+    'bench:load with its clients %s measures every one and exits 0 by itself',
+    async (_how, args, header) => {
       const command = scripts.find(([name]) => name === 'bench:load')?.[1];
       const marker = `BENCH_CLI_TEST_RUN=${randomBytes(8).toString('hex')}`;
       const [key, value] = marker.split('=');
       const run = await runScript(
         command!,
-        [
-          '--workers',
-          '1',
-          '--clients',
-          '3',
-          '--decode',
-          '1',
-          '--seconds',
-          '1',
-          '--particles',
-          '500',
-        ],
+        [...args, '--clients', '3', '--decode', '1', '--seconds', '1', '--particles', '500'],
         LOAD_RUN_MS,
         { [key]: value },
       );
       expect(run.code, run.stderr).toBe(0);
-      expect(run.stdout).toContain(
-        '# bench:load  3 clients (0 not reading, 1 decoding, asking 60/s, on 1 worker thread), 500 particles, 1 s',
-      );
-      // All three got frames: the connect line names no client that never did.
+      expect(run.stdout).toContain(`# bench:load  ${header}, 500 particles, 1 s`);
+      // All three got frames (the connect line names none that never did),
+      // and each got some in the measured second.
       expect(run.stdout).toMatch(/connect: +[\d.]+ s for 3 clients to get their first frame;/);
       expect(run.stdout).toMatch(/reading client frames\/s: +min [1-9]/);
       expect(processesWith(marker)).toEqual([]);
