@@ -96,7 +96,7 @@ export {
   encodeKeyframe,
   type QuantizedFrame,
 } from './frame-encode.js';
-export { DELTA_BLOCK, MAX_PREDICTION_GAP, RICE_ESCAPE } from './frame-layout.js';
+export { DELTA_BLOCK, MAX_PREDICTION_GAP, MAX_RICE_K, RICE_ESCAPE } from './frame-layout.js';
 export {
   FrameDecodeError,
   FrameDecodeErrorCode,

@@ -15,10 +15,13 @@ export { decodeMessage, encodeMessage } from './envelope.js';
 export { ErrorCode, type ErrorCodeValue } from './error-codes.js';
 export {
   canPredict,
+  DELTA_BLOCK,
   encodeDelta,
   encodeKeyframe,
   FrameDecoder,
+  MAX_RICE_K,
   type QuantizedFrame,
+  RICE_ESCAPE,
 } from './frame-codec.js';
 export { encodeFrameHead, encodeFrameMessage, frameDataTail } from './frame-envelope.js';
 export { LobbyClient, type PingSample, type SocketLike } from './lobby-client.js';
