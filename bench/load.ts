@@ -194,6 +194,7 @@ async function main(): Promise<number> {
 
     const before = await scrape(base);
     const start = Date.now();
+    const clientCpu0 = process.cpuUsage();
     const at0 = await clients.counts();
     const frames0 = fast.map((i) => at0.frames[i]);
     const bytes0 = fast.map((i) => at0.bytes[i]);
@@ -207,6 +208,9 @@ async function main(): Promise<number> {
     }
     const at1 = await clients.counts();
     const elapsed = (Date.now() - start) / 1000;
+    // This process is the clients (and their worker threads): when it nears
+    // a core per thread, the clients are the limit, not the server.
+    const clientCpu = process.cpuUsage(clientCpu0);
     const after = await scrape(base);
     const framesIn = fast.map((c, i) => at1.frames[c] - frames0[i]);
     const bytesIn = fast.map((c, i) => at1.bytes[c] - bytes0[i]);
@@ -256,6 +260,9 @@ async function main(): Promise<number> {
     );
     console.log(
       `server CPU:                     ${((delta('process_cpu_seconds_total') / elapsed) * 100).toFixed(0)}% of one core`,
+    );
+    console.log(
+      `client CPU:                     ${(((clientCpu.user + clientCpu.system) / 1e6 / elapsed) * 100).toFixed(0)}% of one core (this process: the clients)`,
     );
     console.log(`server RSS MiB per second:      ${rss.map((r) => r.toFixed(0)).join(' ')}`);
     return 0;
