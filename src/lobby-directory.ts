@@ -289,6 +289,7 @@ export class LobbyDirectory {
     for (const counter of [
       metrics.tickOverruns,
       metrics.ticksDropped,
+      metrics.framesSuperseded,
       metrics.lobbyCrashes,
       metrics.lobbyRestarts,
     ]) {
@@ -297,18 +298,39 @@ export class LobbyDirectory {
     const fanout = metrics.fanoutDuration.labels({ lobby: id });
     const inboxDepth = metrics.inboxDepth.labels({ lobby: id });
     const stepSeconds = 1 / handle.settings.tickRate;
-    // Each new frame: its tick metrics, then the feed's fan-out to every
-    // client, timed as a whole (the main thread's cost per frame).
+    const superseded = metrics.framesSuperseded.labels({ lobby: id });
+    // The feed's fan-out of the newest frame to every client, timed as a
+    // whole (the main thread's cost per frame).
+    let publishing = false;
+    let framesWaiting = 0;
+    const publish = () => {
+      publishing = false;
+      if (framesWaiting > 1) superseded.inc(framesWaiting - 1);
+      framesWaiting = 0;
+      if (this.#lobbies.get(id) !== lobby) return;
+      const started = performance.now();
+      lobby.feed.publish();
+      this.sendBatch.flush();
+      fanout.observe((performance.now() - started) / 1000);
+    };
+    // Each new frame: its tick metrics now, the fan-out once the turn's I/O
+    // is done. Frames that arrive while one waits are folded into one
+    // fan-out of the newest: when fanning out takes longer than a tick, the
+    // worker's frames queue on its port, and Node drains a port's queue in
+    // one go, so fanning out each as it came kept the main thread in that
+    // drain (seen: 20-40 s without an accept, a read or a timer at 1000
+    // clients). Folded, every client gets the newest frame a little late
+    // and the loop keeps turning.
     handle.frames.onSend((_seq, frame) => {
       const seconds = frame.stats.durationMs / 1000;
       tickDuration.observe(seconds);
       tickLateness.observe(frame.stats.lateMs / 1000);
       if (seconds > stepSeconds) overruns.inc();
       inboxDepth.set(handle.inboxDepth);
-      const started = performance.now();
-      lobby.feed.publish();
-      this.sendBatch.flush();
-      fanout.observe((performance.now() - started) / 1000);
+      framesWaiting++;
+      if (publishing) return;
+      publishing = true;
+      setImmediate(publish);
     });
     let phase: LobbyPhase = handle.status.get().phase;
     this.#countPhase(phase, +1);

@@ -160,6 +160,12 @@ export class Metrics {
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032],
     registers: [this.registry],
   });
+  readonly framesSuperseded = new Counter({
+    name: 'swarmhost_frames_superseded_total',
+    help: "Frames of a lobby not fanned out to anyone because a newer one arrived first: the main thread's fan-out took longer than a tick (it is saturated), and everyone gets the newest instead.",
+    labelNames: ['lobby'] as const,
+    registers: [this.registry],
+  });
   readonly inputs = new Counter({
     name: 'swarmhost_inputs_total',
     help: 'Client messages by result (accepted into the inbox, inbox_full, rate_limited, invalid, out_of_range, lobby_closed, after_close: sent after the server closed; particle_cap counts accepted spawns the lobby then refused). Stats reports count in swarmhost_client_stats_reports_total instead, once decoded.',
@@ -356,6 +362,7 @@ export class Metrics {
       this.fanoutDuration,
       this.tickOverruns,
       this.ticksDropped,
+      this.framesSuperseded,
     ]) {
       metric.remove({ lobby });
     }
