@@ -1,14 +1,15 @@
 /**
  * View frame codec: the byte layout of a `view` frame's `data` (the tiles a
  * client subscribed to, docs/PROTOCOL.md "View frames"), the per-tile chunk
- * encoders the server runs once per (tile, base, tick), and the stateless
- * per-tile decoders ViewDecoder (view-decoder.ts) calls.
+ * encoders the server runs once per (tile, prior, base, tick), and the
+ * stateless per-tile decoders ViewDecoder (view-decoder.ts) calls.
  *
  * The per-tile *position* coding is here and only here ("Position coding"
- * below): `gather` a tile's members, then a first-order block coding of
- * the stayed subset (encodeSubsetDelta, read back by readSubsetDelta) and
- * tile-local codes for members new to the client (encodeLocal, readLocal).
- * A new position coder replaces those four functions.
+ * below): `gather` a tile's members, put the stayed ones in prediction
+ * order (predictionOrder: second order first), code their residuals as the
+ * frame codec's delta section (encodeMoves, read back by readMoves, both
+ * on frame-encode.ts / frame-decode.ts), and tile-local codes for members
+ * new to the client (encodeLocal, readLocal).
  * Isomorphic: no node: modules, no Buffer.
  *
  * ── Byte layout ───────────────────────────────────────────────────────────
@@ -30,12 +31,16 @@
  *                 (e − 7) only if min(e, 7) = 7; l varint rank gaps (ranks in
  *                 the base members of the l that left the tile); e varint index
  *                 gaps (the e that entered);
- *                 then the s = m − l stayed members' positions, ascending
- *                 index, in blocks of 32: a width byte wx | wy << 4 (two
- *                 bytes, wx then wy, when bits > 15), then one LSB-first bit
- *                 stream of the block's zigzag x moves at wx bits and then
- *                 its y moves at wy bits, zero-padded to a byte (a move is
- *                 the code difference wrapped into [−B/2, B/2));
+ *                 then the s = m − l stayed members' positions in prediction
+ *                 order: first those that were members of the tile at `prior`
+ *                 (only when the frame has a prior and the client's frame at
+ *                 prior held the tile, its parent or its four children: a
+ *                 second-order chunk), then the others, each ascending index;
+ *                 coded exactly as section 1 of a frame delta with m = s
+ *                 (docs/PROTOCOL.md "Particle data": Rice blocks of 32, a
+ *                 4-bit k per axis and block; the first group predicted
+ *                 second order over g0 = base − prior, g1 = tick − base, the
+ *                 rest first order), zero-padded to a byte;
  *                 then the e entered members' tile-local positions.
  *     tile-local positions: for each member, ascending index, x then y, the
  *                 low w = bits − level bits of its code (level g for a
@@ -44,15 +49,17 @@
  * Nothing follows the last chunk. A tile with no members at `tick` is left
  * out (a client holding it drops it: it holds nothing there).
  */
-/** Members per block of a stayed-positions section (the same 32 as the frame codec's blocks). */
-const DELTA_BLOCK = 32;
+import { encodeDelta } from './frame-encode.js';
+import { FrameDecodeError, FrameDecodeErrorCode, readMovedSection } from './frame-decode.js';
 import type { TileIndex } from './view-grid.js';
 
 /** Why view data was refused: one table, values stable for logs. */
 export const ViewDecodeErrorCode = {
   /** A delta chunk against a base the decoder does not hold, or for a tile it did not hold there. */
   baseMismatch: 'base_mismatch',
-  /** tick, base or n unusable, or n below the count held at base. */
+  /** A frame whose `prior` is not the tick the decoder held before its newest. */
+  priorMismatch: 'prior_mismatch',
+  /** tick, base, prior or n unusable, a prediction gap above 255, or n below the count held at base. */
   badHeader: 'bad_header',
   /** g out of range, a tile id past the grid or not ascending, an index >= n or repeated, a rank past the base members. */
   badLayout: 'bad_layout',
@@ -60,7 +67,7 @@ export const ViewDecodeErrorCode = {
   badVarint: 'bad_varint',
   /** A position code >= 2^bits, or a member whose codes are not in its chunk's tile. */
   valueOutOfRange: 'value_out_of_range',
-  /** A block width above bits, or non-zero padding bits. */
+  /** A Rice parameter >= bits, or non-zero padding bits. */
   badBlock: 'bad_block',
   truncated: 'truncated',
   overlong: 'overlong',
@@ -172,7 +179,7 @@ export function readGaps(r: ByteReader, count: number, limit: number, what: stri
   return out;
 }
 
-// ── Position coding (v1) ──────────────────────────────────────────────────
+// ── Position coding ──────────────────────────────────────────────────
 /** Interleaved codes of `positions` at `indices[0..count)` (a tile's subset). */
 export function gather(
   positions: Uint16Array,
@@ -190,72 +197,114 @@ export function gather(
 }
 
 /**
- * Stayed members' positions, from `stayed` base codes to as many frame
- * codes (x, y interleaved): blocks of DELTA_BLOCK members, each a width
- * byte (wx | wy << 4; two bytes, wx then wy, above 15 bits) and one
- * LSB-first bit stream of the block's x values at wx bits then its y values
- * at wy bits, zero-padded to a byte. A value is zigzag(d), d the move on
- * that axis wrapped into [−B/2, B/2); a width is the smallest that holds
- * the block's largest value (0 when nothing moved on that axis).
+ * The order the stayed members' residuals are coded in: first those that
+ * were members of the tile at prior too (predicted second order; none
+ * without a prior), then the rest (first order), each ascending. Both
+ * halves of the codec take it from here. `stayed` and `priorMembers` are
+ * ascending; returns the order and how many of it are predicted.
  */
-export function encodeSubsetDelta(
-  baseSubset: Uint16Array,
-  frameSubset: Uint16Array,
-  stayed: number,
-  bits: number,
-): Uint8Array {
-  const size = 1 << bits;
-  const half = size >> 1;
-  const mask = size - 1;
-  const widthBytes = bits <= NIBBLE_WIDTH_BITS ? 1 : 2;
-  const blocks = Math.ceil(stayed / DELTA_BLOCK);
-  const out = new Uint8Array(blocks * widthBytes + ((2 * stayed * bits + 7) >> 3) + blocks);
-  const z = new Uint32Array(2 * DELTA_BLOCK);
-  let q = 0;
-  for (let start = 0; start < stayed; start += DELTA_BLOCK) {
-    const length = Math.min(DELTA_BLOCK, stayed - start);
-    let maxX = 0;
-    let maxY = 0;
-    for (let i = 0; i < length; i++) {
-      for (let axis = 0; axis < 2; axis++) {
-        const j = 2 * (start + i) + axis;
-        let d = (frameSubset[j] - baseSubset[j]) & mask;
-        if (d >= half) d -= size;
-        const value = d >= 0 ? 2 * d : -2 * d - 1;
-        z[axis * DELTA_BLOCK + i] = value;
-        if (axis === 0) maxX |= value;
-        else maxY |= value;
-      }
-    }
-    const wx = 32 - Math.clz32(maxX);
-    const wy = 32 - Math.clz32(maxY);
-    if (widthBytes === 1) out[q++] = wx | (wy << 4);
-    else {
-      out[q++] = wx;
-      out[q++] = wy;
-    }
-    let acc = 0;
-    let held = 0;
-    for (let axis = 0; axis < 2; axis++) {
-      const w = axis === 0 ? wx : wy;
-      if (w === 0) continue;
-      for (let i = 0; i < length; i++) {
-        acc |= z[axis * DELTA_BLOCK + i] << held;
-        held += w;
-        while (held >= 8) {
-          out[q++] = acc & 0xff;
-          acc >>>= 8;
-          held -= 8;
-        }
-      }
-    }
-    if (held > 0) out[q++] = acc & 0xff;
+export function predictionOrder(
+  stayed: ArrayLike<number>,
+  priorMembers: ArrayLike<number> | undefined,
+): { order: Uint32Array; predicted: number } {
+  const order = new Uint32Array(stayed.length);
+  if (!priorMembers || priorMembers.length === 0) {
+    order.set(stayed as ArrayLike<number>);
+    return { order, predicted: 0 };
   }
-  return out.slice(0, q);
+  const rest: number[] = [];
+  let predicted = 0;
+  for (let k = 0, q = 0; k < stayed.length; k++) {
+    const i = stayed[k];
+    while (q < priorMembers.length && priorMembers[q] < i) q++;
+    if (q < priorMembers.length && priorMembers[q] === i) order[predicted++] = i;
+    else rest.push(i);
+  }
+  order.set(rest, predicted);
+  return { order, predicted };
 }
 
-/** Up to this many bits, widths (<= bits) fit a nibble each. */
-const NIBBLE_WIDTH_BITS = 15;
+/** The prediction of a second-order chunk: the prior's codes of the predicted members and the gaps. */
+export interface TilePrediction {
+  /** Codes at prior of the first `predicted` members in prediction order. */
+  priorSubset: Uint16Array;
+  predicted: number;
+  /** base − prior and tick − base, each in [1, MAX_PREDICTION_GAP]. */
+  g0: number;
+  g1: number;
+}
+
+/**
+ * Stayed members' positions, from their `s` base codes to as many frame
+ * codes (x, y interleaved, in prediction order): section 1 of the frame
+ * codec's delta (frame-encode.ts: Rice blocks of 32, a 4-bit k per axis and
+ * block), second order for the first `prediction.predicted` members,
+ * zero-padded to a byte.
+ */
+export function encodeMoves(
+  baseSubset: Uint16Array,
+  frameSubset: Uint16Array,
+  s: number,
+  bits: number,
+  prediction: TilePrediction | undefined,
+): Uint8Array {
+  if (s === 0) return new Uint8Array(0);
+  const g0 = prediction?.g0 ?? 1;
+  const base = { tick: g0, count: s, positions: baseSubset };
+  const frame = { tick: g0 + (prediction?.g1 ?? 1), count: s, positions: frameSubset };
+  const prior =
+    prediction && prediction.predicted > 0
+      ? { tick: 0, count: prediction.predicted, positions: prediction.priorSubset }
+      : undefined;
+  return encodeDelta(base, frame, bits, prior);
+}
+
+/**
+ * Reads what encodeMoves wrote: `prev` holds the s base codes (prediction
+ * order), `out` gets their codes now. Self-delimiting given s; the bytes
+ * after it start at the next byte boundary.
+ */
+export function readMoves(
+  r: ByteReader,
+  prev: Uint16Array,
+  s: number,
+  bits: number,
+  prediction: TilePrediction | undefined,
+  out: Uint16Array,
+): void {
+  if (s === 0) return;
+  const at = { p: r.p, acc: 0, held: 0 };
+  try {
+    readMovedSection(
+      r.data,
+      at,
+      s,
+      bits,
+      prev,
+      prediction?.priorSubset ?? prev,
+      2 * (prediction?.predicted ?? 0),
+      prediction?.g0 ?? 1,
+      prediction?.g1 ?? 1,
+      out,
+    );
+  } catch (error) {
+    if (!(error instanceof FrameDecodeError)) throw error;
+    const code =
+      error.code === FrameDecodeErrorCode.truncated
+        ? 'truncated'
+        : error.code === FrameDecodeErrorCode.valueOutOfRange
+          ? 'valueOutOfRange'
+          : 'badBlock';
+    throw new ViewDecodeError(code, `tile positions: ${error.message}`);
+  }
+  // The refills may have read ahead: the section ends at bit 8·p − held.
+  const end = 8 * at.p - at.held;
+  const padding = (8 - (end & 7)) & 7;
+  if ((at.acc & ((1 << padding) - 1)) !== 0) {
+    throw new ViewDecodeError('badBlock', 'non-zero padding after tile moves');
+  }
+  r.p = (end + padding) >> 3;
+}
 
 /**
  * New members' positions (key chunks, and the entered of delta chunks):
@@ -312,64 +361,6 @@ export function readLocal(
   if (acc !== 0) throw new ViewDecodeError('badBlock', 'non-zero padding after tile positions');
 }
 
-/**
- * Reads the stayed members' delta: `prev` holds their s base codes, `out`
- * gets their s codes now. The v1 delta layout (frame-codec.ts) on a subset
- * (widths as nibbles when bits <= 15), self-delimiting given s.
- */
-export function readSubsetDelta(
-  r: ByteReader,
-  prev: Uint16Array,
-  s: number,
-  bits: number,
-  out: Uint16Array,
-): void {
-  const { data } = r;
-  const mask = (1 << bits) - 1;
-  for (let start = 0; start < s; start += DELTA_BLOCK) {
-    const blockAt = r.p;
-    let wx = r.u8();
-    let wy: number;
-    if (bits <= NIBBLE_WIDTH_BITS) {
-      wy = wx >>> 4;
-      wx &= 15;
-    } else wy = r.u8();
-    if (wx > bits || wy > bits) {
-      throw new ViewDecodeError(
-        'badBlock',
-        `block at byte ${blockAt} has widths ${wx}/${wy} above ${bits}`,
-      );
-    }
-    const stop = Math.min(start + DELTA_BLOCK, s);
-    if (r.p + (((stop - start) * (wx + wy) + 7) >> 3) > data.length) {
-      throw new ViewDecodeError('truncated', `view data ends inside the block at byte ${blockAt}`);
-    }
-    let acc = 0;
-    let held = 0;
-    for (let axis = 0; axis < 2; axis++) {
-      const w = axis === 0 ? wx : wy;
-      const wmask = (1 << w) - 1;
-      for (let i = start; i < stop; i++) {
-        const j = 2 * i + axis;
-        if (w === 0) {
-          out[j] = prev[j];
-          continue;
-        }
-        while (held < w) {
-          acc |= data[r.p++] << held;
-          held += 8;
-        }
-        const z = acc & wmask;
-        acc >>>= w;
-        held -= w;
-        out[j] = (prev[j] + ((z >>> 1) ^ -(z & 1))) & mask;
-      }
-    }
-    if (acc !== 0)
-      throw new ViewDecodeError('badBlock', `non-zero padding in the block at byte ${blockAt}`);
-  }
-}
-
 // ── Chunk encoders (server) ───────────────────────────────────────────────
 /** The members of tile `t` in `index`. */
 export const tileMembers = (index: TileIndex, t: number): Uint32Array =>
@@ -415,10 +406,22 @@ export function encodeTileKey(
   return { flags: VIEW_CHUNK.key, body: w.finish() };
 }
 
+/** What a second-order delta chunk predicts from: the tile's members at prior, their codes there, the gaps. */
+export interface TilePrior {
+  positions: Uint16Array;
+  /** The tile's members at prior, ascending. */
+  members: Uint32Array;
+  /** base − prior and tick − base, each in [1, MAX_PREDICTION_GAP]. */
+  g0: number;
+  g1: number;
+}
+
 /**
  * A delta chunk for one tile, from its members at base (`before`, with
  * `basePositions`) to its members now (`after`, with `positions`); `width`
- * is the tile's local code width (bits − level).
+ * is the tile's local code width (bits − level). With `prior` (the client
+ * held the tile at prior too), members that were in it at prior are
+ * predicted second order.
  */
 export function encodeTileDelta(
   basePositions: Uint16Array,
@@ -427,6 +430,7 @@ export function encodeTileDelta(
   after: Uint32Array,
   bits: number,
   width: number,
+  prior?: TilePrior,
 ): EncodedChunk {
   const left: number[] = [];
   const stayed: number[] = [];
@@ -453,7 +457,14 @@ export function encodeTileDelta(
     writeGaps(w, left);
     writeGaps(w, entered);
   }
-  w.bytes(encodeSubsetDelta(gather(basePositions, stayed), gather(positions, stayed), s, bits));
+  const { order, predicted } = predictionOrder(stayed, prior?.members);
+  const prediction = prior && {
+    priorSubset: gather(prior.positions, order, predicted),
+    predicted,
+    g0: prior.g0,
+    g1: prior.g1,
+  };
+  w.bytes(encodeMoves(gather(basePositions, order), gather(positions, order), s, bits, prediction));
   if (e > 0) w.bytes(encodeLocal(gather(positions, entered), e, width));
   return { flags: changed ? VIEW_CHUNK.deltaChanged : VIEW_CHUNK.delta, body: w.finish() };
 }
