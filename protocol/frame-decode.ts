@@ -285,6 +285,8 @@ export interface BitCursor {
  * (tick − base). Stateless, so the view codec reads its tiles' residuals
  * with it too (the members gathered, in prediction order). Leaves `at`
  * after the last code; refills may have read up to 3 bytes past it.
+ * `zeroK`: the blocks have no headers, every Rice parameter is 0 (view
+ * tiles, view-codec.ts).
  *
  * @throws FrameDecodeError (truncated, bad_width, value_out_of_range).
  */
@@ -299,6 +301,7 @@ export function readMovedSection(
   g0: number,
   g1: number,
   out: Uint16Array,
+  zeroK = false,
 ): void {
   const len = data.length;
   const mask = (1 << bits) - 1;
@@ -312,11 +315,15 @@ export function readMovedSection(
       acc |= data[p++] << held;
       held += 8;
     }
-    if (held < 8) fail('truncated', `delta ends before the block of particle ${start}`);
-    const kx = acc & 15;
-    const ky = (acc >>> 4) & 15;
-    acc >>>= 8;
-    held -= 8;
+    let kx = 0;
+    let ky = 0;
+    if (!zeroK) {
+      if (held < 8) fail('truncated', `delta ends before the block of particle ${start}`);
+      kx = acc & 15;
+      ky = (acc >>> 4) & 15;
+      acc >>>= 8;
+      held -= 8;
+    }
     if (kx >= bits || ky >= bits) {
       fail('badWidth', `block of particle ${start} has Rice parameters ${kx}/${ky}, bits ${bits}`);
     }

@@ -150,6 +150,10 @@ function riceParameter(sum: number, length: number, maxK: number): number {
  * frame-codec.ts. One pass over the frames: per block, the residuals and
  * their sums, then the block's Rice parameters, then its codes.
  *
+ * `zeroK`: every block's Rice parameters are 0 and its 8-bit header is
+ * left out (not the frame layout: view tiles' moves, view-codec.ts, use it
+ * where it is smaller).
+ *
  * @throws RangeError when frame.count < base.count, on bad bits or frames,
  *   when a code is >= 2**bits (it could not round-trip), or when `prior`
  *   fails canPredict.
@@ -159,6 +163,7 @@ export function encodeDelta(
   frame: QuantizedFrame,
   bits: number,
   prior?: QuantizedFrame,
+  zeroK = false,
 ): Uint8Array {
   checkBits(bits);
   checkFrame(base, 'base');
@@ -250,10 +255,12 @@ export function encodeDelta(
       sumY += zy;
     }
     const length = (stop - start) >> 1;
-    const kx = riceParameter(sumX, length, maxK);
-    const ky = riceParameter(sumY, length, maxK);
-    acc |= (kx | (ky << 4)) << held;
-    held += 8;
+    const kx = zeroK ? 0 : riceParameter(sumX, length, maxK);
+    const ky = zeroK ? 0 : riceParameter(sumY, length, maxK);
+    if (!zeroK) {
+      acc |= (kx | (ky << 4)) << held;
+      held += 8;
+    }
     if (held >= 16) {
       out[p++] = acc;
       out[p++] = acc >>> 8;

@@ -21,16 +21,17 @@
  *   c × chunk:
  *     varint h    4·gap + flags: gap = tile − previous tile − 1 (previous is −1
  *                 for the first chunk); flags 0 = key, 1 = delta with the same
- *                 members as at base, 3 = delta whose members changed (2 is refused)
+ *                 members as at base, 2 = the same with every k zero, 3 = delta
+ *                 whose members changed
  *     key body:   varint k; k varint index gaps (first the index, then index −
  *                 previous − 1); then the k members' tile-local positions
  *     delta body: against the tile's members at `base`, ascending (m of them),
  *                 which the client holds if its frame at base held the tile,
  *                 its coarse parent or all four of its fine children:
- *                 only for flags 3: varint le = 8·l + min(e, 7), then varint
- *                 (e − 7) only if min(e, 7) = 7; l varint rank gaps (ranks in
- *                 the base members of the l that left the tile); e varint index
- *                 gaps (the e that entered);
+ *                 only for flags 3: varint le = 16·l + 2·min(e, 7) + z, then
+ *                 varint (e − 7) only if min(e, 7) = 7 (z = 1: every k zero);
+ *                 l varint rank gaps (ranks in the base members of the l that
+ *                 left the tile); e varint index gaps (the e that entered);
  *                 then the s = m − l stayed members' positions in prediction
  *                 order: first those that were members of the tile at `prior`
  *                 (only when the frame has a prior and the client's frame at
@@ -40,7 +41,9 @@
  *                 (docs/PROTOCOL.md "Particle data": Rice blocks of 32, a
  *                 4-bit k per axis and block; the first group predicted
  *                 second order over g0 = base − prior, g1 = tick − base, the
- *                 rest first order), zero-padded to a byte;
+ *                 rest first order), zero-padded to a byte; with every k
+ *                 zero (flags 2, or z = 1) the blocks' 8-bit k headers are
+ *                 left out and each k is 0;
  *                 then the e entered members' tile-local positions.
  *     tile-local positions: for each member, ascending index, x then y, the
  *                 low w = bits − level bits of its code (level g for a
@@ -155,11 +158,26 @@ export function writeGaps(w: ByteWriter, values: ArrayLike<number>, count = valu
   }
 }
 
-/** A delta body's counts: members that left, members that entered. */
-export function readDeltaCounts(r: ByteReader): { left: number; entered: number } {
+/** A changed delta body's counts: members that left, members that entered, and whether its Rice parameters are all zero. */
+export function readDeltaCounts(r: ByteReader): { left: number; entered: number; zeroK: boolean } {
   const le = r.varint();
-  const low = le % 8;
-  return { left: Math.floor(le / 8), entered: low === 7 ? 7 + r.varint() : low };
+  const low = (le >>> 1) % 8;
+  return {
+    left: Math.floor(le / 16),
+    entered: low === 7 ? 7 + r.varint() : low,
+    zeroK: le % 2 === 1,
+  };
+}
+
+/** The first varint of a changed delta body (readDeltaCounts reads it back). */
+export function writeDeltaCounts(
+  w: ByteWriter,
+  left: number,
+  entered: number,
+  zeroK: boolean,
+): void {
+  w.varint(16 * left + 2 * Math.min(entered, 7) + (zeroK ? 1 : 0));
+  if (entered >= 7) w.varint(entered - 7);
 }
 
 /** Reads `count` gaps into ascending values below `limit` (refused past it). */
@@ -239,7 +257,10 @@ export interface TilePrediction {
  * codes (x, y interleaved, in prediction order): section 1 of the frame
  * codec's delta (frame-encode.ts: Rice blocks of 32, a 4-bit k per axis and
  * block), second order for the first `prediction.predicted` members,
- * zero-padded to a byte.
+ * zero-padded to a byte. Or, `zeroK`, the same blocks without their k
+ * bytes, every k 0: whichever is shorter (zeroK on a tie). At 60 Hz most
+ * tiles' second-order residuals have k = 0 in every block, and the k byte
+ * was the largest cost a chunk had of its own (bench:view, BENCHMARKS.md).
  */
 export function encodeMoves(
   baseSubset: Uint16Array,
@@ -247,8 +268,8 @@ export function encodeMoves(
   s: number,
   bits: number,
   prediction: TilePrediction | undefined,
-): Uint8Array {
-  if (s === 0) return new Uint8Array(0);
+): { bytes: Uint8Array; zeroK: boolean } {
+  if (s === 0) return { bytes: new Uint8Array(0), zeroK: true };
   const g0 = prediction?.g0 ?? 1;
   const base = { tick: g0, count: s, positions: baseSubset };
   const frame = { tick: g0 + (prediction?.g1 ?? 1), count: s, positions: frameSubset };
@@ -256,7 +277,11 @@ export function encodeMoves(
     prediction && prediction.predicted > 0
       ? { tick: 0, count: prediction.predicted, positions: prediction.priorSubset }
       : undefined;
-  return encodeDelta(base, frame, bits, prior);
+  const zero = encodeDelta(base, frame, bits, prior, true);
+  const blocks = encodeDelta(base, frame, bits, prior);
+  return zero.length <= blocks.length
+    ? { bytes: zero, zeroK: true }
+    : { bytes: blocks, zeroK: false };
 }
 
 /**
@@ -270,6 +295,7 @@ export function readMoves(
   s: number,
   bits: number,
   prediction: TilePrediction | undefined,
+  zeroK: boolean,
   out: Uint16Array,
 ): void {
   if (s === 0) return;
@@ -286,6 +312,7 @@ export function readMoves(
       prediction?.g0 ?? 1,
       prediction?.g1 ?? 1,
       out,
+      zeroK,
     );
   } catch (error) {
     if (!(error instanceof FrameDecodeError)) throw error;
@@ -368,9 +395,10 @@ export const tileMembers = (index: TileIndex, t: number): Uint32Array =>
 
 /**
  * A chunk's flags, the low two bits of its header: key; delta with the same
- * members as at base (no counts follow); delta whose members changed.
+ * members as at base (no counts follow), with k bytes or with every k zero
+ * (none written); delta whose members changed (its counts say which k).
  */
-export const VIEW_CHUNK = { key: 0, delta: 1, deltaChanged: 3 } as const;
+export const VIEW_CHUNK = { key: 0, delta: 1, deltaZeroK: 2, deltaChanged: 3 } as const;
 export type ViewChunkFlags = (typeof VIEW_CHUNK)[keyof typeof VIEW_CHUNK];
 
 /** One encoded chunk: its flags and its body (shared by every client that needs it). */
@@ -451,12 +479,6 @@ export function encodeTileDelta(
   const e = entered.length;
   const changed = left.length + e > 0;
   const w = new ByteWriter();
-  if (changed) {
-    w.varint(8 * left.length + Math.min(e, 7));
-    if (e >= 7) w.varint(e - 7);
-    writeGaps(w, left);
-    writeGaps(w, entered);
-  }
   const { order, predicted } = predictionOrder(stayed, prior?.members);
   const prediction = prior && {
     priorSubset: gather(prior.positions, order, predicted),
@@ -464,9 +486,26 @@ export function encodeTileDelta(
     g0: prior.g0,
     g1: prior.g1,
   };
-  w.bytes(encodeMoves(gather(basePositions, order), gather(positions, order), s, bits, prediction));
+  const moves = encodeMoves(
+    gather(basePositions, order),
+    gather(positions, order),
+    s,
+    bits,
+    prediction,
+  );
+  if (changed) {
+    writeDeltaCounts(w, left.length, e, moves.zeroK);
+    writeGaps(w, left);
+    writeGaps(w, entered);
+  }
+  w.bytes(moves.bytes);
   if (e > 0) w.bytes(encodeLocal(gather(positions, entered), e, width));
-  return { flags: changed ? VIEW_CHUNK.deltaChanged : VIEW_CHUNK.delta, body: w.finish() };
+  const flags = changed
+    ? VIEW_CHUNK.deltaChanged
+    : moves.zeroK
+      ? VIEW_CHUNK.deltaZeroK
+      : VIEW_CHUNK.delta;
+  return { flags, body: w.finish() };
 }
 
 /** One chunk of a frame: its tile and its encoded flags and body. */

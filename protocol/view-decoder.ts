@@ -177,10 +177,8 @@ export class ViewDecoder {
         list = readGaps(r, r.varint(), n, 'index');
         subset = new Uint16Array(2 * list.length);
         readLocal(r, list.length, origin.width, origin.x, origin.y, subset, 0);
-      } else if (flags === VIEW_CHUNK.delta || flags === VIEW_CHUNK.deltaChanged) {
-        ({ list, subset } = this.#readDelta(r, tile, g, { tick, base, prior }, n, flags, origin));
       } else {
-        this.#fail('badLayout', `chunk flags ${flags} for tile ${tile}`);
+        ({ list, subset } = this.#readDelta(r, tile, g, { tick, base, prior }, n, flags, origin));
       }
       // Members must be unique, in this tile, and (for the next delta) ascending.
       const order = ascendingOrder(list);
@@ -236,7 +234,10 @@ export class ViewDecoder {
       );
     }
     if (n < this.#n) this.#fail('badHeader', `view count ${n} is below the base count ${this.#n}`);
-    const counts = flags === VIEW_CHUNK.deltaChanged ? readDeltaCounts(r) : { left: 0, entered: 0 };
+    const counts =
+      flags === VIEW_CHUNK.deltaChanged
+        ? readDeltaCounts(r)
+        : { left: 0, entered: 0, zeroK: flags === VIEW_CHUNK.deltaZeroK };
     if (flags === VIEW_CHUNK.deltaChanged && counts.left + counts.entered === 0) {
       this.#fail(
         'badLayout',
@@ -266,7 +267,7 @@ export class ViewDecoder {
     list.set(order);
     list.set(entered, s);
     const subset = new Uint16Array(2 * list.length);
-    readMoves(r, gather(this.#frame.codes, order), s, this.#bits, prediction, subset);
+    readMoves(r, gather(this.#frame.codes, order), s, this.#bits, prediction, counts.zeroK, subset);
     readLocal(r, entered.length, origin.width, origin.x, origin.y, subset, s);
     return { list, subset };
   }

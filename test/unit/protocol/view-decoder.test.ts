@@ -89,6 +89,26 @@ function primed(): { decoder: ViewDecoder; positions: Uint16Array; members: Uint
   return { decoder, positions, members };
 }
 
+const MEMBERS = Uint32Array.from({ length: 10 }, (_, i) => i);
+
+/** A decoder holding tile 0 at tick 6 (a first-order delta) and at tick 5 (a key): its prior. */
+function primedTwice(): { decoder: ViewDecoder; frames: [Uint16Array, Uint16Array] } {
+  const { decoder, positions } = primed();
+  const p6 = positions.map((v, j) => v + (j % 2 === 0 ? 3 : 1));
+  const delta = encodeTileDelta(positions, MEMBERS, p6, MEMBERS, BITS, BITS - G);
+  decoder.apply(6, 5, 10, assembleViewData(G, [{ tile: 0, ...delta }]));
+  return { decoder, frames: [positions, p6] };
+}
+
+/** Tile 0's chunk from tick 6 to 6 + g1, predicted from ticks 5 and 6. */
+const secondOrder = ([p5, p6]: [Uint16Array, Uint16Array], next: Uint16Array, g1: number) =>
+  encodeTileDelta(p6, MEMBERS, next, MEMBERS, BITS, BITS - G, {
+    positions: p5,
+    members: MEMBERS,
+    g0: 1,
+    g1,
+  });
+
 const code = (fn: () => void): string => {
   try {
     fn();
@@ -140,7 +160,7 @@ describe('ViewDecoder', () => {
     expect(check(data, 6, 5, 9)).toBe('bad_header'); // fewer particles than at base
     expect(check(data, 6, 5, Number.NaN)).toBe('bad_header');
     expect(check(Uint8Array.from([14, 0]))).toBe('bad_layout'); // grid bits above bits − 1
-    expect(check(Uint8Array.from([G, 1, 2]))).toBe('bad_layout'); // flags 2
+    expect(check(Uint8Array.from([G, 1, 3, 0]))).toBe('bad_layout'); // changed, none left or came
     expect(check(Uint8Array.from([G, 1, 0xff, 0xff, 0xff, 0xff, 0x7f]))).toBe('bad_varint');
     // A key chunk for tile 1 with a particle of tile 0: the tile's top bits are implied, so
     // it lands in tile 1; listing particle 0 twice (tile 0 and tile 1) is refused.
@@ -163,20 +183,72 @@ describe('ViewDecoder', () => {
     expect(decoder.positions[0]).toBe(1);
   });
 
-  it('never throws anything but ViewDecodeError on garbage, and keeps its state when it refuses', () => {
+  it('predicts the members it held at prior second order, and refuses a prior it does not hold', () => {
+    const { decoder, frames } = primedTwice();
+    const [, p6] = frames;
+    // Particles keep their step from 5 to 6 (plus a little), over a gap of 2 ticks now.
+    const p8 = p6.map((v, j) => v + 2 * (j % 2 === 0 ? 3 : 1) + (j % 3 === 0 ? 1 : 0));
+    const chunk = secondOrder(frames, p8, 2);
+    expect(chunk.flags).toBe(VIEW_CHUNK.deltaZeroK);
+    const first = encodeTileDelta(p6, MEMBERS, p8, MEMBERS, BITS, BITS - G);
+    // The same frame predicted first order costs more.
+    expect(chunk.body.length).toBeLessThan(first.body.length);
+    const data = assembleViewData(G, [{ tile: 0, ...chunk }]);
+    const before = decoder.positions.slice();
+    const check = (bytes: Uint8Array, tick: number, base: number | undefined, prior?: number) => {
+      const result = code(() => decoder.apply(tick, base, 10, bytes, prior));
+      expect(result).not.toBe('accepted');
+      expect(decoder.tick).toBe(6);
+      expect(decoder.priorTick).toBe(5);
+      expect(decoder.positions).toEqual(before);
+      return result;
+    };
+    for (let len = 0; len < data.length; len++) check(data.subarray(0, len), 8, 6, 5);
+    expect(check(data, 8, 6, 4)).toBe('prior_mismatch');
+    expect(check(data, 8, 6, 6)).toBe('bad_header'); // prior not before base
+    expect(check(data, 8, undefined, 5)).toBe('bad_header'); // a prior without a base
+    expect(check(data, 6 + 256, 6, 5)).toBe('bad_header'); // a gap past 255
+    // Read first order (no prior), the second-order chunk decodes to other codes.
+    decoder.apply(8, 6, 10, data);
+    expect(decoder.positions.slice(0, 20)).not.toEqual(p8);
+    const again = primedTwice().decoder;
+    again.apply(8, 6, 10, data, 5);
+    expect(again.positions.slice(0, 20)).toEqual(p8);
+    expect(again.priorTick).toBe(6);
+  });
+
+  it('refuses a Rice parameter of bits or more', () => {
     const { decoder } = primed();
+    // Tile 0, flags 1 (with k bytes): k = 15 on both axes, at 14 bits.
+    expect(code(() => decoder.apply(6, 5, 10, Uint8Array.from([G, 1, 1, 0xff, 0, 0, 0, 0])))).toBe(
+      'bad_block',
+    );
+    expect(decoder.tick).toBe(5);
+  });
+
+  it('never throws anything but ViewDecodeError on garbage, and keeps its state when it refuses', () => {
+    const { decoder } = primedTwice();
     fc.assert(
       fc.property(
         fc.uint8Array({ maxLength: 64 }),
         fc.option(fc.integer({ min: 0, max: 7 })),
-        (bytes, base) => {
+        fc.option(fc.integer({ min: 0, max: 7 })),
+        (bytes, base, prior) => {
           const tick = decoder.tick;
+          const priorTick = decoder.priorTick;
           const held = decoder.positions.slice();
           const result = code(() =>
-            decoder.apply(tick + 1, base === null ? undefined : tick, 10, bytes),
+            decoder.apply(
+              tick + 1,
+              base === null ? undefined : tick,
+              10,
+              bytes,
+              prior === null ? undefined : priorTick - prior,
+            ),
           );
           if (result !== 'accepted') {
             expect(decoder.tick).toBe(tick);
+            expect(decoder.priorTick).toBe(priorTick);
             expect(decoder.positions).toEqual(held);
           }
         },
