@@ -150,10 +150,6 @@ function riceParameter(sum: number, length: number, maxK: number): number {
  * frame-codec.ts. One pass over the frames: per block, the residuals and
  * their sums, then the block's Rice parameters, then its codes.
  *
- * `zeroK`: every block's Rice parameters are 0 and its 8-bit header is
- * left out (not the frame layout: view tiles' moves, view-codec.ts, use it
- * where it is smaller).
- *
  * @throws RangeError when frame.count < base.count, on bad bits or frames,
  *   when a code is >= 2**bits (it could not round-trip), or when `prior`
  *   fails canPredict.
@@ -163,8 +159,23 @@ export function encodeDelta(
   frame: QuantizedFrame,
   bits: number,
   prior?: QuantizedFrame,
-  zeroK = false,
 ): Uint8Array {
+  return encodeDeltaBits(base, frame, bits, prior).data;
+}
+
+/**
+ * encodeDelta, and the length of its stream in bits (before the padding):
+ * view tiles (view-codec.ts) join their sections without padding. With
+ * `zeroK`, every block's Rice parameters are 0 and its 8-bit header is
+ * left out (not the frame layout: view tiles use it where it is shorter).
+ */
+export function encodeDeltaBits(
+  base: QuantizedFrame,
+  frame: QuantizedFrame,
+  bits: number,
+  prior?: QuantizedFrame,
+  zeroK = false,
+): { data: Uint8Array; bitLength: number } {
   checkBits(bits);
   checkFrame(base, 'base');
   checkFrame(frame, 'frame');
@@ -324,6 +335,7 @@ export function encodeDelta(
   if (seen >>> bits !== 0) {
     throw new RangeError(`a position code is >= 2**${bits}: quantize with the same bits`);
   }
+  const bitLength = 8 * p + held + 2 * (n - m) * bits;
   const end = writeRaw(fp, m, n, bits, out, p, acc, held);
-  return out.slice(0, end);
+  return { data: out.slice(0, end), bitLength };
 }

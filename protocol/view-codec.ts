@@ -12,26 +12,32 @@
  * new to the client (encodeLocal, readLocal).
  * Isomorphic: no node: modules, no Buffer.
  *
- * ── Byte layout ───────────────────────────────────────────────────────────
- * varint = unsigned LEB128, at most 5 bytes, value < 2^32.
- *   u8 g          coarse grid bits (view-grid.ts), g <= min(bits − 1, 7): tile ids
+ * ── Layout ────────────────────────────────────────────────────────────────
+ * The data is one LSB-first bit stream (as in docs/PROTOCOL.md "Particle
+ * data"): fields follow each other with no alignment, and zero bits pad
+ * the end to a byte. gamma(v) = Elias gamma of v + 1: z zero bits, a one
+ * bit, then the low z bits of v + 1 as a z-bit field (z = floor(log2(v +
+ * 1)), at most 31). iw = the bits of an index below n: 0 if n <= 1, else
+ * the bit length of n − 1.
+ *   g: 8 bits     coarse grid bits (view-grid.ts), g <= min(bits − 1, 7): tile ids
  *                 [0, 4^g) are coarse tiles (2^g per side), [4^g, 4^g + 4^(g+1))
  *                 fine tiles (2^(g+1) per side, id − 4^g row-major)
- *   varint c      chunks that follow, one per tile present, ascending tile id
+ *   gamma(c)      chunks that follow, one per tile present, ascending tile id
  *   c × chunk:
- *     varint h    4·gap + flags: gap = tile − previous tile − 1 (previous is −1
- *                 for the first chunk); flags 0 = key, 1 = delta with the same
- *                 members as at base, 2 = the same with every k zero, 3 = delta
- *                 whose members changed
- *     key body:   varint k; k varint index gaps (first the index, then index −
- *                 previous − 1); then the k members' tile-local positions
+ *     flags: 2 bits  0 = key, 1 = delta with the same members as at base,
+ *                 2 = the same with every Rice parameter zero, 3 = delta whose
+ *                 members changed
+ *     gamma(gap)  gap = tile − previous tile − 1 (previous is −1 for the first)
+ *     key body:   gamma(k); the k member indices, ascending, iw bits each;
+ *                 then the k members' tile-local positions
  *     delta body: against the tile's members at `base`, ascending (m of them),
  *                 which the client holds if its frame at base held the tile,
  *                 its coarse parent or all four of its fine children:
- *                 only for flags 3: varint le = 16·l + 2·min(e, 7) + z, then
- *                 varint (e − 7) only if min(e, 7) = 7 (z = 1: every k zero);
- *                 l varint rank gaps (ranks in the base members of the l that
- *                 left the tile); e varint index gaps (the e that entered);
+ *                 only for flags 3: gamma(l), gamma(e), a 1-bit z (1: every
+ *                 Rice parameter zero); l gamma rank gaps (ranks in the base
+ *                 members of the l that left the tile: the first rank, then
+ *                 rank − previous − 1); the e entered indices, ascending, iw
+ *                 bits each;
  *                 then the s = m − l stayed members' positions in prediction
  *                 order: first those that were members of the tile at `prior`
  *                 (only when the frame has a prior and the client's frame at
@@ -41,18 +47,17 @@
  *                 (docs/PROTOCOL.md "Particle data": Rice blocks of 32, a
  *                 4-bit k per axis and block; the first group predicted
  *                 second order over g0 = base − prior, g1 = tick − base, the
- *                 rest first order), zero-padded to a byte; with every k
- *                 zero (flags 2, or z = 1) the blocks' 8-bit k headers are
- *                 left out and each k is 0;
+ *                 rest first order); with every k zero (flags 2, or z = 1)
+ *                 the blocks' 8-bit k headers are left out and each k is 0;
  *                 then the e entered members' tile-local positions.
- *     tile-local positions: for each member, ascending index, x then y, the
- *                 low w = bits − level bits of its code (level g for a
+ *     tile-local positions: for each member, in the order listed, x then y,
+ *                 the low w = bits − level bits of its code (level g for a
  *                 coarse tile, g + 1 for a fine one; the top bits are the
- *                 tile's), as one LSB-first bit stream zero-padded to a byte.
- * Nothing follows the last chunk. A tile with no members at `tick` is left
- * out (a client holding it drops it: it holds nothing there).
+ *                 tile's), w bits each.
+ * Nothing follows the last chunk but the padding. A tile with no members at
+ * `tick` is left out (a client holding it drops it: it holds nothing there).
  */
-import { encodeDelta } from './frame-encode.js';
+import { encodeDeltaBits } from './frame-encode.js';
 import { FrameDecodeError, FrameDecodeErrorCode, readMovedSection } from './frame-decode.js';
 import type { TileIndex } from './view-grid.js';
 
@@ -64,13 +69,13 @@ export const ViewDecodeErrorCode = {
   priorMismatch: 'prior_mismatch',
   /** tick, base, prior or n unusable, a prediction gap above 255, or n below the count held at base. */
   badHeader: 'bad_header',
-  /** g out of range, a tile id past the grid or not ascending, an index >= n or repeated, a rank past the base members. */
+  /** g out of range, a tile id past the grid, an index >= n, repeated or not ascending, a rank past the base members. */
   badLayout: 'bad_layout',
-  /** A varint longer than 5 bytes or >= 2^32. */
+  /** A count code (Elias gamma) with more than 31 leading zeros. */
   badVarint: 'bad_varint',
   /** A position code >= 2^bits, or a member whose codes are not in its chunk's tile. */
   valueOutOfRange: 'value_out_of_range',
-  /** A Rice parameter >= bits, or non-zero padding bits. */
+  /** A Rice parameter >= bits, or non-zero padding bits at the end. */
   badBlock: 'bad_block',
   truncated: 'truncated',
   overlong: 'overlong',
@@ -88,113 +93,176 @@ export class ViewDecodeError extends Error {
   }
 }
 
-// ── bytes ─────────────────────────────────────────────────────────────────
-/** A growable byte buffer for the small varint parts of chunks. */
-export class ByteWriter {
+// ── bits ──────────────────────────────────────────────────────────────────
+/** A growable LSB-first bit stream: a frame's data, or one chunk's body. */
+export class BitWriter {
   #bytes = new Uint8Array(64);
-  length = 0;
+  /** Bits written. */
+  bitLength = 0;
 
-  varint(v: number): void {
-    this.#room(5);
-    while (v >= 0x80) {
-      this.#bytes[this.length++] = (v & 0x7f) | 0x80;
-      v = Math.floor(v / 128);
+  /** v (an integer in [0, 2^w)) as a w-bit field, w <= 32. */
+  field(v: number, w: number): void {
+    this.#room(w);
+    let pos = this.bitLength;
+    for (let i = 0; i < w; ) {
+      const off = pos & 7;
+      const take = Math.min(8 - off, w - i);
+      this.#bytes[pos >> 3] |= ((v >>> i) & ((1 << take) - 1)) << off;
+      i += take;
+      pos += take;
     }
-    this.#bytes[this.length++] = v;
+    this.bitLength = pos;
   }
 
-  bytes(b: Uint8Array): void {
-    this.#room(b.length);
-    this.#bytes.set(b, this.length);
-    this.length += b.length;
+  /** v in [0, 2^32 − 1) as an Elias gamma code of v + 1: z zero bits, a one, then the low z bits of v + 1. */
+  gamma(v: number): void {
+    const u = v + 1;
+    const z = 31 - Math.clz32(u);
+    this.field(0, z);
+    this.field(1, 1);
+    this.field(u - 2 ** z, z);
   }
 
+  /** Appends another stream's first `bitLength` bits. */
+  append(bytes: Uint8Array, bitLength: number): void {
+    if ((this.bitLength & 7) === 0) {
+      this.#room(bitLength);
+      this.#bytes.set(bytes.subarray(0, (bitLength + 7) >> 3), this.bitLength >> 3);
+      this.bitLength += bitLength;
+      return;
+    }
+    let at = 0;
+    for (; at + 8 <= bitLength; at += 8) this.field(bytes[at >> 3], 8);
+    if (at < bitLength) this.field(bytes[at >> 3] & ((1 << (bitLength - at)) - 1), bitLength - at);
+  }
+
+  /** The stream, zero-padded to a byte. */
   finish(): Uint8Array {
-    return this.#bytes.slice(0, this.length);
+    return this.#bytes.slice(0, (this.bitLength + 7) >> 3);
   }
 
-  #room(n: number): void {
-    if (this.length + n <= this.#bytes.length) return;
-    const grown = new Uint8Array(Math.max(2 * this.#bytes.length, this.length + n));
-    grown.set(this.#bytes.subarray(0, this.length));
+  #room(bits: number): void {
+    const need = (this.bitLength + bits + 7) >> 3;
+    if (need <= this.#bytes.length) return;
+    const grown = new Uint8Array(Math.max(2 * this.#bytes.length, need));
+    grown.set(this.#bytes);
     this.#bytes = grown;
   }
 }
 
-/** A cursor over view data; every read checks the end. */
-export class ByteReader {
+/** A cursor over a view frame's bit stream; every read checks the end. */
+export class BitReader {
   readonly data: Uint8Array;
-  p: number;
-  constructor(data: Uint8Array, p = 0) {
+  /** Bits read. */
+  pos = 0;
+  constructor(data: Uint8Array) {
     this.data = data;
-    this.p = p;
   }
 
-  u8(): number {
-    if (this.p >= this.data.length) throw new ViewDecodeError('truncated', 'view data ends early');
-    return this.data[this.p++];
+  /** Bits left before the end of the data. */
+  get left(): number {
+    return 8 * this.data.length - this.pos;
   }
 
-  varint(): number {
+  /** A w-bit field, w <= 32. */
+  field(w: number): number {
+    if (w > this.left) throw new ViewDecodeError('truncated', 'view data ends inside a field');
+    const { data } = this;
     let v = 0;
-    for (let i = 0; i < 5; i++) {
-      const b = this.u8();
-      v += (b & 0x7f) * 2 ** (7 * i);
-      if (b < 0x80) {
-        if (v > 0xffff_ffff) throw new ViewDecodeError('badVarint', `varint ${v} is >= 2^32`);
-        return v;
+    let pos = this.pos;
+    for (let i = 0; i < w; ) {
+      const off = pos & 7;
+      const take = Math.min(8 - off, w - i);
+      v += ((data[pos >> 3] >>> off) & ((1 << take) - 1)) * 2 ** i;
+      i += take;
+      pos += take;
+    }
+    this.pos = pos;
+    return v;
+  }
+
+  /** An Elias gamma code (BitWriter.gamma). */
+  gamma(): number {
+    let z = 0;
+    while (this.field(1) === 0) {
+      if (++z > 31) {
+        throw new ViewDecodeError('badVarint', `a count code at bit ${this.pos} has over 31 zeros`);
       }
     }
-    throw new ViewDecodeError('badVarint', `varint at byte ${this.p - 5} is longer than 5 bytes`);
+    return 2 ** z + this.field(z) - 1;
   }
 }
 
-/** Writes ascending `values` as gaps (first the value, then value − previous − 1). */
-export function writeGaps(w: ByteWriter, values: ArrayLike<number>, count = values.length): void {
+/** Bits of a particle index field in a frame of n particles (0 when n <= 1). */
+export const indexWidth = (n: number): number => (n <= 1 ? 0 : 32 - Math.clz32(n - 1));
+
+/** Writes ascending `values` as gaps (first the value, then value − previous − 1), each a gamma code. */
+export function writeGaps(w: BitWriter, values: ArrayLike<number>): void {
   let prev = -1;
-  for (let i = 0; i < count; i++) {
-    w.varint(values[i] - prev - 1);
+  for (let i = 0; i < values.length; i++) {
+    w.gamma(values[i] - prev - 1);
     prev = values[i];
   }
 }
 
-/** A changed delta body's counts: members that left, members that entered, and whether its Rice parameters are all zero. */
-export function readDeltaCounts(r: ByteReader): { left: number; entered: number; zeroK: boolean } {
-  const le = r.varint();
-  const low = (le >>> 1) % 8;
-  return {
-    left: Math.floor(le / 16),
-    entered: low === 7 ? 7 + r.varint() : low,
-    zeroK: le % 2 === 1,
-  };
-}
-
-/** The first varint of a changed delta body (readDeltaCounts reads it back). */
-export function writeDeltaCounts(
-  w: ByteWriter,
-  left: number,
-  entered: number,
-  zeroK: boolean,
-): void {
-  w.varint(16 * left + 2 * Math.min(entered, 7) + (zeroK ? 1 : 0));
-  if (entered >= 7) w.varint(entered - 7);
-}
-
-/** Reads `count` gaps into ascending values below `limit` (refused past it). */
-export function readGaps(r: ByteReader, count: number, limit: number, what: string): Uint32Array {
-  // A count no data could hold is refused before allocating for it.
-  if (count > r.data.length - r.p) {
+/** Reads `count` gamma gaps into ascending values below `limit` (refused past it). */
+export function readGaps(r: BitReader, count: number, limit: number, what: string): Uint32Array {
+  // A count no data could hold (a gap is at least one bit) is refused before allocating for it.
+  if (count > r.left) {
     throw new ViewDecodeError('truncated', `${count} ${what} cannot fit in the data left`);
   }
   const out = new Uint32Array(count);
   let prev = -1;
   for (let i = 0; i < count; i++) {
-    prev += r.varint() + 1;
+    prev += r.gamma() + 1;
     if (prev >= limit)
       throw new ViewDecodeError('badLayout', `${what} ${prev} is not below ${limit}`);
     out[i] = prev;
   }
   return out;
+}
+
+/** Writes ascending particle indices as `width`-bit fields (indexWidth(n)). */
+export function writeIndices(w: BitWriter, indices: ArrayLike<number>, width: number): void {
+  for (let i = 0; i < indices.length; i++) w.field(indices[i], width);
+}
+
+/** Reads `count` strictly ascending particle indices below n as `indexWidth(n)`-bit fields. */
+export function readIndices(r: BitReader, count: number, n: number): Uint32Array {
+  const width = indexWidth(n);
+  if (count > n) throw new ViewDecodeError('badLayout', `${count} members of ${n} particles`);
+  if (count * width > r.left) {
+    throw new ViewDecodeError('truncated', `${count} indices cannot fit in the data left`);
+  }
+  const out = new Uint32Array(count);
+  let prev = -1;
+  for (let k = 0; k < count; k++) {
+    const i = r.field(width);
+    if (i >= n || i <= prev) {
+      throw new ViewDecodeError('badLayout', `index ${i} is not below ${n} and above ${prev}`);
+    }
+    out[k] = prev = i;
+  }
+  return out;
+}
+
+/** A changed delta body's counts: members that left, members that entered, whether every k is zero. */
+export function readDeltaCounts(r: BitReader): { left: number; entered: number; zeroK: boolean } {
+  const left = r.gamma();
+  const entered = r.gamma();
+  return { left, entered, zeroK: r.field(1) === 1 };
+}
+
+/** The counts of a changed delta body (readDeltaCounts reads them back). */
+export function writeDeltaCounts(
+  w: BitWriter,
+  left: number,
+  entered: number,
+  zeroK: boolean,
+): void {
+  w.gamma(left);
+  w.gamma(entered);
+  w.field(zeroK ? 1 : 0, 1);
 }
 
 // ── Position coding ──────────────────────────────────────────────────
@@ -254,13 +322,14 @@ export interface TilePrediction {
 
 /**
  * Stayed members' positions, from their `s` base codes to as many frame
- * codes (x, y interleaved, in prediction order): section 1 of the frame
- * codec's delta (frame-encode.ts: Rice blocks of 32, a 4-bit k per axis and
- * block), second order for the first `prediction.predicted` members,
- * zero-padded to a byte. Or, `zeroK`, the same blocks without their k
- * bytes, every k 0: whichever is shorter (zeroK on a tie). At 60 Hz most
- * tiles' second-order residuals have k = 0 in every block, and the k byte
- * was the largest cost a chunk had of its own (bench:view, BENCHMARKS.md).
+ * codes (x, y interleaved, in prediction order) into `w`: section 1 of the
+ * frame codec's delta (frame-encode.ts: Rice blocks of 32, a 4-bit k per
+ * axis and block), second order for the first `prediction.predicted`
+ * members. Or, `zeroK`, the same blocks without their k headers, every k
+ * 0: whichever is shorter (zeroK on a tie). At 60 Hz most tiles'
+ * second-order residuals have k = 0 in every block, and the k byte was the
+ * largest cost a chunk had of its own (bench:view, BENCHMARKS.md).
+ * Returns whether it wrote zeroK.
  */
 export function encodeMoves(
   baseSubset: Uint16Array,
@@ -268,8 +337,8 @@ export function encodeMoves(
   s: number,
   bits: number,
   prediction: TilePrediction | undefined,
-): { bytes: Uint8Array; zeroK: boolean } {
-  if (s === 0) return { bytes: new Uint8Array(0), zeroK: true };
+): { bytes: Uint8Array; bitLength: number; zeroK: boolean } {
+  if (s === 0) return { bytes: new Uint8Array(0), bitLength: 0, zeroK: true };
   const g0 = prediction?.g0 ?? 1;
   const base = { tick: g0, count: s, positions: baseSubset };
   const frame = { tick: g0 + (prediction?.g1 ?? 1), count: s, positions: frameSubset };
@@ -277,20 +346,18 @@ export function encodeMoves(
     prediction && prediction.predicted > 0
       ? { tick: 0, count: prediction.predicted, positions: prediction.priorSubset }
       : undefined;
-  const zero = encodeDelta(base, frame, bits, prior, true);
-  const blocks = encodeDelta(base, frame, bits, prior);
-  return zero.length <= blocks.length
-    ? { bytes: zero, zeroK: true }
-    : { bytes: blocks, zeroK: false };
+  const zero = encodeDeltaBits(base, frame, bits, prior, true);
+  const blocks = encodeDeltaBits(base, frame, bits, prior);
+  const best = zero.bitLength <= blocks.bitLength ? zero : blocks;
+  return { bytes: best.data, bitLength: best.bitLength, zeroK: best === zero };
 }
 
 /**
  * Reads what encodeMoves wrote: `prev` holds the s base codes (prediction
- * order), `out` gets their codes now. Self-delimiting given s; the bytes
- * after it start at the next byte boundary.
+ * order), `out` gets their codes now. Self-delimiting given s.
  */
 export function readMoves(
-  r: ByteReader,
+  r: BitReader,
   prev: Uint16Array,
   s: number,
   bits: number,
@@ -299,10 +366,20 @@ export function readMoves(
   out: Uint16Array,
 ): void {
   if (s === 0) return;
-  const at = { p: r.p, acc: 0, held: 0 };
+  // The frame codec's reader takes a byte cursor with pending bits: start
+  // it inside the byte the stream is at.
+  const { data } = r;
+  const byte = r.pos >> 3;
+  const skip = r.pos & 7;
+  const inside = byte < data.length;
+  const at = {
+    p: inside ? byte + 1 : byte,
+    acc: inside ? data[byte] >>> skip : 0,
+    held: inside ? 8 - skip : 0,
+  };
   try {
     readMovedSection(
-      r.data,
+      data,
       at,
       s,
       bits,
@@ -325,42 +402,32 @@ export function readMoves(
     throw new ViewDecodeError(code, `tile positions: ${error.message}`);
   }
   // The refills may have read ahead: the section ends at bit 8·p − held.
-  const end = 8 * at.p - at.held;
-  const padding = (8 - (end & 7)) & 7;
-  if ((at.acc & ((1 << padding) - 1)) !== 0) {
-    throw new ViewDecodeError('badBlock', 'non-zero padding after tile moves');
-  }
-  r.p = (end + padding) >> 3;
+  r.pos = 8 * at.p - at.held;
 }
 
 /**
  * New members' positions (key chunks, and the entered of delta chunks):
  * within the tile, so only the low `width` = bits − level bits of each code,
- * x then y per particle, one LSB-first bit stream padded with zeros to a
- * byte. 18 bits a particle in a fine tile at 14 bits, against 32 raw.
+ * x then y per particle. 18 bits a particle in a fine tile at 14 bits,
+ * against 28 raw.
  */
-export function encodeLocal(subset: Uint16Array, count: number, width: number): Uint8Array {
-  const out = new Uint8Array((2 * count * width + 7) >> 3);
+export function encodeLocal(
+  w: BitWriter,
+  positions: Uint16Array,
+  members: ArrayLike<number>,
+  width: number,
+): void {
   const mask = (1 << width) - 1;
-  let acc = 0;
-  let held = 0;
-  let p = 0;
-  for (let j = 0; j < 2 * count; j++) {
-    acc |= (subset[j] & mask) << held;
-    held += width;
-    while (held >= 8) {
-      out[p++] = acc;
-      acc >>>= 8;
-      held -= 8;
-    }
+  for (let k = 0; k < members.length; k++) {
+    const j = 2 * members[k];
+    w.field(positions[j] & mask, width);
+    w.field(positions[j + 1] & mask, width);
   }
-  if (held > 0) out[p] = acc;
-  return out;
 }
 
 /** Reads `count` tile-local positions into out[2·at…], adding the tile's origin codes. */
 export function readLocal(
-  r: ByteReader,
+  r: BitReader,
   count: number,
   width: number,
   originX: number,
@@ -368,24 +435,12 @@ export function readLocal(
   out: Uint16Array,
   at: number,
 ): void {
-  const bytes = (2 * count * width + 7) >> 3;
-  if (r.p + bytes > r.data.length) {
+  if (2 * count * width > r.left) {
     throw new ViewDecodeError('truncated', 'view data ends inside tile positions');
   }
-  const { data } = r;
-  const mask = (1 << width) - 1;
-  let acc = 0;
-  let held = 0;
   for (let j = 2 * at, end = 2 * (at + count); j < end; j++) {
-    while (held < width) {
-      acc |= data[r.p++] << held;
-      held += 8;
-    }
-    out[j] = ((j & 1) === 0 ? originX : originY) | (acc & mask);
-    acc >>>= width;
-    held -= width;
+    out[j] = ((j & 1) === 0 ? originX : originY) | r.field(width);
   }
-  if (acc !== 0) throw new ViewDecodeError('badBlock', 'non-zero padding after tile positions');
 }
 
 // ── Chunk encoders (server) ───────────────────────────────────────────────
@@ -401,10 +456,11 @@ export const tileMembers = (index: TileIndex, t: number): Uint32Array =>
 export const VIEW_CHUNK = { key: 0, delta: 1, deltaZeroK: 2, deltaChanged: 3 } as const;
 export type ViewChunkFlags = (typeof VIEW_CHUNK)[keyof typeof VIEW_CHUNK];
 
-/** One encoded chunk: its flags and its body (shared by every client that needs it). */
+/** One encoded chunk: its flags and its body, `bitLength` bits of `body` (shared by every client that needs it). */
 export interface EncodedChunk {
   flags: ViewChunkFlags;
   body: Uint8Array;
+  bitLength: number;
 }
 
 /** The codes of tile `local`'s origin at `level` bits per side, and the width of its local codes. */
@@ -421,17 +477,18 @@ export function tileOrigin(
   };
 }
 
-/** A key chunk: the tile's members and their tile-local positions at this tick. */
+/** A key chunk: the tile's members (of n particles) and their tile-local positions at this tick. */
 export function encodeTileKey(
   positions: Uint16Array,
   members: Uint32Array,
   width: number,
+  n: number,
 ): EncodedChunk {
-  const w = new ByteWriter();
-  w.varint(members.length);
-  writeGaps(w, members);
-  w.bytes(encodeLocal(gather(positions, members), members.length, width));
-  return { flags: VIEW_CHUNK.key, body: w.finish() };
+  const w = new BitWriter();
+  w.gamma(members.length);
+  writeIndices(w, members, indexWidth(n));
+  encodeLocal(w, positions, members, width);
+  return { flags: VIEW_CHUNK.key, body: w.finish(), bitLength: w.bitLength };
 }
 
 /** What a second-order delta chunk predicts from: the tile's members at prior, their codes there, the gaps. */
@@ -458,6 +515,7 @@ export function encodeTileDelta(
   after: Uint32Array,
   bits: number,
   width: number,
+  n: number,
   prior?: TilePrior,
 ): EncodedChunk {
   const left: number[] = [];
@@ -478,7 +536,7 @@ export function encodeTileDelta(
   const s = stayed.length;
   const e = entered.length;
   const changed = left.length + e > 0;
-  const w = new ByteWriter();
+  const w = new BitWriter();
   const { order, predicted } = predictionOrder(stayed, prior?.members);
   const prediction = prior && {
     priorSubset: gather(prior.positions, order, predicted),
@@ -496,16 +554,16 @@ export function encodeTileDelta(
   if (changed) {
     writeDeltaCounts(w, left.length, e, moves.zeroK);
     writeGaps(w, left);
-    writeGaps(w, entered);
+    writeIndices(w, entered, indexWidth(n));
   }
-  w.bytes(moves.bytes);
-  if (e > 0) w.bytes(encodeLocal(gather(positions, entered), e, width));
+  w.append(moves.bytes, moves.bitLength);
+  encodeLocal(w, positions, entered, width);
   const flags = changed
     ? VIEW_CHUNK.deltaChanged
     : moves.zeroK
       ? VIEW_CHUNK.deltaZeroK
       : VIEW_CHUNK.delta;
-  return { flags, body: w.finish() };
+  return { flags, body: w.finish(), bitLength: w.bitLength };
 }
 
 /** One chunk of a frame: its tile and its encoded flags and body. */
@@ -515,13 +573,14 @@ export interface ViewChunk extends EncodedChunk {
 
 /** A view frame's data from its chunks (ascending tiles): the only per-client copy. */
 export function assembleViewData(g: number, chunks: readonly ViewChunk[]): Uint8Array {
-  const w = new ByteWriter();
-  w.varint(g); // < 0x80: one byte, as the layout's u8
-  w.varint(chunks.length);
+  const w = new BitWriter();
+  w.field(g, 8);
+  w.gamma(chunks.length);
   let prev = -1;
   for (const chunk of chunks) {
-    w.varint((chunk.tile - prev - 1) * 4 + chunk.flags);
-    w.bytes(chunk.body);
+    w.field(chunk.flags, 2);
+    w.gamma(chunk.tile - prev - 1);
+    w.append(chunk.body, chunk.bitLength);
     prev = chunk.tile;
   }
   return w.finish();

@@ -13,11 +13,12 @@
  */
 import { checkBits, MAX_PREDICTION_GAP } from './frame-layout.js';
 import {
-  ByteReader,
+  BitReader,
   gather,
   predictionOrder,
   readDeltaCounts,
   readGaps,
+  readIndices,
   readLocal,
   readMoves,
   type TilePrediction,
@@ -148,13 +149,13 @@ export class ViewDecoder {
       }
     }
     const bits = this.#bits;
-    const r = new ByteReader(data);
-    const g = r.u8();
+    const r = new BitReader(data);
+    const g = r.field(8);
     const maxG = Math.min(bits - 1, MAX_VIEW_GRID_BITS);
     if (g > maxG) this.#fail('badLayout', `grid bits ${g} above ${maxG}`);
     const tiles = tileCount(g);
     const coarse = 1 << (2 * g);
-    const chunks = r.varint();
+    const chunks = r.gamma();
     if (chunks > tiles) this.#fail('badLayout', `${chunks} chunks for ${tiles} tiles`);
     const codes = this.#grow(n);
     const members = new Uint32Array(n);
@@ -164,9 +165,8 @@ export class ViewDecoder {
     let held = 0;
     let tile = -1;
     for (let c = 0; c < chunks; c++) {
-      const h = r.varint();
-      const flags = h % 4;
-      tile += Math.floor(h / 4) + 1;
+      const flags = r.field(2);
+      tile += r.gamma() + 1;
       if (tile >= tiles) this.#fail('badLayout', `tile ${tile} is past the ${tiles}-tile grid`);
       const level = tile < coarse ? g : g + 1;
       const local = tile < coarse ? tile : tile - coarse;
@@ -174,7 +174,7 @@ export class ViewDecoder {
       let list: Uint32Array;
       let subset: Uint16Array;
       if (flags === VIEW_CHUNK.key) {
-        list = readGaps(r, r.varint(), n, 'index');
+        list = readIndices(r, r.gamma(), n);
         subset = new Uint16Array(2 * list.length);
         readLocal(r, list.length, origin.width, origin.x, origin.y, subset, 0);
       } else {
@@ -199,9 +199,10 @@ export class ViewDecoder {
         members[held++] = i;
       }
     }
-    if (r.p !== data.length) {
-      this.#fail('overlong', `view data has ${data.length} bytes, the layout ends at ${r.p}`);
+    if (r.left >= 8) {
+      this.#fail('overlong', `view data has ${data.length} bytes, the layout ends at bit ${r.pos}`);
     }
+    if (r.field(r.left) !== 0) this.#fail('badBlock', 'non-zero padding after the last chunk');
     // Commit: nothing below throws. The frame held becomes the prior; the
     // old prior's codes are the next spare.
     this.#clearPresent();
@@ -216,7 +217,7 @@ export class ViewDecoder {
   }
 
   #readDelta(
-    r: ByteReader,
+    r: BitReader,
     tile: number,
     g: number,
     ticks: { tick: number; base: number | undefined; prior: number | undefined },
@@ -245,7 +246,7 @@ export class ViewDecoder {
       );
     }
     const left = readGaps(r, counts.left, before.length, 'rank');
-    const entered = readGaps(r, counts.entered, n, 'index');
+    const entered = readIndices(r, counts.entered, n);
     const s = before.length - left.length;
     const stayed = new Uint32Array(s);
     for (let k = 0, l = 0, at = 0; k < before.length; k++) {

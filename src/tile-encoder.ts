@@ -171,7 +171,7 @@ export class TileEncoder {
 
   #key(tile: number, frame: EpochFrame, index: TileIndex): EncodedChunk {
     return this.#memo(KEY, tile, 'key', () =>
-      encodeTileKey(frame.positions, tileMembers(index, tile), this.#width(tile)),
+      encodeTileKey(frame.positions, tileMembers(index, tile), this.#width(tile), frame.count),
     );
   }
 
@@ -197,6 +197,7 @@ export class TileEncoder {
         tileMembers(index, tile),
         this.#bits,
         this.#width(tile),
+        frame.count,
         prior && {
           positions: prior.positions,
           members: tileMembers(this.#index(prior), tile),

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   assembleViewData,
+  BitWriter,
   encodeTileDelta,
   encodeTileKey,
   VIEW_CHUNK,
@@ -83,7 +84,7 @@ function primed(): { decoder: ViewDecoder; positions: Uint16Array; members: Uint
     positions[2 * i + 1] = 5 * i;
   }
   const members = Uint32Array.from({ length: 10 }, (_, i) => i);
-  const key = encodeTileKey(positions, members, BITS - G);
+  const key = encodeTileKey(positions, members, BITS - G, 10);
   const decoder = new ViewDecoder(BITS);
   decoder.apply(5, undefined, 10, assembleViewData(G, [{ tile: 0, ...key }]));
   return { decoder, positions, members };
@@ -95,19 +96,37 @@ const MEMBERS = Uint32Array.from({ length: 10 }, (_, i) => i);
 function primedTwice(): { decoder: ViewDecoder; frames: [Uint16Array, Uint16Array] } {
   const { decoder, positions } = primed();
   const p6 = positions.map((v, j) => v + (j % 2 === 0 ? 3 : 1));
-  const delta = encodeTileDelta(positions, MEMBERS, p6, MEMBERS, BITS, BITS - G);
+  const delta = encodeTileDelta(positions, MEMBERS, p6, MEMBERS, BITS, BITS - G, 10);
   decoder.apply(6, 5, 10, assembleViewData(G, [{ tile: 0, ...delta }]));
   return { decoder, frames: [positions, p6] };
 }
 
 /** Tile 0's chunk from tick 6 to 6 + g1, predicted from ticks 5 and 6. */
 const secondOrder = ([p5, p6]: [Uint16Array, Uint16Array], next: Uint16Array, g1: number) =>
-  encodeTileDelta(p6, MEMBERS, next, MEMBERS, BITS, BITS - G, {
+  encodeTileDelta(p6, MEMBERS, next, MEMBERS, BITS, BITS - G, 10, {
     positions: p5,
     members: MEMBERS,
     g0: 1,
     g1,
   });
+
+/** View data of one chunk for tile 0 with `flags`, its body written by `body`. */
+function bitsOf(body: (w: BitWriter) => void, flags: number): Uint8Array {
+  const w = new BitWriter();
+  w.field(G, 8);
+  w.gamma(1);
+  w.field(flags, 2);
+  w.gamma(0);
+  body(w);
+  return w.finish();
+}
+
+/** Where a view frame's layout ends, in bits: the data re-read with the padding bits set would be refused. */
+function bitLengthOf(data: Uint8Array): number {
+  // The last byte's highest set bit ends the layout at the latest.
+  const last = data[data.length - 1];
+  return 8 * (data.length - 1) + (32 - Math.clz32(last));
+}
 
 const code = (fn: () => void): string => {
   try {
@@ -126,7 +145,7 @@ describe('ViewDecoder', () => {
     next[0] = 3000; // particle 0 leaves tile 0 (to coarse tile 2)
     next[2] += 7;
     const after = Uint32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    const delta = encodeTileDelta(positions, members, next, after, BITS, BITS - G);
+    const delta = encodeTileDelta(positions, members, next, after, BITS, BITS - G, 10);
     expect(delta.flags).toBe(VIEW_CHUNK.deltaChanged);
     decoder.apply(6, 5, 10, assembleViewData(G, [{ tile: 0, ...delta }]));
     expect([...decoder.present]).toEqual([0, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
@@ -138,7 +157,7 @@ describe('ViewDecoder', () => {
     const { decoder, positions, members } = primed();
     const next = positions.map((v) => v + 1);
     const data = assembleViewData(G, [
-      { tile: 0, ...encodeTileDelta(positions, members, next, members, BITS, BITS - G) },
+      { tile: 0, ...encodeTileDelta(positions, members, next, members, BITS, BITS - G, 10) },
     ]);
     const before = decoder.positions.slice();
     /** `base` null: none (undefined would take the default). */
@@ -160,19 +179,32 @@ describe('ViewDecoder', () => {
     expect(check(data, 6, 5, 9)).toBe('bad_header'); // fewer particles than at base
     expect(check(data, 6, 5, Number.NaN)).toBe('bad_header');
     expect(check(Uint8Array.from([14, 0]))).toBe('bad_layout'); // grid bits above bits − 1
-    expect(check(Uint8Array.from([G, 1, 3, 0]))).toBe('bad_layout'); // changed, none left or came
-    expect(check(Uint8Array.from([G, 1, 0xff, 0xff, 0xff, 0xff, 0x7f]))).toBe('bad_varint');
+    // One chunk, tile 0, flags 3 (changed) with none leaving or coming.
+    const changedNone = bitsOf((w) => {
+      w.gamma(0);
+      w.gamma(0);
+      w.field(0, 1);
+    }, VIEW_CHUNK.deltaChanged);
+    expect(check(changedNone)).toBe('bad_layout');
+    // A count code with 32 zeros.
+    expect(check(Uint8Array.from([G, 0, 0, 0, 0, 0]))).toBe('bad_varint');
+    // Non-zero padding after the last chunk.
+    const padded = data.slice();
+    if ((bitLengthOf(data) & 7) !== 0) {
+      padded[padded.length - 1] |= 0x80;
+      expect(check(padded)).toBe('bad_block');
+    }
     // A key chunk for tile 1 with a particle of tile 0: the tile's top bits are implied, so
     // it lands in tile 1; listing particle 0 twice (tile 0 and tile 1) is refused.
     const twice = assembleViewData(G, [
-      { tile: 0, ...encodeTileKey(positions, members, BITS - G) },
-      { tile: 1, ...encodeTileKey(positions, Uint32Array.from([0]), BITS - G) },
+      { tile: 0, ...encodeTileKey(positions, members, BITS - G, 10) },
+      { tile: 1, ...encodeTileKey(positions, Uint32Array.from([0]), BITS - G, 10) },
     ]);
     expect(check(twice, 6, null)).toBe('bad_layout');
     // A member index past n.
     expect(
       check(
-        assembleViewData(G, [{ tile: 0, ...encodeTileKey(positions, members, BITS - G) }]),
+        assembleViewData(G, [{ tile: 0, ...encodeTileKey(positions, members, BITS - G, 10) }]),
         6,
         null,
         9,
@@ -190,7 +222,7 @@ describe('ViewDecoder', () => {
     const p8 = p6.map((v, j) => v + 2 * (j % 2 === 0 ? 3 : 1) + (j % 3 === 0 ? 1 : 0));
     const chunk = secondOrder(frames, p8, 2);
     expect(chunk.flags).toBe(VIEW_CHUNK.deltaZeroK);
-    const first = encodeTileDelta(p6, MEMBERS, p8, MEMBERS, BITS, BITS - G);
+    const first = encodeTileDelta(p6, MEMBERS, p8, MEMBERS, BITS, BITS - G, 10);
     // The same frame predicted first order costs more.
     expect(chunk.body.length).toBeLessThan(first.body.length);
     const data = assembleViewData(G, [{ tile: 0, ...chunk }]);
@@ -220,9 +252,11 @@ describe('ViewDecoder', () => {
   it('refuses a Rice parameter of bits or more', () => {
     const { decoder } = primed();
     // Tile 0, flags 1 (with k bytes): k = 15 on both axes, at 14 bits.
-    expect(code(() => decoder.apply(6, 5, 10, Uint8Array.from([G, 1, 1, 0xff, 0, 0, 0, 0])))).toBe(
-      'bad_block',
-    );
+    const data = bitsOf((w) => {
+      w.field(0xff, 8);
+      w.field(0, 32);
+    }, VIEW_CHUNK.delta);
+    expect(code(() => decoder.apply(6, 5, 10, data))).toBe('bad_block');
     expect(decoder.tick).toBe(5);
   });
 
