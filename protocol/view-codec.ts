@@ -102,16 +102,25 @@ export class BitWriter {
 
   /** v (an integer in [0, 2^w)) as a w-bit field, w <= 32. */
   field(v: number, w: number): void {
-    this.#room(w);
-    let pos = this.bitLength;
-    for (let i = 0; i < w; ) {
-      const off = pos & 7;
-      const take = Math.min(8 - off, w - i);
-      this.#bytes[pos >> 3] |= ((v >>> i) & ((1 << take) - 1)) << off;
-      i += take;
-      pos += take;
+    if (w > 24) {
+      this.field(v & 0xffff, 16);
+      this.field(Math.floor(v / 65536), w - 16);
+      return;
     }
-    this.bitLength = pos;
+    if (w === 0) return;
+    const pos = this.bitLength;
+    if (pos + w + 8 > 8 * this.#bytes.length) this.#grow(w + 8);
+    const bytes = this.#bytes;
+    const off = pos & 7;
+    let p = pos >> 3;
+    // w + off <= 31 bits: one shift, then whole bytes (past the end they are zero).
+    let x = v << off;
+    bytes[p] |= x & 0xff;
+    for (let left = w + off - 8; left > 0; left -= 8) {
+      x >>>= 8;
+      bytes[++p] = x & 0xff;
+    }
+    this.bitLength = pos + w;
   }
 
   /** v in [0, 2^32 − 1) as an Elias gamma code of v + 1: z zero bits, a one, then the low z bits of v + 1. */
@@ -123,17 +132,22 @@ export class BitWriter {
     this.field(u - 2 ** z, z);
   }
 
-  /** Appends another stream's first `bitLength` bits. */
+  /** Appends another stream of `bitLength` bits, zero-padded to a byte (as finish() gives it). */
   append(bytes: Uint8Array, bitLength: number): void {
-    if ((this.bitLength & 7) === 0) {
-      this.#room(bitLength);
-      this.#bytes.set(bytes.subarray(0, (bitLength + 7) >> 3), this.bitLength >> 3);
-      this.bitLength += bitLength;
-      return;
+    const count = (bitLength + 7) >> 3;
+    if (this.bitLength + bitLength + 8 > 8 * this.#bytes.length) this.#grow(bitLength + 8);
+    const out = this.#bytes;
+    const off = this.bitLength & 7;
+    let p = this.bitLength >> 3;
+    if (off === 0) out.set(bytes.subarray(0, count), p);
+    else {
+      for (let i = 0; i < count; i++, p++) {
+        const v = bytes[i];
+        out[p] |= (v << off) & 0xff;
+        out[p + 1] = v >>> (8 - off);
+      }
     }
-    let at = 0;
-    for (; at + 8 <= bitLength; at += 8) this.field(bytes[at >> 3], 8);
-    if (at < bitLength) this.field(bytes[at >> 3] & ((1 << (bitLength - at)) - 1), bitLength - at);
+    this.bitLength += bitLength;
   }
 
   /** The stream, zero-padded to a byte. */
@@ -141,9 +155,9 @@ export class BitWriter {
     return this.#bytes.slice(0, (this.bitLength + 7) >> 3);
   }
 
-  #room(bits: number): void {
+  /** Room for `bits` more bits (writes may touch the byte after them: it stays zero). */
+  #grow(bits: number): void {
     const need = (this.bitLength + bits + 7) >> 3;
-    if (need <= this.#bytes.length) return;
     const grown = new Uint8Array(Math.max(2 * this.#bytes.length, need));
     grown.set(this.#bytes);
     this.#bytes = grown;
@@ -166,19 +180,18 @@ export class BitReader {
 
   /** A w-bit field, w <= 32. */
   field(w: number): number {
+    if (w > 24) return this.field(16) + this.field(w - 16) * 65536;
     if (w > this.left) throw new ViewDecodeError('truncated', 'view data ends inside a field');
+    if (w === 0) return 0;
     const { data } = this;
-    let v = 0;
-    let pos = this.pos;
-    for (let i = 0; i < w; ) {
-      const off = pos & 7;
-      const take = Math.min(8 - off, w - i);
-      v += ((data[pos >> 3] >>> off) & ((1 << take) - 1)) * 2 ** i;
-      i += take;
-      pos += take;
-    }
-    this.pos = pos;
-    return v;
+    const pos = this.pos;
+    let p = pos >> 3;
+    const off = pos & 7;
+    // At most 31 bits gathered: a small integer throughout.
+    let x = data[p] >>> off;
+    for (let got = 8 - off; got < w; got += 8) x |= data[++p] << got;
+    this.pos = pos + w;
+    return x & ((1 << w) - 1);
   }
 
   /** An Elias gamma code (BitWriter.gamma). */
@@ -347,6 +360,8 @@ export function encodeMoves(
       ? { tick: 0, count: prediction.predicted, positions: prediction.priorSubset }
       : undefined;
   const zero = encodeDeltaBits(base, frame, bits, prior, true);
+  // Where the reference rule picks 0 everywhere, the blocks are these plus their headers.
+  if (zero.allZero) return { bytes: zero.data, bitLength: zero.bitLength, zeroK: true };
   const blocks = encodeDeltaBits(base, frame, bits, prior);
   const best = zero.bitLength <= blocks.bitLength ? zero : blocks;
   return { bytes: best.data, bitLength: best.bitLength, zeroK: best === zero };
@@ -538,15 +553,18 @@ export function encodeTileDelta(
   const changed = left.length + e > 0;
   const w = new BitWriter();
   const { order, predicted } = predictionOrder(stayed, prior?.members);
+  // The gathered codes are read by encodeMoves, which copies its output:
+  // scratch buffers, so a chunk allocates only what it returns.
+  const scratch = movesScratch(s);
   const prediction = prior && {
-    priorSubset: gather(prior.positions, order, predicted),
+    priorSubset: gather(prior.positions, order, predicted, scratch.prior),
     predicted,
     g0: prior.g0,
     g1: prior.g1,
   };
   const moves = encodeMoves(
-    gather(basePositions, order),
-    gather(positions, order),
+    gather(basePositions, order, s, scratch.base),
+    gather(positions, order, s, scratch.frame),
     s,
     bits,
     prediction,
@@ -564,6 +582,25 @@ export function encodeTileDelta(
       ? VIEW_CHUNK.deltaZeroK
       : VIEW_CHUNK.delta;
   return { flags, body: w.finish(), bitLength: w.bitLength };
+}
+
+let scratchCodes = {
+  base: new Uint16Array(256),
+  frame: new Uint16Array(256),
+  prior: new Uint16Array(256),
+};
+
+/** Scratch code buffers for `s` members (encoding is synchronous and never re-entered). */
+function movesScratch(s: number): typeof scratchCodes {
+  if (scratchCodes.base.length < 2 * s) {
+    const size = Math.max(2 * s, 2 * scratchCodes.base.length);
+    scratchCodes = {
+      base: new Uint16Array(size),
+      frame: new Uint16Array(size),
+      prior: new Uint16Array(size),
+    };
+  }
+  return scratchCodes;
 }
 
 /** One chunk of a frame: its tile and its encoded flags and body. */
