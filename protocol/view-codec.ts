@@ -22,12 +22,16 @@
  *   g: 8 bits     coarse grid bits (view-grid.ts), g <= min(bits − 1, 7): tile ids
  *                 [0, 4^g) are coarse tiles (2^g per side), [4^g, 4^g + 4^(g+1))
  *                 fine tiles (2^(g+1) per side, id − 4^g row-major)
- *   gamma(c)      chunks that follow, one per tile present, ascending tile id
- *   c × chunk:
+ *   the frame's tiles (those with members, one chunk each), against H = the
+ *                 tiles of the client's frame at `base`, ascending (none when the
+ *                 frame has no base):
+ *     |H| bits    for each tile of H, 1 if the frame has it (kept)
+ *     gamma(a)    tiles added (not in H), then a gamma gaps: their ids, ascending
+ *                 (the first id, then id − previous − 1)
+ *   one chunk per tile, kept and added together in ascending id:
  *     flags: 2 bits  0 = key, 1 = delta with the same members as at base,
  *                 2 = the same with every Rice parameter zero, 3 = delta whose
  *                 members changed
- *     gamma(gap)  gap = tile − previous tile − 1 (previous is −1 for the first)
  *     key body:   gamma(k); the k member indices, ascending, iw bits each;
  *                 then the k members' tile-local positions
  *     delta body: against the tile's members at `base`, ascending (m of them),
@@ -608,17 +612,61 @@ export interface ViewChunk extends EncodedChunk {
   tile: number;
 }
 
-/** A view frame's data from its chunks (ascending tiles): the only per-client copy. */
-export function assembleViewData(g: number, chunks: readonly ViewChunk[]): Uint8Array {
+/**
+ * A view frame's data from its chunks (ascending tiles): the only per-client
+ * copy. `heldAtBase`: the tiles of the client's frame at base, ascending,
+ * when the frame has a base (none otherwise): the frame's tiles are coded
+ * against them, a bit each, so a view that keeps its tiles pays no tile ids.
+ */
+export function assembleViewData(
+  g: number,
+  chunks: readonly ViewChunk[],
+  heldAtBase: readonly number[] = [],
+): Uint8Array {
   const w = new BitWriter();
   w.field(g, 8);
-  w.gamma(chunks.length);
-  let prev = -1;
+  const added: number[] = [];
+  let c = 0;
+  for (const tile of heldAtBase) {
+    while (c < chunks.length && chunks[c].tile < tile) added.push(chunks[c++].tile);
+    const kept = c < chunks.length && chunks[c].tile === tile;
+    w.field(kept ? 1 : 0, 1);
+    if (kept) c++;
+  }
+  while (c < chunks.length) added.push(chunks[c++].tile);
+  w.gamma(added.length);
+  writeGaps(w, added);
   for (const chunk of chunks) {
     w.field(chunk.flags, 2);
-    w.gamma(chunk.tile - prev - 1);
     w.append(chunk.body, chunk.bitLength);
-    prev = chunk.tile;
   }
   return w.finish();
+}
+
+/**
+ * Reads a frame's tiles (assembleViewData): those of `heldAtBase` it keeps,
+ * then the added ones; returns them all, ascending. Refuses a tile past the
+ * grid or added twice (one it held at base is kept, not added).
+ */
+export function readFrameTiles(
+  r: BitReader,
+  heldAtBase: readonly number[],
+  tiles: number,
+): number[] {
+  const kept: number[] = [];
+  for (const tile of heldAtBase) if (r.field(1) === 1) kept.push(tile);
+  const count = r.gamma();
+  if (count > tiles) throw new ViewDecodeError('badLayout', `${count} tiles added of ${tiles}`);
+  const added = readGaps(r, count, tiles, 'tile');
+  const all: number[] = [];
+  let a = 0;
+  for (const tile of kept) {
+    while (a < added.length && added[a] < tile) all.push(added[a++]);
+    if (a < added.length && added[a] === tile) {
+      throw new ViewDecodeError('badLayout', `tile ${tile} is added, but was held at base`);
+    }
+    all.push(tile);
+  }
+  while (a < added.length) all.push(added[a++]);
+  return all;
 }

@@ -17,6 +17,7 @@ import {
   gather,
   predictionOrder,
   readDeltaCounts,
+  readFrameTiles,
   readGaps,
   readIndices,
   readLocal,
@@ -155,19 +156,23 @@ export class ViewDecoder {
     if (g > maxG) this.#fail('badLayout', `grid bits ${g} above ${maxG}`);
     const tiles = tileCount(g);
     const coarse = 1 << (2 * g);
-    const chunks = r.gamma();
-    if (chunks > tiles) this.#fail('badLayout', `${chunks} chunks for ${tiles} tiles`);
+    // The frame's tiles are coded against those held at base: it must hold base.
+    if (base !== undefined && (base !== this.#frame.tick || g !== this.#frame.g)) {
+      this.#fail(
+        'baseMismatch',
+        `view frame against tick ${base} (grid ${g}), but the decoder holds tick ` +
+          `${this.#frame.tick} (grid ${this.#frame.g})`,
+      );
+    }
+    const frameTiles = readFrameTiles(r, base === undefined ? [] : this.tiles, tiles);
     const codes = this.#grow(n);
     const members = new Uint32Array(n);
     const first = new Int32Array(tiles).fill(-1);
     const count = new Uint32Array(tiles);
     const stamp = ++this.#stamp;
     let held = 0;
-    let tile = -1;
-    for (let c = 0; c < chunks; c++) {
+    for (const tile of frameTiles) {
       const flags = r.field(2);
-      tile += r.gamma() + 1;
-      if (tile >= tiles) this.#fail('badLayout', `tile ${tile} is past the ${tiles}-tile grid`);
       const level = tile < coarse ? g : g + 1;
       const local = tile < coarse ? tile : tile - coarse;
       const origin = tileOrigin(local, level, bits);

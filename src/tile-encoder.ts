@@ -158,7 +158,9 @@ export class TileEncoder {
         chunks.push({ tile, ...this.#key(tile, frame, index) });
       }
     }
-    const data = assembleViewData(this.#g, chunks);
+    // The frame's tiles are coded against those the client held at base.
+    const heldAtBase = deltas ? [...view.held].sort((a, b) => a - b) : [];
+    const data = assembleViewData(this.#g, chunks, heldAtBase);
     return {
       base: deltas ? base!.tick : undefined,
       prior: secondOrder ? prior!.tick : undefined,

@@ -97,7 +97,7 @@ function primedTwice(): { decoder: ViewDecoder; frames: [Uint16Array, Uint16Arra
   const { decoder, positions } = primed();
   const p6 = positions.map((v, j) => v + (j % 2 === 0 ? 3 : 1));
   const delta = encodeTileDelta(positions, MEMBERS, p6, MEMBERS, BITS, BITS - G, 10);
-  decoder.apply(6, 5, 10, assembleViewData(G, [{ tile: 0, ...delta }]));
+  decoder.apply(6, 5, 10, assembleViewData(G, [{ tile: 0, ...delta }], [0]));
   return { decoder, frames: [positions, p6] };
 }
 
@@ -110,22 +110,15 @@ const secondOrder = ([p5, p6]: [Uint16Array, Uint16Array], next: Uint16Array, g1
     g1,
   });
 
-/** View data of one chunk for tile 0 with `flags`, its body written by `body`. */
-function bitsOf(body: (w: BitWriter) => void, flags: number): Uint8Array {
+/** View data against a base holding tile 0: one chunk, tile 0 kept, with `flags`, its body written by `body`. */
+function bitsOf(body: (w: BitWriter) => void, flags: number, added = 0): Uint8Array {
   const w = new BitWriter();
   w.field(G, 8);
-  w.gamma(1);
+  w.field(1, 1);
+  w.gamma(added);
   w.field(flags, 2);
-  w.gamma(0);
   body(w);
   return w.finish();
-}
-
-/** Where a view frame's layout ends, in bits: the data re-read with the padding bits set would be refused. */
-function bitLengthOf(data: Uint8Array): number {
-  // The last byte's highest set bit ends the layout at the latest.
-  const last = data[data.length - 1];
-  return 8 * (data.length - 1) + (32 - Math.clz32(last));
 }
 
 const code = (fn: () => void): string => {
@@ -147,7 +140,7 @@ describe('ViewDecoder', () => {
     const after = Uint32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     const delta = encodeTileDelta(positions, members, next, after, BITS, BITS - G, 10);
     expect(delta.flags).toBe(VIEW_CHUNK.deltaChanged);
-    decoder.apply(6, 5, 10, assembleViewData(G, [{ tile: 0, ...delta }]));
+    decoder.apply(6, 5, 10, assembleViewData(G, [{ tile: 0, ...delta }], [0]));
     expect([...decoder.present]).toEqual([0, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
     expect(decoder.positions[2]).toBe(17);
     expect(decoder.tiles).toEqual([0]);
@@ -156,9 +149,8 @@ describe('ViewDecoder', () => {
   it('refuses every truncation, an extra byte and inconsistent data, keeping its state', () => {
     const { decoder, positions, members } = primed();
     const next = positions.map((v) => v + 1);
-    const data = assembleViewData(G, [
-      { tile: 0, ...encodeTileDelta(positions, members, next, members, BITS, BITS - G, 10) },
-    ]);
+    const delta = encodeTileDelta(positions, members, next, members, BITS, BITS - G, 10);
+    const data = assembleViewData(G, [{ tile: 0, ...delta }], [0]);
     const before = decoder.positions.slice();
     /** `base` null: none (undefined would take the default). */
     const check = (bytes: Uint8Array, tick = 6, base: number | null = 5, n = 10) => {
@@ -174,7 +166,11 @@ describe('ViewDecoder', () => {
     }
     expect(check(Uint8Array.from([...data, 0]))).toBe('overlong');
     expect(check(data, 6, 4)).toBe('base_mismatch'); // not the tick it holds
-    expect(check(data, 6, null)).toBe('base_mismatch'); // a delta chunk without a base
+    // A delta chunk in a frame without a base (its tile then added, not kept).
+    expect(check(assembleViewData(G, [{ tile: 0, ...delta }]), 6, null)).toBe('base_mismatch');
+    // Tile 0 kept and added again.
+    const addedTwice = bitsOf((w) => w.gamma(0), VIEW_CHUNK.delta, 1);
+    expect(check(addedTwice)).toBe('bad_layout');
     expect(check(data, 5, 5)).toBe('bad_header'); // tick not after base
     expect(check(data, 6, 5, 9)).toBe('bad_header'); // fewer particles than at base
     expect(check(data, 6, 5, Number.NaN)).toBe('bad_header');
@@ -189,8 +185,10 @@ describe('ViewDecoder', () => {
     // A count code with 32 zeros.
     expect(check(Uint8Array.from([G, 0, 0, 0, 0, 0]))).toBe('bad_varint');
     // Non-zero padding after the last chunk.
-    const padded = data.slice();
-    if ((bitLengthOf(data) & 7) !== 0) {
+    // g, tile 0 kept, none added, the chunk's flags and body.
+    const layoutBits = 8 + 1 + 1 + 2 + delta.bitLength;
+    if (layoutBits % 8 !== 0) {
+      const padded = data.slice();
       padded[padded.length - 1] |= 0x80;
       expect(check(padded)).toBe('bad_block');
     }
@@ -225,7 +223,7 @@ describe('ViewDecoder', () => {
     const first = encodeTileDelta(p6, MEMBERS, p8, MEMBERS, BITS, BITS - G, 10);
     // The same frame predicted first order costs more.
     expect(chunk.body.length).toBeLessThan(first.body.length);
-    const data = assembleViewData(G, [{ tile: 0, ...chunk }]);
+    const data = assembleViewData(G, [{ tile: 0, ...chunk }], [0]);
     const before = decoder.positions.slice();
     const check = (bytes: Uint8Array, tick: number, base: number | undefined, prior?: number) => {
       const result = code(() => decoder.apply(tick, base, 10, bytes, prior));
