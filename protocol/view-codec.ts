@@ -29,16 +29,17 @@
  *     gamma(a)    tiles added (not in H), then a gamma gaps: their ids, ascending
  *                 (the first id, then id − previous − 1)
  *   one chunk per tile, kept and added together in ascending id:
- *     flags: 2 bits  0 = key, 1 = delta with the same members as at base,
- *                 2 = the same with every Rice parameter zero, 3 = delta whose
- *                 members changed
+ *     kind        `1`: delta with the same members as at base, every Rice
+ *                 parameter zero; `01`: delta whose members changed, every k
+ *                 zero; `001`: delta whose members changed; `0001`: delta
+ *                 with the same members; `0000`: key (bits in stream order)
  *     key body:   gamma(k); the k member indices, ascending, iw bits each;
  *                 then the k members' tile-local positions
  *     delta body: against the tile's members at `base`, ascending (m of them),
  *                 which the client holds if its frame at base held the tile,
  *                 its coarse parent or all four of its fine children:
- *                 only for flags 3: gamma(l), gamma(e), a 1-bit z (1: every
- *                 Rice parameter zero); l gamma rank gaps (ranks in the base
+ *                 only for a delta whose members changed: gamma(l),
+ *                 gamma(e); l gamma rank gaps (ranks in the base
  *                 members of the l that left the tile: the first rank, then
  *                 rank − previous − 1); the e entered indices, ascending, iw
  *                 bits each;
@@ -51,8 +52,8 @@
  *                 (docs/PROTOCOL.md "Particle data": Rice blocks of 32, a
  *                 4-bit k per axis and block; the first group predicted
  *                 second order over g0 = base − prior, g1 = tick − base, the
- *                 rest first order); with every k zero (flags 2, or z = 1)
- *                 the blocks' 8-bit k headers are left out and each k is 0;
+ *                 rest first order); in a kind with every k zero the
+ *                 blocks' 8-bit k fields are left out and each k is 0;
  *                 then the e entered members' tile-local positions.
  *     tile-local positions: for each member, in the order listed, x then y,
  *                 the low w = bits − level bits of its code (level g for a
@@ -263,23 +264,16 @@ export function readIndices(r: BitReader, count: number, n: number): Uint32Array
   return out;
 }
 
-/** A changed delta body's counts: members that left, members that entered, whether every k is zero. */
-export function readDeltaCounts(r: BitReader): { left: number; entered: number; zeroK: boolean } {
+/** A changed delta body's counts: members that left, members that entered. */
+export function readDeltaCounts(r: BitReader): { left: number; entered: number } {
   const left = r.gamma();
-  const entered = r.gamma();
-  return { left, entered, zeroK: r.field(1) === 1 };
+  return { left, entered: r.gamma() };
 }
 
 /** The counts of a changed delta body (readDeltaCounts reads them back). */
-export function writeDeltaCounts(
-  w: BitWriter,
-  left: number,
-  entered: number,
-  zeroK: boolean,
-): void {
+export function writeDeltaCounts(w: BitWriter, left: number, entered: number): void {
   w.gamma(left);
   w.gamma(entered);
-  w.field(zeroK ? 1 : 0, 1);
 }
 
 // ── Position coding ──────────────────────────────────────────────────
@@ -468,12 +462,33 @@ export const tileMembers = (index: TileIndex, t: number): Uint32Array =>
   index.members.subarray(index.start[t], index.start[t + 1]);
 
 /**
- * A chunk's flags, the low two bits of its header: key; delta with the same
- * members as at base (no counts follow), with k bytes or with every k zero
- * (none written); delta whose members changed (its counts say which k).
+ * A chunk's kind: a delta with the same members as at base (no counts
+ * follow) or one whose members changed, each with every Rice parameter zero
+ * (no k fields) or with its k fields; or a key. Coded as that many zero bits
+ * then a one (the key: four zeros), commonest first: at 60 Hz nearly every
+ * chunk is a zero-k delta, most with the same members (bench:view).
  */
-export const VIEW_CHUNK = { key: 0, delta: 1, deltaZeroK: 2, deltaChanged: 3 } as const;
+export const VIEW_CHUNK = {
+  deltaZeroK: 0,
+  deltaChangedZeroK: 1,
+  deltaChanged: 2,
+  delta: 3,
+  key: 4,
+} as const;
 export type ViewChunkFlags = (typeof VIEW_CHUNK)[keyof typeof VIEW_CHUNK];
+
+/** Writes a chunk's kind (VIEW_CHUNK). */
+export function writeChunkKind(w: BitWriter, kind: ViewChunkFlags): void {
+  if (kind === VIEW_CHUNK.key) w.field(0, 4);
+  else w.field(1 << kind, kind + 1);
+}
+
+/** Reads a chunk's kind (VIEW_CHUNK). */
+export function readChunkKind(r: BitReader): ViewChunkFlags {
+  let kind = 0;
+  while (kind < VIEW_CHUNK.key && r.field(1) === 0) kind++;
+  return kind as ViewChunkFlags;
+}
 
 /** One encoded chunk: its flags and its body, `bitLength` bits of `body` (shared by every client that needs it). */
 export interface EncodedChunk {
@@ -574,14 +589,16 @@ export function encodeTileDelta(
     prediction,
   );
   if (changed) {
-    writeDeltaCounts(w, left.length, e, moves.zeroK);
+    writeDeltaCounts(w, left.length, e);
     writeGaps(w, left);
     writeIndices(w, entered, indexWidth(n));
   }
   w.append(moves.bytes, moves.bitLength);
   encodeLocal(w, positions, entered, width);
   const flags = changed
-    ? VIEW_CHUNK.deltaChanged
+    ? moves.zeroK
+      ? VIEW_CHUNK.deltaChangedZeroK
+      : VIEW_CHUNK.deltaChanged
     : moves.zeroK
       ? VIEW_CHUNK.deltaZeroK
       : VIEW_CHUNK.delta;
@@ -637,7 +654,7 @@ export function assembleViewData(
   w.gamma(added.length);
   writeGaps(w, added);
   for (const chunk of chunks) {
-    w.field(chunk.flags, 2);
+    writeChunkKind(w, chunk.flags);
     w.append(chunk.body, chunk.bitLength);
   }
   return w.finish();

@@ -16,6 +16,7 @@ import {
   BitReader,
   gather,
   predictionOrder,
+  readChunkKind,
   readDeltaCounts,
   readFrameTiles,
   readGaps,
@@ -172,7 +173,7 @@ export class ViewDecoder {
     const stamp = ++this.#stamp;
     let held = 0;
     for (const tile of frameTiles) {
-      const flags = r.field(2);
+      const flags = readChunkKind(r);
       const level = tile < coarse ? g : g + 1;
       const local = tile < coarse ? tile : tile - coarse;
       const origin = tileOrigin(local, level, bits);
@@ -240,11 +241,10 @@ export class ViewDecoder {
       );
     }
     if (n < this.#n) this.#fail('badHeader', `view count ${n} is below the base count ${this.#n}`);
-    const counts =
-      flags === VIEW_CHUNK.deltaChanged
-        ? readDeltaCounts(r)
-        : { left: 0, entered: 0, zeroK: flags === VIEW_CHUNK.deltaZeroK };
-    if (flags === VIEW_CHUNK.deltaChanged && counts.left + counts.entered === 0) {
+    const changed = flags === VIEW_CHUNK.deltaChanged || flags === VIEW_CHUNK.deltaChangedZeroK;
+    const zeroK = flags === VIEW_CHUNK.deltaZeroK || flags === VIEW_CHUNK.deltaChangedZeroK;
+    const counts = changed ? readDeltaCounts(r) : { left: 0, entered: 0 };
+    if (changed && counts.left + counts.entered === 0) {
       this.#fail(
         'badLayout',
         `tile ${tile} says its members changed, with none leaving or entering`,
@@ -273,7 +273,7 @@ export class ViewDecoder {
     list.set(order);
     list.set(entered, s);
     const subset = new Uint16Array(2 * list.length);
-    readMoves(r, gather(this.#frame.codes, order), s, this.#bits, prediction, counts.zeroK, subset);
+    readMoves(r, gather(this.#frame.codes, order), s, this.#bits, prediction, zeroK, subset);
     readLocal(r, entered.length, origin.width, origin.x, origin.y, subset, s);
     return { list, subset };
   }

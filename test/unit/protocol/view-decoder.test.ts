@@ -12,7 +12,9 @@ import {
   encodeTileDelta,
   encodeTileKey,
   VIEW_CHUNK,
+  type ViewChunkFlags,
   ViewDecodeError,
+  writeChunkKind,
 } from '../../../protocol/view-codec.js';
 import { ViewDecoder } from '../../../protocol/view-decoder.js';
 import {
@@ -110,13 +112,14 @@ const secondOrder = ([p5, p6]: [Uint16Array, Uint16Array], next: Uint16Array, g1
     g1,
   });
 
-/** View data against a base holding tile 0: one chunk, tile 0 kept, with `flags`, its body written by `body`. */
-function bitsOf(body: (w: BitWriter) => void, flags: number, added = 0): Uint8Array {
+/** View data against a base holding tile 0: tile 0 kept (and `added`, if given), one chunk of kind `flags`, its body written by `body`. */
+function bitsOf(body: (w: BitWriter) => void, flags: ViewChunkFlags, added?: number): Uint8Array {
   const w = new BitWriter();
   w.field(G, 8);
   w.field(1, 1);
-  w.gamma(added);
-  w.field(flags, 2);
+  w.gamma(added === undefined ? 0 : 1);
+  if (added !== undefined) w.gamma(added);
+  writeChunkKind(w, flags);
   body(w);
   return w.finish();
 }
@@ -139,7 +142,7 @@ describe('ViewDecoder', () => {
     next[2] += 7;
     const after = Uint32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     const delta = encodeTileDelta(positions, members, next, after, BITS, BITS - G, 10);
-    expect(delta.flags).toBe(VIEW_CHUNK.deltaChanged);
+    expect([VIEW_CHUNK.deltaChanged, VIEW_CHUNK.deltaChangedZeroK]).toContain(delta.flags);
     decoder.apply(6, 5, 10, assembleViewData(G, [{ tile: 0, ...delta }], [0]));
     expect([...decoder.present]).toEqual([0, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
     expect(decoder.positions[2]).toBe(17);
@@ -169,24 +172,24 @@ describe('ViewDecoder', () => {
     // A delta chunk in a frame without a base (its tile then added, not kept).
     expect(check(assembleViewData(G, [{ tile: 0, ...delta }]), 6, null)).toBe('base_mismatch');
     // Tile 0 kept and added again.
-    const addedTwice = bitsOf((w) => w.gamma(0), VIEW_CHUNK.delta, 1);
+    const addedTwice = bitsOf(() => {}, VIEW_CHUNK.delta, 0);
     expect(check(addedTwice)).toBe('bad_layout');
     expect(check(data, 5, 5)).toBe('bad_header'); // tick not after base
     expect(check(data, 6, 5, 9)).toBe('bad_header'); // fewer particles than at base
     expect(check(data, 6, 5, Number.NaN)).toBe('bad_header');
     expect(check(Uint8Array.from([14, 0]))).toBe('bad_layout'); // grid bits above bits − 1
-    // One chunk, tile 0, flags 3 (changed) with none leaving or coming.
+    // One chunk, tile 0, a changed delta with none leaving or coming.
     const changedNone = bitsOf((w) => {
       w.gamma(0);
       w.gamma(0);
-      w.field(0, 1);
     }, VIEW_CHUNK.deltaChanged);
     expect(check(changedNone)).toBe('bad_layout');
     // A count code with 32 zeros.
     expect(check(Uint8Array.from([G, 0, 0, 0, 0, 0]))).toBe('bad_varint');
     // Non-zero padding after the last chunk.
-    // g, tile 0 kept, none added, the chunk's flags and body.
-    const layoutBits = 8 + 1 + 1 + 2 + delta.bitLength;
+    // g, tile 0 kept, none added, the chunk's kind and body.
+    const kindBits = delta.flags === VIEW_CHUNK.key ? 4 : delta.flags + 1;
+    const layoutBits = 8 + 1 + 1 + kindBits + delta.bitLength;
     if (layoutBits % 8 !== 0) {
       const padded = data.slice();
       padded[padded.length - 1] |= 0x80;
