@@ -175,11 +175,16 @@ describe('TileEncoder → ViewDecoder', () => {
     });
   }
 
-  it('encodes each tile once per (tile, base, tick) for every client that needs it', () => {
+  it('encodes each tile once per (tile, prior, base, tick) for every client that needs it', () => {
     const counts = { key: 0, delta: 0 };
     const encoder = new TileEncoder(14, WORLD, 8, (kind) => counts[kind]++);
     const positions = new Uint16Array(2 * 5000);
-    for (let j = 0; j < positions.length; j++) positions[j] = (j * 7919) % 16384;
+    // Spread over the world (codes j·7919 put every particle on one line, missing the view).
+    let rand = 7;
+    for (let j = 0; j < positions.length; j++) {
+      rand = (rand * 1103515245 + 12345) % 2 ** 31;
+      positions[j] = rand >>> 17;
+    }
     const f1 = { tick: 1, count: 5000, positions };
     const f2 = { tick: 2, count: 5000, positions: positions.map((v) => (v + 3) % 16384) };
     const rect = { x: 900, y: 10, w: 316, h: 316 };
@@ -187,12 +192,33 @@ describe('TileEncoder → ViewDecoder', () => {
     const b: ClientView = { tiles: encoder.cover(rect), held: new Set(), priorHeld: new Set() };
     const ka = encoder.encode(a, f1, undefined);
     const kb = encoder.encode(b, f1, undefined);
+    expect(ka.held.size).toBeGreaterThan(20);
     expect(counts.key).toBe(ka.held.size);
     expect(kb.data).toEqual(ka.data);
     a.held = ka.held;
     b.held = kb.held;
-    encoder.encode(a, f2, f1);
-    encoder.encode(b, f2, f1);
+    const da = encoder.encode(a, f2, f1);
+    const db = encoder.encode(b, f2, f1);
     expect(counts.delta).toBe(ka.held.size);
+    expect(da.prior).toBeUndefined();
+    expect(db.data).toEqual(da.data);
+    // Both held the tiles at f1 and f2: second-order chunks, again one encode per tile.
+    const f3 = { tick: 3, count: 5000, positions: f2.positions.map((v) => (v + 3) % 16384) };
+    for (const [view, sent] of [
+      [a, da],
+      [b, db],
+    ] as const) {
+      view.priorHeld = view.held;
+      view.held = sent.held;
+    }
+    const sa = encoder.encode(a, f3, f2, f1);
+    const sb = encoder.encode(b, f3, f2, f1);
+    expect(sa.prior).toBe(1);
+    expect(sb.data).toEqual(sa.data);
+    expect(counts.delta).toBe(2 * ka.held.size);
+    // A client that did not hold the tiles at f1 shares the first-order chunks instead.
+    const c: ClientView = { tiles: a.tiles, held: a.held, priorHeld: new Set() };
+    expect(encoder.encode(c, f3, f2, f1).prior).toBeUndefined();
+    expect(counts.delta).toBe(3 * ka.held.size);
   });
 });
