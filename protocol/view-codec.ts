@@ -25,7 +25,8 @@
  *   the frame's tiles (those with members, one chunk each), against H = the
  *                 tiles of the client's frame at `base`, ascending (none when the
  *                 frame has no base):
- *     |H| bits    for each tile of H, 1 if the frame has it (kept)
+ *     kept        if H is not empty: 1 bit, 1 if the frame has every tile of
+ *                 H (kept); if 0, |H| bits: for each tile of H, 1 if kept
  *     gamma(a)    tiles added (not in H), then a gamma gaps: their ids, ascending
  *                 (the first id, then id − previous − 1)
  *   one chunk per tile, kept and added together in ascending id:
@@ -633,7 +634,8 @@ export interface ViewChunk extends EncodedChunk {
  * A view frame's data from its chunks (ascending tiles): the only per-client
  * copy. `heldAtBase`: the tiles of the client's frame at base, ascending,
  * when the frame has a base (none otherwise): the frame's tiles are coded
- * against them, a bit each, so a view that keeps its tiles pays no tile ids.
+ * against them (one bit when it keeps them all, else a bit each), so a view
+ * that keeps its tiles pays no tile ids.
  */
 export function assembleViewData(
   g: number,
@@ -643,14 +645,20 @@ export function assembleViewData(
   const w = new BitWriter();
   w.field(g, 8);
   const added: number[] = [];
+  const kept: boolean[] = [];
   let c = 0;
   for (const tile of heldAtBase) {
     while (c < chunks.length && chunks[c].tile < tile) added.push(chunks[c++].tile);
-    const kept = c < chunks.length && chunks[c].tile === tile;
-    w.field(kept ? 1 : 0, 1);
-    if (kept) c++;
+    kept.push(c < chunks.length && chunks[c].tile === tile);
+    if (kept[kept.length - 1]) c++;
   }
   while (c < chunks.length) added.push(chunks[c++].tile);
+  // One bit when every held tile is kept (most frames of a view), else a bit per tile.
+  if (heldAtBase.length > 0) {
+    const all = kept.every(Boolean);
+    w.field(all ? 1 : 0, 1);
+    if (!all) for (const k of kept) w.field(k ? 1 : 0, 1);
+  }
   w.gamma(added.length);
   writeGaps(w, added);
   for (const chunk of chunks) {
@@ -670,8 +678,9 @@ export function readFrameTiles(
   heldAtBase: readonly number[],
   tiles: number,
 ): number[] {
+  const allKept = heldAtBase.length > 0 && r.field(1) === 1;
   const kept: number[] = [];
-  for (const tile of heldAtBase) if (r.field(1) === 1) kept.push(tile);
+  for (const tile of heldAtBase) if (allKept || r.field(1) === 1) kept.push(tile);
   const count = r.gamma();
   if (count > tiles) throw new ViewDecodeError('badLayout', `${count} tiles added of ${tiles}`);
   const added = readGaps(r, count, tiles, 'tile');
