@@ -102,9 +102,14 @@ export class ViewDecodeError extends Error {
 // ── bits ──────────────────────────────────────────────────────────────────
 /** A growable LSB-first bit stream: a frame's data, or one chunk's body. */
 export class BitWriter {
-  #bytes = new Uint8Array(64);
+  #bytes: Uint8Array;
   /** Bits written. */
   bitLength = 0;
+
+  /** `bytes`: the size expected, so a writer that knows it never grows. */
+  constructor(bytes = 64) {
+    this.#bytes = new Uint8Array(bytes);
+  }
 
   /** v (an integer in [0, 2^w)) as a w-bit field, w <= 32. */
   field(v: number, w: number): void {
@@ -642,7 +647,10 @@ export function assembleViewData(
   chunks: readonly ViewChunk[],
   heldAtBase: readonly number[] = [],
 ): Uint8Array {
-  const w = new BitWriter();
+  // The chunks, and for the tiles a few bits each (a gamma gap for an added one).
+  let bits = 16 + 4 * heldAtBase.length;
+  for (const chunk of chunks) bits += chunk.bitLength + 40;
+  const w = new BitWriter((bits + 7) >> 3);
   w.field(g, 8);
   const added: number[] = [];
   const kept: boolean[] = [];
