@@ -334,10 +334,12 @@ export class LobbyFeed {
     if (!client.sendFrame(encodeFrameHead(header), encoded.tail, 'view')) return true;
     this.#metrics.framesSent.inc({ kind: 'view' });
     // The client holds this frame and the one before (its ViewDecoder keeps
-    // both); priorHeld is empty when that one was not a view frame.
+    // both); priorHeld is empty when that one was not a view frame. After a
+    // frame of keys only (a new view, a base gone from the ring, a restarted
+    // lobby) the one before is not named: it may be of another incarnation.
     view.priorHeld = view.held;
     view.held = encoded.held;
-    sent.priorSeq = sent.seq;
+    sent.priorSeq = encoded.base !== undefined ? sent.seq : -1;
     sent.seq = seq;
     sent.tick = frame.tick;
     return true;

@@ -149,7 +149,8 @@ describe('TileEncoder → ViewDecoder', () => {
               if (encoded.prior !== undefined) secondOrderFrames++;
               view.priorHeld = view.held;
               view.held = encoded.held;
-              prior = sent;
+              // As the feed: after a frame of keys only, no prior is named.
+              prior = encoded.base !== undefined ? sent : undefined;
               sent = frame;
               for (let i = 0; i < count; i++) {
                 const x = positions[2 * i];
