@@ -339,5 +339,9 @@ function listOf(frame: HeldFrame, tile: number): Uint32Array | undefined {
 /** Positions of `list` in ascending order of its values (stayed then entered are each ascending). */
 function ascendingOrder(list: Uint32Array): number[] {
   const order = Array.from(list.keys());
-  return order.sort((a, b) => list[a] - list[b]);
+  // Mostly ascending already (no first-order member, none entered): skip the sort.
+  for (let k = 1; k < list.length; k++) {
+    if (list[k] < list[k - 1]) return order.sort((a, b) => list[a] - list[b]);
+  }
+  return order;
 }
