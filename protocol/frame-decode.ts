@@ -203,93 +203,22 @@ export class FrameDecoder {
 
     const out = this.#spare(count);
     const mask = this.#mask;
-    const shift = 32 - bits;
-    const from = this.#front;
     // Without a prior, `before` is never read (predictedEnd is 0).
-    const before = prior === undefined ? from : this.#prior;
     // Particles spawned between prior and base have no motion yet: first order.
-    const predictedEnd = prior === undefined ? 0 : 2 * this.#priorCount;
-    const g0 = prior === undefined ? 1 : base - prior;
-    const g1 = tick - base;
-    let p = 0;
-    let acc = 0;
-    let held = 0;
-    for (let start = 0; start < m; start += DELTA_BLOCK) {
-      // Refills keep 17..24 bits in acc while data lasts: enough for a block
-      // header, a unary run with its stop bit (<= 17) or a field (<= 16),
-      // and acc stays a small integer (a 32nd bit would make it a double).
-      while (held <= 16 && p < len) {
-        acc |= data[p++] << held;
-        held += 8;
-      }
-      if (held < 8) this.#fail('truncated', `delta ends before the block of particle ${start}`);
-      const kx = acc & 15;
-      const ky = (acc >>> 4) & 15;
-      acc >>>= 8;
-      held -= 8;
-      if (kx >= bits || ky >= bits) {
-        this.#fail(
-          'badWidth',
-          `block of particle ${start} has Rice parameters ${kx}/${ky}, bits ${bits}`,
-        );
-      }
-      const stop = 2 * Math.min(start + DELTA_BLOCK, m);
-      for (let axis = 0; axis < 2; axis++) {
-        const k = axis === 0 ? kx : ky;
-        const low = (1 << k) - 1;
-        for (let j = 2 * start + axis; j < stop; j += 2) {
-          while (held <= 16 && p < len) {
-            acc |= data[p++] << held;
-            held += 8;
-          }
-          // Ones before the first zero: ~acc & (acc + 1) isolates acc's
-          // lowest zero bit (acc < 2**24, so there is one).
-          const q = 31 - Math.clz32(~acc & (acc + 1));
-          let z: number;
-          if (q >= RICE_ESCAPE) {
-            if (held < RICE_ESCAPE) this.#fail('truncated', 'delta ends inside a Rice code');
-            acc >>>= RICE_ESCAPE;
-            held -= RICE_ESCAPE;
-            while (held <= 16 && p < len) {
-              acc |= data[p++] << held;
-              held += 8;
-            }
-            if (held < bits) this.#fail('truncated', 'delta ends inside an escaped Rice code');
-            z = (acc & mask) + (RICE_ESCAPE << k);
-            acc >>>= bits;
-            held -= bits;
-          } else if (q + 1 + k <= held) {
-            // The common case: the whole code is in acc.
-            z = (q << k) | ((acc >>> (q + 1)) & low);
-            acc >>>= q + 1 + k;
-            held -= q + 1 + k;
-          } else {
-            // Bits above `held` are zeros that were never read: a stop bit
-            // found there is the end of the data.
-            if (q >= held) this.#fail('truncated', 'delta ends inside a Rice code');
-            acc >>>= q + 1;
-            held -= q + 1;
-            while (held <= 16 && p < len) {
-              acc |= data[p++] << held;
-              held += 8;
-            }
-            if (held < k) this.#fail('truncated', 'delta ends inside a Rice code');
-            z = (q << k) | (acc & low);
-            acc >>>= k;
-            held -= k;
-          }
-          if (z > mask) {
-            this.#fail('valueOutOfRange', `a residual of particle ${j >> 1} is >= 2**${bits}`);
-          }
-          let predicted = from[j];
-          if (j < predictedEnd) {
-            const v = ((predicted - before[j]) << shift) >> shift;
-            predicted += g0 === g1 ? v : scaledStep(v, g0, g1);
-          }
-          out[j] = (predicted + ((z >>> 1) ^ -(z & 1))) & mask;
-        }
-      }
-    }
+    const at: BitCursor = { p: 0, acc: 0, held: 0 };
+    readMovedSection(
+      data,
+      at,
+      m,
+      bits,
+      this.#front,
+      prior === undefined ? this.#front : this.#prior,
+      prior === undefined ? 0 : 2 * this.#priorCount,
+      prior === undefined ? 1 : base - prior,
+      tick - base,
+      out,
+    );
+    let { p, acc, held } = at;
     for (let j = 2 * m, end = 2 * count; j < end; j++) {
       while (held <= 16 && p < len) {
         acc |= data[p++] << held;
@@ -338,4 +267,128 @@ export class FrameDecoder {
   #fail(code: keyof typeof FrameDecodeErrorCode, message: string): never {
     throw new FrameDecodeError(FrameDecodeErrorCode[code], message);
   }
+}
+
+/** Where a reader of an LSB-first bit stream stands: byte p is next, `held` bits of acc are pending. */
+export interface BitCursor {
+  p: number;
+  acc: number;
+  held: number;
+}
+
+/**
+ * Reads section 1 of a delta (docs/PROTOCOL.md "Particle data"): the Rice
+ * blocks of `m` moved particles, from `at` on, into out[0, 2m). `from`
+ * holds their codes at base and `before` at prior; particles below
+ * `predictedEnd` (an index into the interleaved codes, 0 for first order)
+ * are predicted second order over the gaps g0 (base − prior) and g1
+ * (tick − base). Stateless, so the view codec reads its tiles' residuals
+ * with it too (the members gathered, in prediction order). Leaves `at`
+ * after the last code; refills may have read up to 3 bytes past it.
+ * `zeroK`: the blocks have no headers, every Rice parameter is 0 (view
+ * tiles, view-codec.ts).
+ *
+ * @throws FrameDecodeError (truncated, bad_width, value_out_of_range).
+ */
+export function readMovedSection(
+  data: Uint8Array,
+  at: BitCursor,
+  m: number,
+  bits: number,
+  from: Uint16Array,
+  before: Uint16Array,
+  predictedEnd: number,
+  g0: number,
+  g1: number,
+  out: Uint16Array,
+  zeroK = false,
+): void {
+  const len = data.length;
+  const mask = (1 << bits) - 1;
+  const shift = 32 - bits;
+  let { p, acc, held } = at;
+  for (let start = 0; start < m; start += DELTA_BLOCK) {
+    // Refills keep 17..24 bits in acc while data lasts: enough for a block
+    // header, a unary run with its stop bit (<= 17) or a field (<= 16),
+    // and acc stays a small integer (a 32nd bit would make it a double).
+    while (held <= 16 && p < len) {
+      acc |= data[p++] << held;
+      held += 8;
+    }
+    let kx = 0;
+    let ky = 0;
+    if (!zeroK) {
+      if (held < 8) fail('truncated', `delta ends before the block of particle ${start}`);
+      kx = acc & 15;
+      ky = (acc >>> 4) & 15;
+      acc >>>= 8;
+      held -= 8;
+    }
+    if (kx >= bits || ky >= bits) {
+      fail('badWidth', `block of particle ${start} has Rice parameters ${kx}/${ky}, bits ${bits}`);
+    }
+    const stop = 2 * Math.min(start + DELTA_BLOCK, m);
+    for (let axis = 0; axis < 2; axis++) {
+      const k = axis === 0 ? kx : ky;
+      const low = (1 << k) - 1;
+      for (let j = 2 * start + axis; j < stop; j += 2) {
+        while (held <= 16 && p < len) {
+          acc |= data[p++] << held;
+          held += 8;
+        }
+        // Ones before the first zero: ~acc & (acc + 1) isolates acc's
+        // lowest zero bit (acc < 2**24, so there is one).
+        const q = 31 - Math.clz32(~acc & (acc + 1));
+        let z: number;
+        if (q >= RICE_ESCAPE) {
+          if (held < RICE_ESCAPE) fail('truncated', 'delta ends inside a Rice code');
+          acc >>>= RICE_ESCAPE;
+          held -= RICE_ESCAPE;
+          while (held <= 16 && p < len) {
+            acc |= data[p++] << held;
+            held += 8;
+          }
+          if (held < bits) fail('truncated', 'delta ends inside an escaped Rice code');
+          z = (acc & mask) + (RICE_ESCAPE << k);
+          acc >>>= bits;
+          held -= bits;
+        } else if (q + 1 + k <= held) {
+          // The common case: the whole code is in acc.
+          z = (q << k) | ((acc >>> (q + 1)) & low);
+          acc >>>= q + 1 + k;
+          held -= q + 1 + k;
+        } else {
+          // Bits above `held` are zeros that were never read: a stop bit
+          // found there is the end of the data.
+          if (q >= held) fail('truncated', 'delta ends inside a Rice code');
+          acc >>>= q + 1;
+          held -= q + 1;
+          while (held <= 16 && p < len) {
+            acc |= data[p++] << held;
+            held += 8;
+          }
+          if (held < k) fail('truncated', 'delta ends inside a Rice code');
+          z = (q << k) | (acc & low);
+          acc >>>= k;
+          held -= k;
+        }
+        if (z > mask) {
+          fail('valueOutOfRange', `a residual of particle ${j >> 1} is >= 2**${bits}`);
+        }
+        let predicted = from[j];
+        if (j < predictedEnd) {
+          const v = ((predicted - before[j]) << shift) >> shift;
+          predicted += g0 === g1 ? v : scaledStep(v, g0, g1);
+        }
+        out[j] = (predicted + ((z >>> 1) ^ -(z & 1))) & mask;
+      }
+    }
+  }
+  at.p = p;
+  at.acc = acc;
+  at.held = held;
+}
+
+function fail(code: keyof typeof FrameDecodeErrorCode, message: string): never {
+  throw new FrameDecodeError(FrameDecodeErrorCode[code], message);
 }

@@ -160,6 +160,24 @@ export function encodeDelta(
   bits: number,
   prior?: QuantizedFrame,
 ): Uint8Array {
+  return encodeDeltaBits(base, frame, bits, prior).data;
+}
+
+/**
+ * encodeDelta, the length of its stream in bits (before the padding): view
+ * tiles (view-codec.ts) join their sections without padding, and whether
+ * the reference rule picked k = 0 for every block and axis. With `zeroK`,
+ * every block's Rice parameters are 0 and its 8-bit header is left out
+ * (not the frame layout: view tiles use it where it is shorter; `allZero`
+ * then says whether the rule would have picked 0 everywhere anyway).
+ */
+export function encodeDeltaBits(
+  base: QuantizedFrame,
+  frame: QuantizedFrame,
+  bits: number,
+  prior?: QuantizedFrame,
+  zeroK = false,
+): { data: Uint8Array; bitLength: number; allZero: boolean } {
   checkBits(bits);
   checkFrame(base, 'base');
   checkFrame(frame, 'frame');
@@ -199,6 +217,8 @@ export function encodeDelta(
   const out = outScratch;
   const maxK = Math.min(MAX_RICE_K, bits - 1);
   let seen = 0;
+  /** The reference rule's k's, or-ed together. */
+  let chosen = 0;
   // acc holds < 16 pending bits before each code and takes a whole code of
   // at most 15 bits, then gives 2 bytes when it has 16: acc stays below
   // 2**31 and most codes cost one shift and one or. Longer codes go out in
@@ -250,10 +270,16 @@ export function encodeDelta(
       sumY += zy;
     }
     const length = (stop - start) >> 1;
-    const kx = riceParameter(sumX, length, maxK);
-    const ky = riceParameter(sumY, length, maxK);
-    acc |= (kx | (ky << 4)) << held;
-    held += 8;
+    let kx = riceParameter(sumX, length, maxK);
+    let ky = riceParameter(sumY, length, maxK);
+    chosen |= kx | ky;
+    if (zeroK) {
+      kx = 0;
+      ky = 0;
+    } else {
+      acc |= (kx | (ky << 4)) << held;
+      held += 8;
+    }
     if (held >= 16) {
       out[p++] = acc;
       out[p++] = acc >>> 8;
@@ -317,6 +343,7 @@ export function encodeDelta(
   if (seen >>> bits !== 0) {
     throw new RangeError(`a position code is >= 2**${bits}: quantize with the same bits`);
   }
+  const bitLength = 8 * p + held + 2 * (n - m) * bits;
   const end = writeRaw(fp, m, n, bits, out, p, acc, held);
-  return out.slice(0, end);
+  return { data: out.slice(0, end), bitLength, allZero: chosen === 0 };
 }

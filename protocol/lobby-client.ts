@@ -211,7 +211,7 @@ export class LobbyClient {
         if (this.#decode) {
           const started = performance.now();
           if (message.kind === 'view')
-            this.view!.apply(message.tick, message.base, message.n, message.data);
+            this.view!.apply(message.tick, message.base, message.n, message.data, message.prior);
           else if (message.kind === 'key')
             decoder.applyKeyframe(message.tick, message.n, message.data);
           else {

@@ -200,7 +200,11 @@ export class LobbyFeed {
     const sent = this.#clients.get(client);
     if (!sent) return;
     if (rect) {
-      sent.view = { tiles: this.#tiles.cover(rect), held: sent.view?.held ?? new Set() };
+      sent.view = {
+        tiles: this.#tiles.cover(rect),
+        held: sent.view?.held ?? new Set(),
+        priorHeld: sent.view?.priorHeld ?? new Set(),
+      };
     } else if (sent.view) {
       sent.view = undefined;
       sent.seq = -1;
@@ -315,7 +319,8 @@ export class LobbyFeed {
     now: number,
   ): boolean {
     const view = sent.view!;
-    const encoded = this.#tiles.encode(view, frame, base);
+    const prior = sent.priorSeq >= 0 ? this.handle.frames.get(sent.priorSeq) : undefined;
+    const encoded = this.#tiles.encode(view, frame, base, prior);
     const header: Omit<FrameMessage, 'data'> = {
       t: 'frame',
       tick: frame.tick,
@@ -325,11 +330,16 @@ export class LobbyFeed {
       sent: now,
     };
     if (encoded.base !== undefined) header.base = encoded.base;
+    if (encoded.prior !== undefined) header.prior = encoded.prior;
     if (!client.sendFrame(encodeFrameHead(header), encoded.tail, 'view')) return true;
     this.#metrics.framesSent.inc({ kind: 'view' });
+    // The client holds this frame and the one before (its ViewDecoder keeps
+    // both); priorHeld is empty when that one was not a view frame. After a
+    // frame of keys only (a new view, a base gone from the ring, a restarted
+    // lobby) the one before is not named: it may be of another incarnation.
+    view.priorHeld = view.held;
     view.held = encoded.held;
-    // The whole-world decoder is left behind: no prior for a later delta.
-    sent.priorSeq = -1;
+    sent.priorSeq = encoded.base !== undefined ? sent.seq : -1;
     sent.seq = seq;
     sent.tick = frame.tick;
     return true;

@@ -2,8 +2,8 @@
  * One lobby's view path (viewport subscriptions): the tile index of each
  * frame, built only when some client has a view and at most once per tick,
  * and the per-tile chunks, encoded once per (tile, tick) as keys and once
- * per (tile, base, tick) as deltas and shared by every client that needs
- * them. A client's view frame is its tiles' chunks, assembled per client
+ * per (tile, prior, base, tick) as deltas (first order: no prior) and
+ * shared by every client that needs them. A client's view frame is its tiles' chunks, assembled per client
  * (a copy of a few hundred bytes; the encodes are what is shared).
  *
  * The byte layout and the position coding are protocol/'s (view-codec.ts).
@@ -11,6 +11,7 @@
 import {
   assembleViewData,
   buildTileIndex,
+  canPredict,
   encodeTileDelta,
   encodeTileKey,
   frameDataTail,
@@ -38,11 +39,19 @@ export interface ClientView {
    * (itself, its parent, or all four children) is sent as a delta chunk.
    */
   held: Set<number>;
+  /**
+   * Tiles of the view frame sent before that one (empty if that frame was
+   * not a view frame): a delta chunk for a tile these cover too is second
+   * order, against the prior frame.
+   */
+  priorHeld: Set<number>;
 }
 
 export interface EncodedView {
   /** The base tick of its delta chunks; undefined when every chunk is a key. */
   base: number | undefined;
+  /** The prior tick of its second-order delta chunks; undefined when it has none. */
+  prior: number | undefined;
   /** The frame's `data` (view layout), and the same as the msgpack tail of a frame message. */
   data: Uint8Array;
   tail: Uint8Array;
@@ -52,8 +61,15 @@ export interface EncodedView {
   particles: number;
 }
 
-/** Tile indexes kept: enough for every base a client may still be sent a delta against. */
+/** The memo key of key chunks; deltas are keyed by deltaKey. */
 const KEY = -1;
+
+/**
+ * Memo key of a delta chunk: the base tick and the prior's gap behind it
+ * (1..255; 0 for first order) in one number, as FrameEncoder keys its
+ * payloads. Exact while base ticks stay below 2**45.
+ */
+const deltaKey = (base: number, gap: number): number => base * 256 + gap;
 
 export class TileEncoder {
   readonly #bits: number;
@@ -64,7 +80,7 @@ export class TileEncoder {
   /** Tile index by "epoch:tick", oldest first (insertion order). */
   #indexes = new Map<string, TileIndex>();
   #tick = Number.NaN;
-  /** This tick's chunk bodies: by base tick (KEY for keys), then by tile. */
+  /** This tick's chunk bodies: by deltaKey(base, prior gap) (KEY for keys), then by tile. */
   #chunks = new Map<number, Map<number, EncodedChunk>>();
 
   /**
@@ -91,10 +107,16 @@ export class TileEncoder {
 
   /**
    * `frame` as `view` needs it: a delta chunk for each tile it held at
-   * `base` (when base is usable), a key chunk for the others, nothing for
-   * tiles with no particles.
+   * `base` (when base is usable), second order when it held it at `prior`
+   * too (the frame it was sent before base, when prior can predict), a key
+   * chunk for the others, nothing for tiles with no particles.
    */
-  encode(view: ClientView, frame: EpochFrame, base: EpochFrame | undefined): EncodedView {
+  encode(
+    view: ClientView,
+    frame: EpochFrame,
+    base: EpochFrame | undefined,
+    prior?: EpochFrame,
+  ): EncodedView {
     if (frame.tick !== this.#tick) {
       this.#chunks.clear();
       this.#tick = frame.tick;
@@ -105,12 +127,20 @@ export class TileEncoder {
       (base.epoch ?? 0) === (frame.epoch ?? 0) &&
       base.tick < frame.tick &&
       base.count <= frame.count;
+    const predict =
+      usable &&
+      prior !== undefined &&
+      view.priorHeld.size > 0 &&
+      (prior.epoch ?? 0) === (frame.epoch ?? 0) &&
+      canPredict(prior, base, frame);
     const index = this.#index(frame);
     const baseIndex = usable ? this.#index(base) : undefined;
+    const priorIndex = predict ? this.#index(prior) : undefined;
     const chunks: ViewChunk[] = [];
     const held = new Set<number>();
     let particles = 0;
     let deltas = false;
+    let secondOrder = false;
     for (const tile of view.tiles) {
       const members = index.start[tile + 1] - index.start[tile];
       if (members === 0) continue;
@@ -118,14 +148,22 @@ export class TileEncoder {
       held.add(tile);
       if (baseIndex && holdsTile(view.held, tile, this.#g)) {
         deltas = true;
-        chunks.push({ tile, ...this.#delta(tile, base!, baseIndex, frame, index) });
+        const fromPrior = priorIndex !== undefined && holdsTile(view.priorHeld, tile, this.#g);
+        if (fromPrior) secondOrder = true;
+        chunks.push({
+          tile,
+          ...this.#delta(tile, base!, baseIndex, frame, index, fromPrior ? prior : undefined),
+        });
       } else {
         chunks.push({ tile, ...this.#key(tile, frame, index) });
       }
     }
-    const data = assembleViewData(this.#g, chunks);
+    // The frame's tiles are coded against those the client held at base.
+    const heldAtBase = deltas ? [...view.held].sort((a, b) => a - b) : [];
+    const data = assembleViewData(this.#g, chunks, heldAtBase);
     return {
       base: deltas ? base!.tick : undefined,
+      prior: secondOrder ? prior!.tick : undefined,
       data,
       tail: frameDataTail(data),
       held,
@@ -135,7 +173,7 @@ export class TileEncoder {
 
   #key(tile: number, frame: EpochFrame, index: TileIndex): EncodedChunk {
     return this.#memo(KEY, tile, 'key', () =>
-      encodeTileKey(frame.positions, tileMembers(index, tile), this.#width(tile)),
+      encodeTileKey(frame.positions, tileMembers(index, tile), this.#width(tile), frame.count),
     );
   }
 
@@ -150,8 +188,10 @@ export class TileEncoder {
     baseIndex: TileIndex,
     frame: EpochFrame,
     index: TileIndex,
+    prior: EpochFrame | undefined,
   ): EncodedChunk {
-    return this.#memo(base.tick, tile, 'delta', () =>
+    const g0 = prior ? base.tick - prior.tick : 0;
+    return this.#memo(deltaKey(base.tick, g0), tile, 'delta', () =>
       encodeTileDelta(
         base.positions,
         tileMembers(baseIndex, tile),
@@ -159,18 +199,20 @@ export class TileEncoder {
         tileMembers(index, tile),
         this.#bits,
         this.#width(tile),
+        frame.count,
+        prior && {
+          positions: prior.positions,
+          members: tileMembers(this.#index(prior), tile),
+          g0,
+          g1: frame.tick - base.tick,
+        },
       ),
     );
   }
 
-  #memo(
-    base: number,
-    tile: number,
-    kind: TileEncodeKind,
-    encode: () => EncodedChunk,
-  ): EncodedChunk {
-    let byTile = this.#chunks.get(base);
-    if (!byTile) this.#chunks.set(base, (byTile = new Map()));
+  #memo(key: number, tile: number, kind: TileEncodeKind, encode: () => EncodedChunk): EncodedChunk {
+    let byTile = this.#chunks.get(key);
+    if (!byTile) this.#chunks.set(key, (byTile = new Map()));
     const cached = byTile.get(tile);
     if (cached) return cached;
     const started = performance.now();

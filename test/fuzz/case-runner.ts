@@ -218,7 +218,7 @@ async function runSession(
         case 'frame':
           if (!decoder) return violate('a frame before the welcome');
           if (message.kind === 'view')
-            viewDecoder!.apply(message.tick, message.base, message.n, message.data);
+            viewDecoder!.apply(message.tick, message.base, message.n, message.data, message.prior);
           else if (message.kind === 'key')
             decoder.applyKeyframe(message.tick, message.n, message.data);
           else {

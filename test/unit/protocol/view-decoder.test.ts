@@ -8,10 +8,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   assembleViewData,
+  BitWriter,
   encodeTileDelta,
   encodeTileKey,
   VIEW_CHUNK,
+  type ViewChunkFlags,
   ViewDecodeError,
+  writeChunkKind,
 } from '../../../protocol/view-codec.js';
 import { ViewDecoder } from '../../../protocol/view-decoder.js';
 import {
@@ -83,10 +86,42 @@ function primed(): { decoder: ViewDecoder; positions: Uint16Array; members: Uint
     positions[2 * i + 1] = 5 * i;
   }
   const members = Uint32Array.from({ length: 10 }, (_, i) => i);
-  const key = encodeTileKey(positions, members, BITS - G);
+  const key = encodeTileKey(positions, members, BITS - G, 10);
   const decoder = new ViewDecoder(BITS);
   decoder.apply(5, undefined, 10, assembleViewData(G, [{ tile: 0, ...key }]));
   return { decoder, positions, members };
+}
+
+const MEMBERS = Uint32Array.from({ length: 10 }, (_, i) => i);
+
+/** A decoder holding tile 0 at tick 6 (a first-order delta) and at tick 5 (a key): its prior. */
+function primedTwice(): { decoder: ViewDecoder; frames: [Uint16Array, Uint16Array] } {
+  const { decoder, positions } = primed();
+  const p6 = positions.map((v, j) => v + (j % 2 === 0 ? 3 : 1));
+  const delta = encodeTileDelta(positions, MEMBERS, p6, MEMBERS, BITS, BITS - G, 10);
+  decoder.apply(6, 5, 10, assembleViewData(G, [{ tile: 0, ...delta }], [0]));
+  return { decoder, frames: [positions, p6] };
+}
+
+/** Tile 0's chunk from tick 6 to 6 + g1, predicted from ticks 5 and 6. */
+const secondOrder = ([p5, p6]: [Uint16Array, Uint16Array], next: Uint16Array, g1: number) =>
+  encodeTileDelta(p6, MEMBERS, next, MEMBERS, BITS, BITS - G, 10, {
+    positions: p5,
+    members: MEMBERS,
+    g0: 1,
+    g1,
+  });
+
+/** View data against a base holding tile 0: tile 0 kept (and `added`, if given), one chunk of kind `flags`, its body written by `body`. */
+function bitsOf(body: (w: BitWriter) => void, flags: ViewChunkFlags, added?: number): Uint8Array {
+  const w = new BitWriter();
+  w.field(G, 8);
+  w.field(1, 1);
+  w.gamma(added === undefined ? 0 : 1);
+  if (added !== undefined) w.gamma(added);
+  writeChunkKind(w, flags);
+  body(w);
+  return w.finish();
 }
 
 const code = (fn: () => void): string => {
@@ -106,9 +141,9 @@ describe('ViewDecoder', () => {
     next[0] = 3000; // particle 0 leaves tile 0 (to coarse tile 2)
     next[2] += 7;
     const after = Uint32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    const delta = encodeTileDelta(positions, members, next, after, BITS, BITS - G);
-    expect(delta.flags).toBe(VIEW_CHUNK.deltaChanged);
-    decoder.apply(6, 5, 10, assembleViewData(G, [{ tile: 0, ...delta }]));
+    const delta = encodeTileDelta(positions, members, next, after, BITS, BITS - G, 10);
+    expect([VIEW_CHUNK.deltaChanged, VIEW_CHUNK.deltaChangedZeroK]).toContain(delta.flags);
+    decoder.apply(6, 5, 10, assembleViewData(G, [{ tile: 0, ...delta }], [0]));
     expect([...decoder.present]).toEqual([0, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
     expect(decoder.positions[2]).toBe(17);
     expect(decoder.tiles).toEqual([0]);
@@ -117,9 +152,8 @@ describe('ViewDecoder', () => {
   it('refuses every truncation, an extra byte and inconsistent data, keeping its state', () => {
     const { decoder, positions, members } = primed();
     const next = positions.map((v) => v + 1);
-    const data = assembleViewData(G, [
-      { tile: 0, ...encodeTileDelta(positions, members, next, members, BITS, BITS - G) },
-    ]);
+    const delta = encodeTileDelta(positions, members, next, members, BITS, BITS - G, 10);
+    const data = assembleViewData(G, [{ tile: 0, ...delta }], [0]);
     const before = decoder.positions.slice();
     /** `base` null: none (undefined would take the default). */
     const check = (bytes: Uint8Array, tick = 6, base: number | null = 5, n = 10) => {
@@ -135,24 +169,43 @@ describe('ViewDecoder', () => {
     }
     expect(check(Uint8Array.from([...data, 0]))).toBe('overlong');
     expect(check(data, 6, 4)).toBe('base_mismatch'); // not the tick it holds
-    expect(check(data, 6, null)).toBe('base_mismatch'); // a delta chunk without a base
+    // A delta chunk in a frame without a base (its tile then added, not kept).
+    expect(check(assembleViewData(G, [{ tile: 0, ...delta }]), 6, null)).toBe('base_mismatch');
+    // Tile 0 kept and added again.
+    const addedTwice = bitsOf(() => {}, VIEW_CHUNK.delta, 0);
+    expect(check(addedTwice)).toBe('bad_layout');
     expect(check(data, 5, 5)).toBe('bad_header'); // tick not after base
     expect(check(data, 6, 5, 9)).toBe('bad_header'); // fewer particles than at base
     expect(check(data, 6, 5, Number.NaN)).toBe('bad_header');
     expect(check(Uint8Array.from([14, 0]))).toBe('bad_layout'); // grid bits above bits − 1
-    expect(check(Uint8Array.from([G, 1, 2]))).toBe('bad_layout'); // flags 2
-    expect(check(Uint8Array.from([G, 1, 0xff, 0xff, 0xff, 0xff, 0x7f]))).toBe('bad_varint');
+    // One chunk, tile 0, a changed delta with none leaving or coming.
+    const changedNone = bitsOf((w) => {
+      w.gamma(0);
+      w.gamma(0);
+    }, VIEW_CHUNK.deltaChanged);
+    expect(check(changedNone)).toBe('bad_layout');
+    // A count code with 32 zeros.
+    expect(check(Uint8Array.from([G, 0, 0, 0, 0, 0]))).toBe('bad_varint');
+    // Non-zero padding after the last chunk.
+    // g, tile 0 kept, none added, the chunk's kind and body.
+    const kindBits = delta.flags === VIEW_CHUNK.key ? 4 : delta.flags + 1;
+    const layoutBits = 8 + 1 + 1 + kindBits + delta.bitLength;
+    if (layoutBits % 8 !== 0) {
+      const padded = data.slice();
+      padded[padded.length - 1] |= 0x80;
+      expect(check(padded)).toBe('bad_block');
+    }
     // A key chunk for tile 1 with a particle of tile 0: the tile's top bits are implied, so
     // it lands in tile 1; listing particle 0 twice (tile 0 and tile 1) is refused.
     const twice = assembleViewData(G, [
-      { tile: 0, ...encodeTileKey(positions, members, BITS - G) },
-      { tile: 1, ...encodeTileKey(positions, Uint32Array.from([0]), BITS - G) },
+      { tile: 0, ...encodeTileKey(positions, members, BITS - G, 10) },
+      { tile: 1, ...encodeTileKey(positions, Uint32Array.from([0]), BITS - G, 10) },
     ]);
     expect(check(twice, 6, null)).toBe('bad_layout');
     // A member index past n.
     expect(
       check(
-        assembleViewData(G, [{ tile: 0, ...encodeTileKey(positions, members, BITS - G) }]),
+        assembleViewData(G, [{ tile: 0, ...encodeTileKey(positions, members, BITS - G, 10) }]),
         6,
         null,
         9,
@@ -163,20 +216,74 @@ describe('ViewDecoder', () => {
     expect(decoder.positions[0]).toBe(1);
   });
 
-  it('never throws anything but ViewDecodeError on garbage, and keeps its state when it refuses', () => {
+  it('predicts the members it held at prior second order, and refuses a prior it does not hold', () => {
+    const { decoder, frames } = primedTwice();
+    const [, p6] = frames;
+    // Particles keep their step from 5 to 6 (plus a little), over a gap of 2 ticks now.
+    const p8 = p6.map((v, j) => v + 2 * (j % 2 === 0 ? 3 : 1) + (j % 3 === 0 ? 1 : 0));
+    const chunk = secondOrder(frames, p8, 2);
+    expect(chunk.flags).toBe(VIEW_CHUNK.deltaZeroK);
+    const first = encodeTileDelta(p6, MEMBERS, p8, MEMBERS, BITS, BITS - G, 10);
+    // The same frame predicted first order costs more.
+    expect(chunk.body.length).toBeLessThan(first.body.length);
+    const data = assembleViewData(G, [{ tile: 0, ...chunk }], [0]);
+    const before = decoder.positions.slice();
+    const check = (bytes: Uint8Array, tick: number, base: number | undefined, prior?: number) => {
+      const result = code(() => decoder.apply(tick, base, 10, bytes, prior));
+      expect(result).not.toBe('accepted');
+      expect(decoder.tick).toBe(6);
+      expect(decoder.priorTick).toBe(5);
+      expect(decoder.positions).toEqual(before);
+      return result;
+    };
+    for (let len = 0; len < data.length; len++) check(data.subarray(0, len), 8, 6, 5);
+    expect(check(data, 8, 6, 4)).toBe('prior_mismatch');
+    expect(check(data, 8, 6, 6)).toBe('bad_header'); // prior not before base
+    expect(check(data, 8, undefined, 5)).toBe('bad_header'); // a prior without a base
+    expect(check(data, 6 + 256, 6, 5)).toBe('bad_header'); // a gap past 255
+    // Read first order (no prior), the second-order chunk decodes to other codes.
+    decoder.apply(8, 6, 10, data);
+    expect(decoder.positions.slice(0, 20)).not.toEqual(p8);
+    const again = primedTwice().decoder;
+    again.apply(8, 6, 10, data, 5);
+    expect(again.positions.slice(0, 20)).toEqual(p8);
+    expect(again.priorTick).toBe(6);
+  });
+
+  it('refuses a Rice parameter of bits or more', () => {
     const { decoder } = primed();
+    // Tile 0, flags 1 (with k bytes): k = 15 on both axes, at 14 bits.
+    const data = bitsOf((w) => {
+      w.field(0xff, 8);
+      w.field(0, 32);
+    }, VIEW_CHUNK.delta);
+    expect(code(() => decoder.apply(6, 5, 10, data))).toBe('bad_block');
+    expect(decoder.tick).toBe(5);
+  });
+
+  it('never throws anything but ViewDecodeError on garbage, and keeps its state when it refuses', () => {
+    const { decoder } = primedTwice();
     fc.assert(
       fc.property(
         fc.uint8Array({ maxLength: 64 }),
         fc.option(fc.integer({ min: 0, max: 7 })),
-        (bytes, base) => {
+        fc.option(fc.integer({ min: 0, max: 7 })),
+        (bytes, base, prior) => {
           const tick = decoder.tick;
+          const priorTick = decoder.priorTick;
           const held = decoder.positions.slice();
           const result = code(() =>
-            decoder.apply(tick + 1, base === null ? undefined : tick, 10, bytes),
+            decoder.apply(
+              tick + 1,
+              base === null ? undefined : tick,
+              10,
+              bytes,
+              prior === null ? undefined : priorTick - prior,
+            ),
           );
           if (result !== 'accepted') {
             expect(decoder.tick).toBe(tick);
+            expect(decoder.priorTick).toBe(priorTick);
             expect(decoder.positions).toEqual(held);
           }
         },
