@@ -266,13 +266,13 @@ describe('bad input before or instead of joining closes the socket', () => {
     await framesAdvance(policyObserver, 'after version mismatch');
   });
 
-  it('a protocol 1 client (the previous particle format) is refused with 4000', async () => {
-    expect(PROTOCOL_VERSION).toBe(2);
-    const client = await joinLobby(policy, LOBBY, {}, { protocolVersion: 1 });
+  it('a client of the previous protocol (protocol 2: the previous view frame format) is refused with 4000', async () => {
+    expect(PROTOCOL_VERSION).toBe(3);
+    const client = await joinLobby(policy, LOBBY, {}, { protocolVersion: 2 });
     expect(client.welcome).toBeUndefined();
     expect(client.frames).toBe(0);
     expect(client.closeCode).toBe(CloseCode.versionMismatch);
-    expect(client.closeReason).toMatch(/server speaks 2, client sent 1/);
+    expect(client.closeReason).toMatch(/server speaks 3, client sent 2/);
   });
 
   it('no hello within helloTimeoutMs closes with 4001', async () => {
