@@ -32,6 +32,8 @@ interface KernelExports {
   step(count: number, dt: number, tick: number, interval: number, forceCount: number): void;
 }
 
+const KERNEL_EXPORTS = ['configureLayout', 'configureForces', 'configureWorld', 'step'] as const;
+
 const PAGE = 65_536;
 /** Forces the memory holds room for before it first grows. */
 const INITIAL_FORCES = 64;
@@ -103,6 +105,10 @@ export class WasmBoidKernel {
     this.#forcesAt = at;
     this.#memory = new WebAssembly.Memory({ initial: Math.ceil((at + 1) / PAGE) });
     const instance = new WebAssembly.Instance(module, { env: { memory: this.#memory } });
+    for (const name of KERNEL_EXPORTS) {
+      if (typeof instance.exports[name] !== 'function')
+        throw new TypeError(`not the boids kernel: the wasm module exports no ${name}()`);
+    }
     this.#exports = instance.exports as unknown as KernelExports;
     const [x, y, vx, vy] = f32s;
     this.#stateAt = { x, y, vx, vy };

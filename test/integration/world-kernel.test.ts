@@ -6,6 +6,10 @@
  */
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { LobbyNotice } from '../../lobbies/lobby-handle.js';
+import { NO_RESTARTS } from '../../lobbies/lobby-host.js';
+import type { LobbySettings } from '../../lobbies/lobby-messages.js';
+import { WorkerLobbyHost } from '../../lobbies/worker-pool.js';
 import type { Config } from '../../src/config.js';
 import type { AppOptions } from '../../src/app.js';
 import { joinLobby, startServer, type TestServer, waitFor } from '../support/server.js';
@@ -91,4 +95,44 @@ describe('SWARMHOST_KERNEL', () => {
       );
     },
   );
+});
+
+describe('the kernel on a worker thread', () => {
+  const settings: LobbySettings = {
+    id: 'on-worker',
+    seed: 7,
+    particles: 500,
+    maxParticles: 1000,
+    worldSize: 1000,
+    tickRate: 60,
+    maxCatchUpSteps: 4,
+    idleTimeoutMs: 60_000,
+    inboxCapacity: 16,
+    closeGraceMs: 100,
+  };
+
+  it('is the one the host was given: a module that is no kernel fails the lobby there', async () => {
+    // Valid wasm with no exports: it crosses to the worker in workerData,
+    // and only a world built on it there can fail to step.
+    const module = new WebAssembly.Module(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+    const host = new WorkerLobbyHost({
+      size: 1,
+      frameRing: 4,
+      restartPolicy: NO_RESTARTS,
+      kernel: { kind: 'wasm', module },
+    });
+    try {
+      const spawned = host.spawn(settings);
+      if (!spawned.ok) throw new Error(spawned.message);
+      const notices: LobbyNotice[] = [];
+      spawned.handle.onNotice((notice) => notices.push(notice));
+      await waitFor(() => spawned.handle.ended, 10_000, 'the lobby to fail');
+      expect(spawned.handle.status.get().phase).toBe('failed');
+      expect(JSON.stringify(notices)).toMatch(
+        /not the boids kernel: the wasm module exports no configureLayout/,
+      );
+    } finally {
+      await host.shutdown();
+    }
+  });
 });
