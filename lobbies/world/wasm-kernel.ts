@@ -7,7 +7,8 @@
  * encoder, snapshots and tests read and write between steps; views into
  * wasm memory would be detached whenever the memory grows (for more
  * forces). Copying 16 bytes a particle each way is a memcpy, small beside
- * the step itself.
+ * the step itself, and in the steady state it allocates nothing (the
+ * views are kept while the count stays).
  *
  * The module (lobbies/world/kernel/boids-kernel.ts, compiled by
  * lobbies/world-kernel-build.ts) is compiled once per thread by whoever
@@ -66,6 +67,16 @@ export interface WasmKernelShape {
   params: Readonly<BoidParams>;
 }
 
+interface CopySlices {
+  count: number;
+  state: ParticleState | undefined;
+  buffer: ArrayBuffer | undefined;
+  world: Float32Array[];
+  wasm: Float32Array[];
+  /** forceX, forceY, forceSign in wasm memory, forceCapacity each. */
+  forces: Float64Array;
+}
+
 const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 
 export class WasmBoidKernel {
@@ -75,12 +86,19 @@ export class WasmBoidKernel {
   /** Where the forces start: everything after it is force storage. */
   readonly #forcesAt: number;
   #forceCapacity = 0;
-  #buffer: ArrayBuffer | undefined;
-  #views: ParticleState = {
-    x: new Float32Array(0),
-    y: new Float32Array(0),
-    vx: new Float32Array(0),
-    vy: new Float32Array(0),
+  /**
+   * The copies' both ends, [0, count) of the world's arrays and of their
+   * images in wasm memory, in x, y, vx, vy order: made again only when the
+   * count, the world's arrays or the memory change, so that a step in the
+   * steady state allocates nothing.
+   */
+  #slices: CopySlices = {
+    count: -1,
+    state: undefined,
+    buffer: undefined,
+    world: [],
+    wasm: [],
+    forces: new Float64Array(0),
   };
 
   /** @throws on a module that is not the boids kernel (missing exports or imports). */
@@ -158,35 +176,35 @@ export class WasmBoidKernel {
   ): void {
     const nf = forces.forceCount;
     if (nf > this.#forceCapacity) this.#reserveForces(nf);
-    const views = this.#viewsNow();
-    views.x.set(state.x.subarray(0, count));
-    views.y.set(state.y.subarray(0, count));
-    views.vx.set(state.vx.subarray(0, count));
-    views.vy.set(state.vy.subarray(0, count));
-    if (nf > 0) {
-      const f64 = new Float64Array(this.#memory.buffer, this.#forcesAt, 3 * this.#forceCapacity);
-      f64.set(forces.forceX.subarray(0, nf), 0);
-      f64.set(forces.forceY.subarray(0, nf), this.#forceCapacity);
-      f64.set(forces.forceSign.subarray(0, nf), 2 * this.#forceCapacity);
+    const slices = this.#slicesFor(state, count);
+    const { world, wasm } = slices;
+    for (let a = 0; a < 4; a++) wasm[a].set(world[a]);
+    // A handful of forces: a loop, no subarray views to allocate.
+    const f64 = slices.forces;
+    const cap = this.#forceCapacity;
+    for (let f = 0; f < nf; f++) {
+      f64[f] = forces.forceX[f];
+      f64[cap + f] = forces.forceY[f];
+      f64[2 * cap + f] = forces.forceSign[f];
     }
     this.#exports.step(count, dt, tick, interval, nf);
-    state.x.set(views.x.subarray(0, count));
-    state.y.set(views.y.subarray(0, count));
-    state.vx.set(views.vx.subarray(0, count));
-    state.vy.set(views.vy.subarray(0, count));
+    for (let a = 0; a < 4; a++) world[a].set(wasm[a]);
   }
 
-  /** Views of the state in wasm memory, made again only after the memory grew. */
-  #viewsNow(): ParticleState {
+  #slicesFor(state: ParticleState, count: number): CopySlices {
+    const slices = this.#slices;
     const buffer = this.#memory.buffer;
-    if (buffer !== this.#buffer) {
-      const cap = (this.#stateAt.y - this.#stateAt.x) / 4;
-      const view = (at: number) => new Float32Array(buffer, at, cap);
-      const s = this.#stateAt;
-      this.#views = { x: view(s.x), y: view(s.y), vx: view(s.vx), vy: view(s.vy) };
-      this.#buffer = buffer;
+    if (slices.count !== count || slices.state !== state || slices.buffer !== buffer) {
+      const at = this.#stateAt;
+      const keys = ['x', 'y', 'vx', 'vy'] as const;
+      slices.world = keys.map((key) => state[key].subarray(0, count));
+      slices.wasm = keys.map((key) => new Float32Array(buffer, at[key], count));
+      slices.forces = new Float64Array(buffer, this.#forcesAt, 3 * this.#forceCapacity);
+      slices.count = count;
+      slices.state = state;
+      slices.buffer = buffer;
     }
-    return this.#views;
+    return slices;
   }
 
   /** Room for at least `forces` forces at the end of memory (grown by doubling). */
@@ -202,5 +220,6 @@ export class WasmBoidKernel {
     if (end > have) this.#memory.grow(Math.ceil((end - have) / PAGE));
     this.#exports.configureForces(fx, fy, sign, list);
     this.#forceCapacity = capacity;
+    this.#slices.count = -1;
   }
 }

@@ -345,8 +345,8 @@ export class World {
   }
 
   /**
-   * One fixed step of dt seconds (normally 1/60). Allocates nothing on the
-   * JS kernel (the wasm one, a few subarray views).
+   * One fixed step of dt seconds (normally 1/60). Allocates nothing (the
+   * wasm kernel: once the particle count is as it was the step before).
    *
    * @throws RangeError when dt is negative or not finite.
    */
