@@ -45,7 +45,7 @@ export function loadWorldKernel(
     const reason = error instanceof Error ? error.message : String(error);
     return {
       kernel: JS_KERNEL,
-      fallback: `the wasm world kernel could not be loaded from ${wasmPath} (${reason}): lobbies run the JS kernel (SWARMHOST_KERNEL=js says so quietly; npm run build:kernel builds it)`,
+      fallback: `the wasm world kernel could not be loaded from ${wasmPath} (${reason}): lobbies run the JS kernel (npm run build:kernel builds the wasm one; SWARMHOST_KERNEL=js chooses JS without this warning)`,
     };
   }
 }
