@@ -9,7 +9,10 @@
  *   60 Hz deltas, deltas at the lower send rates (30, 20, 15, 10 Hz: every
  *   2nd, 3rd, 4th, 6th tick), and a client 10 ticks behind;
  * - one broadcast to 10 clients in step: one shared delta encode plus ten
- *   per-client envelopes (what the server does per tick per lobby).
+ *   per-client envelopes (what the server does per tick per lobby);
+ * - the world step alone on each kernel (SWARMHOST_KERNEL: js and wasm), with
+ *   the default time-sliced steering and with full steering (every particle
+ *   every step), and the wasm kernel's speed-up over JS.
  */
 import {
   encodeDelta,
@@ -20,7 +23,7 @@ import {
   type QuantizedFrame,
   quantizePositions,
 } from '../protocol/index.js';
-import { World } from '../lobbies/index.js';
+import { loadWorldKernel, World } from '../lobbies/index.js';
 import { optionsHelp, readOptions, runMain } from './cli-options.js';
 import { ms, summarize } from './stats.js';
 
@@ -48,6 +51,14 @@ const OPTIONS = {
     max: 1_000_000,
     doc: 'lobby sizes in particles, one table row each',
   },
+  steps: {
+    kind: 'int',
+    arg: 'N',
+    default: 300,
+    min: 10,
+    max: 10_000,
+    doc: `measured steps per kernel, size and steering in the kernel table, after ${WARMUP} warm-up steps`,
+  },
 } as const;
 
 const USAGE = `Usage: npm run bench:sim -- [options]
@@ -58,7 +69,8 @@ and decode time, bytes per particle per frame (keyframes, 60 Hz deltas,
 deltas at 30/20/15/10 Hz send rates, a client 10 ticks behind), the
 keyframe entropy of the last frame (a coarse-cell model: what an ideal
 coder keeping particle order could reach), and one broadcast to 10
-clients in step.
+clients in step. Then the world step alone on the JS and the wasm kernel,
+with default and with full steering (steerInterval 1, no steering budget).
 
 ${optionsHelp(OPTIONS)}`;
 
@@ -230,7 +242,56 @@ async function main(): Promise<number> {
       `| ${particles} | ${ms(tick.p50)} | ${ms(tick.p99)} | ${ms(tick.max)} | ${ms(summarize(keyMs).p50)} | ${ms(summarize(keyDecodeMs).p50)} | ${ms(summarize(deltaMs).p50)} | ${ms(summarize(decodeMs).p50)} | ${(keyBytes / particles).toFixed(3)} | ${keyframeEntropy(frames[frames.length - 1]).toFixed(3)} | ${(deltaBytes / deltas / particles).toFixed(3)} | ${rates.join(' | ')} | ${(behindBytes / (frames.length - 11) / particles).toFixed(3)} | ${ms(summarize(broadcastMs).p50)} |`,
     );
   }
+  kernelTable(SIZES, options.values.steps);
   return 0;
+}
+
+/** Every particle steers every step: what the default's time slicing saves. */
+const FULL_STEERING = { steerInterval: 1, steerBudget: 0 } as const;
+
+/** Step time p50/p99 of each kernel per size and steering, and wasm's speed-up. */
+function kernelTable(sizes: readonly number[], steps: number): void {
+  const wasm = loadWorldKernel('wasm');
+  if (wasm.fallback) throw new Error(wasm.fallback);
+  const kernels = [
+    ['js', loadWorldKernel('js').kernel],
+    ['wasm', wasm.kernel],
+  ] as const;
+  console.log(
+    `\n# world step alone (grid rebuild + boids), ${steps} measured steps after ${WARMUP} warm-up\n`,
+  );
+  console.log(
+    '| particles | steering | js p50 ms | js p99 ms | wasm p50 ms | wasm p99 ms | wasm speed-up (p50) |',
+  );
+  console.log(`|${'---|'.repeat(7)}`);
+  for (const particles of sizes) {
+    for (const [steering, params] of [
+      ['default', {}],
+      ['full', FULL_STEERING],
+    ] as const) {
+      const p50: number[] = [];
+      const cells: string[] = [];
+      for (const [, kernel] of kernels) {
+        const world = new World({
+          size: WORLD,
+          particles,
+          maxParticles: particles,
+          seed: 1,
+          params,
+          kernel,
+        });
+        for (let i = 0; i < WARMUP; i++) world.step(DT);
+        const stepMs: number[] = [];
+        for (let t = 0; t < steps; t++) stepMs.push(time(() => world.step(DT))[1]);
+        const summary = summarize(stepMs);
+        p50.push(summary.p50);
+        cells.push(ms(summary.p50), ms(summary.p99));
+      }
+      console.log(
+        `| ${particles} | ${steering} | ${cells.join(' | ')} | ${(p50[0] / p50[1]).toFixed(2)}x |`,
+      );
+    }
+  }
 }
 
 runMain('bench:sim', main);

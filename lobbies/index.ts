@@ -15,3 +15,4 @@ export { WorkerLobbyHost } from './worker-pool.js';
 export { spawnWorker } from './spawn-worker.js';
 // The particle world on its own, for bench/sim.ts and bench/world-profile.ts.
 export { World } from './world/world.js';
+export { type KernelSetting, loadWorldKernel } from './world-kernel-loader.js';

@@ -11,6 +11,7 @@ import type { LobbySettings } from './lobby-messages.js';
 import { inlinePlacer } from './lobby-runner.js';
 import { ParticleBudget } from './particle-budget.js';
 import { type RestartPolicy, superviseLobby } from './supervisor.js';
+import type { WorldKernel } from './world/wasm-kernel.js';
 
 /** A new lobby runs, or is refused because no thread has room for its particles. */
 export type SpawnResult =
@@ -48,6 +49,8 @@ export interface InlineHostOptions {
   restartPolicy?: RestartPolicy;
   /** Particles all lobbies on this thread may hold together; default: no limit. */
   particleBudget?: number;
+  /** What steps the lobbies' worlds; default: the JS kernel. */
+  kernel?: WorldKernel;
 }
 
 /** The refusal of a lobby that fits on no thread. */
@@ -72,9 +75,9 @@ export class InlineLobbyHost implements LobbyHost {
     const budget = this.#budget;
     if (!budget.tryReserve(settings.id, settings.particles))
       return instanceFull(settings.particles, budget.free, budget.limit);
-    const { clock, cloneMessages, frameRing, restartPolicy } = this.#options;
+    const { clock, cloneMessages, frameRing, restartPolicy, kernel } = this.#options;
     const seat = {
-      place: inlinePlacer({ clock, cloneMessages, budget }),
+      place: inlinePlacer({ clock, cloneMessages, budget, kernel }),
       release: () => budget.release(settings.id),
     };
     const handle = superviseLobby(settings, seat, {

@@ -12,6 +12,7 @@ import { Lobby } from './lobby.js';
 import { describeError } from './lobby-machine.js';
 import type { LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.js';
 import type { ParticleBudget } from './particle-budget.js';
+import type { WorldKernel } from './world/wasm-kernel.js';
 
 export interface LobbyRunner {
   post(command: LobbyCommand): void;
@@ -44,6 +45,8 @@ export interface InlinePlacerOptions {
   cloneMessages?: boolean;
   /** The calling thread's particle budget, shared by the lobbies placed here. */
   budget?: ParticleBudget;
+  /** What steps the worlds of the lobbies placed here; default: the JS kernel. */
+  kernel?: WorldKernel;
 }
 
 /** Runs each lobby on the calling thread (SWARMHOST_WORKERS=0, and tests). */
@@ -55,7 +58,7 @@ export function inlinePlacer(options: InlinePlacerOptions = {}): LobbyPlacer {
     const emit = (event: LobbyEvent) => {
       if (!stopped) sink(pass(event));
     };
-    const lobby = new Lobby(settings, emit, clock, undefined, options.budget);
+    const lobby = new Lobby(settings, emit, clock, undefined, options.budget, options.kernel);
     lobby.start();
     return {
       post(command) {

@@ -32,6 +32,7 @@ import { describeError, lobbyMachine } from './lobby-machine.js';
 import type { LobbyCheckpoint, LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.js';
 import { ParticleBudget } from './particle-budget.js';
 import { PositionsPool } from './positions-pool.js';
+import { JS_KERNEL, type WorldKernel } from './world/wasm-kernel.js';
 import { World } from './world/world.js';
 
 interface QueuedInput {
@@ -71,6 +72,7 @@ export class Lobby {
    * lobby holds its initial particles in it from here on (the host admitted
    * them) and asks it before every spawn. The host releases the reservation
    * when the lobby ends, not when this actor stops: a restart keeps it.
+   * `kernel` steps the world (the host's choice, see world-kernel-loader.ts).
    */
   constructor(
     settings: LobbySettings,
@@ -78,6 +80,7 @@ export class Lobby {
     clock: Clock,
     positions = new PositionsPool(),
     budget = new ParticleBudget(Number.POSITIVE_INFINITY),
+    kernel: WorldKernel = JS_KERNEL,
   ) {
     this.settings = settings;
     this.#positions = positions;
@@ -90,7 +93,7 @@ export class Lobby {
     this.#epoch = settings.epoch ?? resume?.epoch ?? 0;
     this.#quantBits = quantBitsFor(settings.worldSize);
     this.#inbox = new Mpsc(settings.inboxCapacity);
-    this.#world = resume ? resumedWorld(settings, resume) : seededWorld(settings);
+    this.#world = resume ? resumedWorld(settings, resume, kernel) : seededWorld(settings, kernel);
     this.#resumedSpawns = resume
       ? resume.pendingSpawns.map(({ x, y, count }) => ({ x, y, count }))
       : [];
@@ -343,12 +346,13 @@ function phaseOf(tags: ReadonlySet<string>): LobbyPhase {
   return 'starting';
 }
 
-function seededWorld(settings: LobbySettings): World {
+function seededWorld(settings: LobbySettings, kernel: WorldKernel): World {
   return new World({
     size: settings.worldSize,
     particles: settings.particles,
     maxParticles: settings.maxParticles,
     seed: settings.seed,
+    kernel,
   });
 }
 
@@ -359,7 +363,11 @@ function seededWorld(settings: LobbySettings): World {
  * @throws RangeError on a checkpoint that does not match the settings the
  *   host admitted (particle count, world size) or a bad world snapshot.
  */
-function resumedWorld(settings: LobbySettings, resume: LobbyCheckpoint): World {
+function resumedWorld(
+  settings: LobbySettings,
+  resume: LobbyCheckpoint,
+  kernel: WorldKernel,
+): World {
   const { world } = resume;
   if (world.count !== settings.particles)
     throw new RangeError(
@@ -371,7 +379,7 @@ function resumedWorld(settings: LobbySettings, resume: LobbyCheckpoint): World {
     );
   if (!Array.isArray(resume.pendingSpawns))
     throw new RangeError('resume: pendingSpawns must be an array');
-  const resumed = World.fromSnapshot(world, settings.maxParticles);
+  const resumed = World.fromSnapshot(world, settings.maxParticles, undefined, kernel);
   resumed.clearForces();
   return resumed;
 }

@@ -88,6 +88,7 @@ port.on('message', (message: ToWorker) => {
           clock,
           positions,
           budget,
+          options.kernel,
         );
         lobbies.set(id, { lobby, positions });
         lobby.start();

@@ -48,6 +48,7 @@ import { spawnWorker } from './spawn-worker.js';
 import { type RestartPolicy, superviseLobby } from './supervisor.js';
 import type { PriorityRequest, ThreadPriority } from './thread-priority.js';
 import type { FromWorker, ToWorker, WorkerBootData } from './worker-protocol.js';
+import { JS_KERNEL, type WorldKernel } from './world/wasm-kernel.js';
 
 export interface WorkerPoolOptions {
   size: number;
@@ -65,6 +66,8 @@ export interface WorkerPoolOptions {
   onWorkerExit?: (workerId: number, reason: string) => void;
   /** Particles all the lobbies on one worker may hold together; default: no limit. */
   particleBudget?: number;
+  /** What steps the lobbies' worlds on every worker; default: the JS kernel. */
+  kernel?: WorldKernel;
 }
 
 interface PooledLobby {
@@ -281,6 +284,7 @@ export class WorkerLobbyHost implements LobbyHost {
         {
           priority: this.#options.priority ?? { nice: null, realtime: null },
           particleBudget: this.#budget,
+          kernel: this.#options.kernel ?? JS_KERNEL,
         },
         this.#options.heapMb,
       ),

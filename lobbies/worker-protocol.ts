@@ -9,6 +9,7 @@
  */
 import type { LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.js';
 import type { PriorityRequest, ThreadPriority } from './thread-priority.js';
+import type { WorldKernel } from './world/wasm-kernel.js';
 
 /** What a worker thread is started with. */
 export interface WorkerBootData {
@@ -16,6 +17,11 @@ export interface WorkerBootData {
   priority: PriorityRequest;
   /** Particles all the lobbies on this worker may hold together. */
   particleBudget: number;
+  /**
+   * What steps the worlds of this worker's lobbies: a WebAssembly.Module
+   * crosses to the thread compiled (structured clone shares it).
+   */
+  kernel: WorldKernel;
 }
 
 export type ToWorker =

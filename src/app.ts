@@ -12,7 +12,14 @@ import websocket, { type WebsocketPluginOptions } from '@fastify/websocket';
 import type { Server } from 'node:http';
 import Fastify, { type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import { PROTOCOL_VERSION } from '../protocol/index.js';
-import { type Clock, InlineLobbyHost, type LobbyHost, WorkerLobbyHost } from '../lobbies/index.js';
+import {
+  type Clock,
+  InlineLobbyHost,
+  type KernelSetting,
+  type LobbyHost,
+  loadWorldKernel,
+  WorkerLobbyHost,
+} from '../lobbies/index.js';
 import { AdminAuth } from './admin-auth.js';
 import { ADMIN_PORT_OFF, type Config } from './config.js';
 import { Fleet } from './fleet/fleet.js';
@@ -45,6 +52,8 @@ export interface AppOptions {
   logger?: boolean;
   /** Where log lines go instead of stdout (tests read them). */
   logStream?: NodeJS.WritableStream;
+  /** The wasm world kernel's file (default: where the build puts it); tests name a bad one. */
+  worldKernelWasm?: string;
 }
 
 export interface App {
@@ -66,6 +75,8 @@ export interface App {
   fleet?: Fleet;
   /** Players' latest stats reports, per lobby (/status). */
   players: PlayerExperience;
+  /** What steps the worlds of the lobbies this app's host runs (none when the caller brought the host). */
+  worldKernel: 'wasm' | 'js' | undefined;
 }
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
@@ -101,6 +112,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     windowMs: config.restartWindowMs,
     backoffMs: config.restartBackoffMs,
   };
+  // One compile of the world kernel for every lobby and worker (unless the
+  // caller brings its own host); a wasm kernel that cannot load is said
+  // once here, and the JS one runs.
+  const { kernel, fallback } = options.host
+    ? { kernel: undefined, fallback: undefined }
+    : loadWorldKernel(config.kernel as KernelSetting, options.worldKernelWasm);
+  if (fallback) fastify.log.warn(fallback);
   const workerPriority = workerPriorityRequest(config);
   if (workerPriority.note && config.workers > 0) fastify.log.info(workerPriority.note);
   // Lobbies run on worker threads unless SWARMHOST_WORKERS=0 (or a test
@@ -114,6 +132,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           cloneMessages: options.cloneLobbyMessages,
           restartPolicy,
           particleBudget: config.particleBudget,
+          kernel,
         })
       : new WorkerLobbyHost({
           size: config.workers,
@@ -121,6 +140,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           restartPolicy,
           heapMb: config.workerHeapMb,
           particleBudget: config.particleBudget,
+          kernel,
           priority: workerPriority.request,
           onWorkerStarted: (worker, priority) => logWorkerStarted(fastify.log, worker, priority),
           onWorkerExit: (worker, reason) =>
@@ -154,6 +174,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     host,
     ready: true,
     players: new PlayerExperience(config.statsWindowMs),
+    worldKernel: kernel?.kind,
   };
   if (admin !== fastify) fastify.addHook('onClose', async () => admin.close());
   if (config.redisUrl !== '') {

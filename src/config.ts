@@ -211,6 +211,13 @@ export const SETTINGS = {
     max: 1024,
     doc: 'Frames kept per lobby as delta bases; a client further behind gets a keyframe.',
   }),
+  kernel: s({
+    env: 'SWARMHOST_KERNEL',
+    kind: 'string',
+    default: 'wasm',
+    oneOf: ['wasm', 'js'],
+    doc: "What steps each lobby's world: `wasm` (the WebAssembly kernel that `npm run build` compiles) or `js` (the JavaScript one). When the wasm kernel cannot be loaded the server logs one warning saying why and runs the JS kernel.",
+  }),
   sendHighWaterBytes: s({
     env: 'SWARMHOST_SEND_HIGH_WATER_BYTES',
     kind: 'int',

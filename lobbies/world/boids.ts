@@ -16,6 +16,10 @@
  * locals, candidates bounded by maxCandidates, neighbour steering on one
  * particle in steerInterval per step (fewer in big worlds, see
  * steerBudget). Isomorphic: imports only the grid.
+ *
+ * The wasm kernel (kernel/boids-kernel.ts) is a port of this file's step:
+ * a change here is made there too, and test/unit/lobbies/world/
+ * wasm-kernel.test.ts fails until both give the same bits again.
  */
 
 import type { SpatialGrid } from './spatial-grid.js';

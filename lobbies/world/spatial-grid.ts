@@ -25,6 +25,10 @@
  *
  * Everything is preallocated for `maxParticles`; rebuild allocates nothing.
  * Isomorphic: no imports.
+ *
+ * The wasm kernel (kernel/boids-kernel.ts) is a port of this file's step:
+ * a change here is made there too, and test/unit/lobbies/world/
+ * wasm-kernel.test.ts fails until both give the same bits again.
  */
 
 /**

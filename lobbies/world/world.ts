@@ -15,6 +15,11 @@
  * the one that never stopped. The grid and the kernel's scratch arrays are
  * rebuilt from the particles at every step, so they are not part of it.
  *
+ * Kernels: the JS kernel (boids.ts after spatial-grid.ts) or the wasm one
+ * (wasm-kernel.ts), chosen per world by `WorldOptions.kernel`. Both keep
+ * every promise above; they also give the same bits as each other (tested),
+ * which a later, faster wasm kernel may give up.
+ *
  * Runs anywhere: imports nothing outside lobbies/world and no node: modules.
  */
 
@@ -24,10 +29,12 @@ import {
   neighbourBufferLength,
   resolveBoidParams,
   stepBoids,
+  steerIntervalFor,
 } from './boids.js';
 import { createPrng, type Prng } from './prng.js';
 import { MAX_NEIGHBOUR_RANGES, SpatialGrid } from './spatial-grid.js';
 import { primeJit } from './prime-jit.js';
+import { JS_KERNEL, WasmBoidKernel, type WorldKernel } from './wasm-kernel.js';
 import { checkSnapshot, type WorldSnapshot } from './world-snapshot.js';
 
 export type { WorldSnapshot } from './world-snapshot.js';
@@ -44,6 +51,8 @@ export interface WorldOptions {
   /** uint32 seed of the PRNG. */
   seed: number;
   params?: Partial<BoidParams>;
+  /** What steps it (default: the JS kernel). */
+  kernel?: WorldKernel;
 }
 
 export const WORLD_DEFAULTS = {
@@ -74,6 +83,8 @@ export class World {
   readonly #prng: Prng;
   readonly #grid: SpatialGrid;
   readonly #kernel: BoidKernel;
+  /** The wasm kernel, when it steps this world (the JS one's scratch is then empty). */
+  readonly #wasm: WasmBoidKernel | undefined;
   /** Owner ids of the active forces, ascending; index f matches kernel.forceX[f]. */
   readonly #forceOwners: number[] = [];
 
@@ -113,8 +124,23 @@ export class World {
     this.vx = new Float32Array(maxParticles);
     this.vy = new Float32Array(maxParticles);
     this.#prng = createPrng(options.seed);
-    this.#grid = new SpatialGrid(size, params.neighbourRadius, maxParticles);
+    const kernel = options.kernel ?? JS_KERNEL;
+    // With the wasm kernel the JS grid and scratch only carry the layout:
+    // nothing of capacity size is allocated for them.
+    const scratch = kernel.kind === 'wasm' ? 0 : maxParticles;
+    this.#grid = new SpatialGrid(size, params.neighbourRadius, scratch);
     const nbLength = neighbourBufferLength(params, maxParticles);
+    this.#wasm =
+      kernel.kind === 'wasm'
+        ? new WasmBoidKernel(kernel.module, {
+            size,
+            cols: this.#grid.cols,
+            cellSize: this.#grid.cellSize,
+            capacity: maxParticles,
+            neighbourBuffer: nbLength,
+            params,
+          })
+        : undefined;
     this.#kernel = {
       grid: this.#grid,
       size,
@@ -122,13 +148,13 @@ export class World {
       y: this.y,
       vx: this.vx,
       vy: this.vy,
-      sx: new Float32Array(maxParticles),
-      sy: new Float32Array(maxParticles),
-      svx: new Float32Array(maxParticles),
-      svy: new Float32Array(maxParticles),
+      sx: new Float32Array(scratch),
+      sy: new Float32Array(scratch),
+      svx: new Float32Array(scratch),
+      svy: new Float32Array(scratch),
       ranges: new Int32Array(2 * MAX_NEIGHBOUR_RANGES),
       shifts: new Float64Array(2 * MAX_NEIGHBOUR_RANGES),
-      nbIndex: new Int32Array(nbLength),
+      nbIndex: new Int32Array(scratch === 0 ? 1 : nbLength),
       forceX: new Float64Array(INITIAL_FORCE_CAPACITY),
       forceY: new Float64Array(INITIAL_FORCE_CAPACITY),
       forceSign: new Float64Array(INITIAL_FORCE_CAPACITY),
@@ -147,6 +173,11 @@ export class World {
 
   get count(): number {
     return this.#count;
+  }
+
+  /** Which kernel steps this world. */
+  get kernel(): WorldKernel['kind'] {
+    return this.#wasm ? 'wasm' : 'js';
   }
 
   /** Steps taken so far (the steering slice of the next step depends on it). */
@@ -181,7 +212,8 @@ export class World {
    * A world that continues exactly where `snapshot` was taken: the same
    * later setForce / spawn / step calls give the same bits as on the world
    * it came from. `maxParticles` is the new world's capacity (default: as
-   * for a new world of that many particles); params as for the constructor.
+   * for a new world of that many particles); params and kernel as for the
+   * constructor (a snapshot continues the same on either kernel).
    *
    * @throws RangeError on a snapshot that no world could have produced
    *   (array lengths other than count, more particles than maxParticles, a
@@ -191,6 +223,7 @@ export class World {
     s: WorldSnapshot,
     maxParticles?: number,
     params?: Partial<BoidParams>,
+    kernel?: WorldKernel,
   ): World {
     checkSnapshot(s);
     const capacity = maxParticles ?? Math.max(s.count, WORLD_DEFAULTS.maxParticles);
@@ -205,6 +238,7 @@ export class World {
       maxParticles: capacity,
       seed: 0,
       params,
+      kernel,
     });
     world.#restore(s);
     return world;
@@ -311,7 +345,8 @@ export class World {
   }
 
   /**
-   * One fixed step of dt seconds (normally 1/60). Allocates nothing.
+   * One fixed step of dt seconds (normally 1/60). Allocates nothing (the
+   * wasm kernel: once the particle count is as it was the step before).
    *
    * @throws RangeError when dt is negative or not finite.
    */
@@ -324,8 +359,14 @@ export class World {
       this.#tick++;
       return;
     }
-    this.#grid.rebuild(this.x, this.y, count);
-    stepBoids(this.#kernel, this.params, count, dt, this.#tick);
+    const k = this.#kernel;
+    if (this.#wasm) {
+      const interval = steerIntervalFor(this.params, count);
+      this.#wasm.step(this, count, dt, this.#tick, interval, k);
+    } else {
+      this.#grid.rebuild(this.x, this.y, count);
+      stepBoids(k, this.params, count, dt, this.#tick);
+    }
     this.#tick++;
   }
 

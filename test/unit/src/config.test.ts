@@ -140,6 +140,12 @@ describe('loadConfig environment overrides', () => {
     expect(config.maxParticles).toBe(500);
   });
 
+  it('selects the world kernel with SWARMHOST_KERNEL, wasm by default', () => {
+    expect(loadConfig({}).kernel).toBe('wasm');
+    expect(loadConfig({ SWARMHOST_KERNEL: 'js' }).kernel).toBe('js');
+    expect(loadConfig({ SWARMHOST_KERNEL: 'wasm' }).kernel).toBe('wasm');
+  });
+
   it('accepts every log level of the list', () => {
     for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) {
       expect(loadConfig({ SWARMHOST_LOG_LEVEL: level }).logLevel).toBe(level);
@@ -214,6 +220,12 @@ describe('loadConfig refuses bad values with a ConfigError naming the variable',
       { SWARMHOST_LOG_LEVEL: 'INFO' },
       'SWARMHOST_LOG_LEVEL',
       "'INFO' is not one of",
+    ],
+    [
+      'an unknown world kernel',
+      { SWARMHOST_KERNEL: 'asm.js' },
+      'SWARMHOST_KERNEL',
+      "'asm.js' is not one of wasm, js",
     ],
     [
       'bad pattern',

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { BOID_DEFAULTS } from '../../../../lobbies/world/boids.js';
+import { JS_KERNEL, type WorldKernel } from '../../../../lobbies/world/wasm-kernel.js';
 import { World, type WorldOptions } from '../../../../lobbies/world/world.js';
+import { KERNELS } from '../../../support/world-kernels.js';
 
 const DT = 1 / 60;
 
@@ -59,14 +61,50 @@ function localOrder(w: World): number {
   return total / samples;
 }
 
+/**
+ * Mean over sampled particles of the distance from a particle to the
+ * centroid of the others within 16 units (nearest images): cohesion, low
+ * where neighbourhoods are even, about 3 units for a uniform random start.
+ */
+function centroidOffset(w: World): number {
+  const near = (a: number, b: number): number => {
+    const d = a - b;
+    return d > w.size / 2 ? d - w.size : d < -w.size / 2 ? d + w.size : d;
+  };
+  const samples = 300;
+  let total = 0;
+  let used = 0;
+  for (let k = 0; k < samples; k++) {
+    const i = (k * 7919) % w.count;
+    let n = 0;
+    let sx = 0;
+    let sy = 0;
+    for (let j = 0; j < w.count; j++) {
+      if (j === i) continue;
+      const dx = near(w.x[j], w.x[i]);
+      const dy = near(w.y[j], w.y[i]);
+      if (dx * dx + dy * dy < 256) {
+        sx += dx;
+        sy += dy;
+        n++;
+      }
+    }
+    if (n === 0) continue;
+    total += Math.hypot(sx / n, sy / n);
+    used++;
+  }
+  return total / used;
+}
+
 /** A world of `size` x `size` holding `particles`, at capacity. */
 function squareWorld(
   size: number,
   particles: number,
   seed: number,
   params: WorldOptions['params'] = {},
+  kernel: WorldKernel = JS_KERNEL,
 ): World {
-  return new World({ size, particles, maxParticles: particles, seed, params });
+  return new World({ size, particles, maxParticles: particles, seed, params, kernel });
 }
 
 function stepped(w: World, steps: number): World {
@@ -284,124 +322,144 @@ describe('World', () => {
     expect(() => w.step(-1)).toThrow(RangeError);
   });
 
-  describe('player forces', () => {
-    // The point sits on a corner so the pull and push cross both seams.
-    const PX = 990;
-    const PY = 10;
+  // Flock quality, and the params that shape it, held to the same bounds on
+  // every kernel: gathering at a pointer, local and global alignment,
+  // cohesion, crowding, the steering budget.
+  describe.each(KERNELS)('on the %s kernel', (_name, kernel) => {
+    const world = (
+      size: number,
+      particles: number,
+      seed: number,
+      params: WorldOptions['params'] = {},
+    ): World => squareWorld(size, particles, seed, params, kernel());
 
-    function meanDistanceAfter(
-      mode: 'attract' | 'repel' | 'none',
-      seconds: number,
-    ): [number, number] {
-      const w = squareWorld(1000, 3000, 11);
-      const tracked: number[] = [];
-      for (let i = 0; i < w.count; i++) {
-        if (torusDistance(w, i, PX, PY) < w.params.forceRadius) tracked.push(i);
+    describe('player forces', () => {
+      // The point sits on a corner so the pull and push cross both seams.
+      const PX = 990;
+      const PY = 10;
+
+      function meanDistanceAfter(
+        mode: 'attract' | 'repel' | 'none',
+        seconds: number,
+      ): [number, number] {
+        const w = world(1000, 3000, 11);
+        const tracked: number[] = [];
+        for (let i = 0; i < w.count; i++) {
+          if (torusDistance(w, i, PX, PY) < w.params.forceRadius) tracked.push(i);
+        }
+        const mean = (): number =>
+          tracked.reduce((sum, i) => sum + torusDistance(w, i, PX, PY), 0) / tracked.length;
+        const start = mean();
+        w.setForce(1, PX, PY, mode);
+        stepped(w, seconds * 60);
+        return [start, mean()];
       }
-      const mean = (): number =>
-        tracked.reduce((sum, i) => sum + torusDistance(w, i, PX, PY), 0) / tracked.length;
-      const start = mean();
-      w.setForce(1, PX, PY, mode);
-      stepped(w, seconds * 60);
-      return [start, mean()];
-    }
 
-    it('attract gathers particles toward the point within 2 s', () => {
-      const [start, end] = meanDistanceAfter('attract', 2);
-      expect(start).toBeGreaterThan(80);
-      expect(end).toBeLessThan(start * 0.7);
+      it('attract gathers particles toward the point within 2 s', () => {
+        const [start, end] = meanDistanceAfter('attract', 2);
+        expect(start).toBeGreaterThan(80);
+        expect(end).toBeLessThan(start * 0.7);
+      });
+
+      it('repel drives particles away from the point within 2 s', () => {
+        const [start, end] = meanDistanceAfter('repel', 2);
+        expect(end).toBeGreaterThan(start * 1.3);
+      });
+
+      it('no force leaves the spread roughly as it was', () => {
+        const [start, end] = meanDistanceAfter('none', 2);
+        expect(end / start).toBeGreaterThan(0.85);
+        expect(end / start).toBeLessThan(1.15);
+      });
     });
 
-    it('repel drives particles away from the point within 2 s', () => {
-      const [start, end] = meanDistanceAfter('repel', 2);
-      expect(end).toBeGreaterThan(start * 1.3);
+    it("coheres: particles sit nearer their neighbours' centroid than at random", () => {
+      const w = world(300, 1500, 5);
+      const start = centroidOffset(w);
+      stepped(w, 300);
+      // About 2.9 at the random start, 1.95 after 5 s on the JS kernel.
+      expect(start).toBeGreaterThan(2.5);
+      expect(centroidOffset(w)).toBeLessThan(start * 0.8);
     });
 
-    it('no force leaves the spread roughly as it was', () => {
-      const [start, end] = meanDistanceAfter('none', 2);
-      expect(end / start).toBeGreaterThan(0.85);
-      expect(end / start).toBeLessThan(1.15);
-    });
-  });
-
-  it('flocks: the velocity order parameter grows from a random start', () => {
-    const w = squareWorld(300, 1500, 5);
-    const start = order(w);
-    stepped(w, 300);
-    const end = order(w);
-    expect(start).toBeLessThan(0.1);
-    expect(end).toBeGreaterThan(0.25);
-    expect(end).toBeGreaterThan(start * 3);
-  });
-
-  it('the candidate cap changes nothing where it does not bind', () => {
-    // 500 particles in 1000 x 1000: a 3x3 block holds ~1, far under any cap.
-    const run = (maxCandidates: number) =>
-      stepped(squareWorld(1000, 500, 6, { maxCandidates }), 120);
-    expect(bits(run(0))).toEqual(bits(run(32)));
-  });
-
-  describe('crowding (4000 particles in 300 x 300, like 44k in the default world)', () => {
-    const run = (maxCandidates: number, seed: number): [World, number] => {
-      const w = squareWorld(300, 4000, seed, { maxCandidates });
-      const start = localOrder(w);
-      return [stepped(w, 240), start];
-    };
-
-    it('the cap binds: half-radius neighbourhoods differ from uncapped', () => {
-      expect(bits(run(64, 6)[0])).not.toEqual(bits(run(0, 6)[0]));
+    it('flocks: the velocity order parameter grows from a random start', () => {
+      const w = world(300, 1500, 5);
+      const start = order(w);
+      stepped(w, 300);
+      const end = order(w);
+      expect(start).toBeLessThan(0.1);
+      expect(end).toBeGreaterThan(0.25);
+      expect(end).toBeGreaterThan(start * 3);
     });
 
-    it('half-radius neighbourhoods still flock locally', () => {
-      const [w, start] = run(64, 6);
-      const end = localOrder(w);
-      expect(start).toBeLessThan(0.2);
-      expect(end).toBeGreaterThan(0.5);
-      expectSpeedsWithinLimits(w);
+    it('the candidate cap changes nothing where it does not bind', () => {
+      // 500 particles in 1000 x 1000: a 3x3 block holds ~1, far under any cap.
+      const run = (maxCandidates: number) => stepped(world(1000, 500, 6, { maxCandidates }), 120);
+      expect(bits(run(0))).toEqual(bits(run(32)));
     });
 
-    it('stride sampling, the last resort, still aligns locally', () => {
-      const [w, start] = run(12, 6);
-      const end = localOrder(w);
-      expect(end).toBeGreaterThan(0.28);
-      expect(end).toBeGreaterThan(start * 2);
-      expectSpeedsWithinLimits(w);
-    });
-  });
-
-  describe('steering budget', () => {
-    it('changes nothing while count <= steerInterval x steerBudget', () => {
-      const run = (steerBudget: number) => stepped(squareWorld(300, 1500, 8, { steerBudget }), 60);
-      expect(bits(run(750))).toEqual(bits(run(0)));
-      expect(bits(run(749))).not.toEqual(bits(run(0)));
-    });
-
-    it('a crowded world steered 4x less often still flocks locally', () => {
-      // 4000 particles on a budget of 1000: each steers every 4th step, as
-      // 50,000 do in the default world on the default budget.
-      const run = (steerBudget: number): [number, number] => {
-        const w = squareWorld(300, 4000, 6, { steerBudget });
+    describe('crowding (4000 particles in 300 x 300, like 44k in the default world)', () => {
+      const run = (maxCandidates: number, seed: number): [World, number] => {
+        const w = world(300, 4000, seed, { maxCandidates });
         const start = localOrder(w);
-        expectSpeedsWithinLimits(stepped(w, 240));
-        return [start, localOrder(w)];
+        return [stepped(w, 240), start];
       };
-      const [start, sliced] = run(1000);
-      const [, full] = run(0);
-      expect(start).toBeLessThan(0.2);
-      expect(sliced).toBeGreaterThan(0.5);
-      expect(sliced).toBeGreaterThan(full * 0.85);
+
+      it('the cap binds: half-radius neighbourhoods differ from uncapped', () => {
+        expect(bits(run(64, 6)[0])).not.toEqual(bits(run(0, 6)[0]));
+      });
+
+      it('half-radius neighbourhoods still flock locally', () => {
+        const [w, start] = run(64, 6);
+        const end = localOrder(w);
+        expect(start).toBeLessThan(0.2);
+        expect(end).toBeGreaterThan(0.5);
+        expectSpeedsWithinLimits(w);
+      });
+
+      it('stride sampling, the last resort, still aligns locally', () => {
+        const [w, start] = run(12, 6);
+        const end = localOrder(w);
+        expect(end).toBeGreaterThan(0.28);
+        expect(end).toBeGreaterThan(start * 2);
+        expectSpeedsWithinLimits(w);
+      });
     });
 
-    it('never stretches the interval past maxBudgetInterval, where flocks break up', () => {
-      const run = (steerBudget: number) => stepped(squareWorld(300, 4000, 6, { steerBudget }), 30);
-      // Budgets of 1000 and 100 would ask for intervals 4 and 40: both get 4.
-      expect(bits(run(100))).toEqual(bits(run(1000)));
-    });
-  });
+    describe('steering budget', () => {
+      it('changes nothing while count <= steerInterval x steerBudget', () => {
+        const run = (steerBudget: number) => stepped(world(300, 1500, 8, { steerBudget }), 60);
+        expect(bits(run(750))).toEqual(bits(run(0)));
+        expect(bits(run(749))).not.toEqual(bits(run(0)));
+      });
 
-  it('steers every particle every step with steerInterval 1 and still flocks', () => {
-    const w = squareWorld(300, 1500, 5, { steerInterval: 1 });
-    stepped(w, 300);
-    expect(order(w)).toBeGreaterThan(0.25);
+      it('a crowded world steered 4x less often still flocks locally', () => {
+        // 4000 particles on a budget of 1000: each steers every 4th step, as
+        // 50,000 do in the default world on the default budget.
+        const run = (steerBudget: number): [number, number] => {
+          const w = world(300, 4000, 6, { steerBudget });
+          const start = localOrder(w);
+          expectSpeedsWithinLimits(stepped(w, 240));
+          return [start, localOrder(w)];
+        };
+        const [start, sliced] = run(1000);
+        const [, full] = run(0);
+        expect(start).toBeLessThan(0.2);
+        expect(sliced).toBeGreaterThan(0.5);
+        expect(sliced).toBeGreaterThan(full * 0.85);
+      });
+
+      it('never stretches the interval past maxBudgetInterval, where flocks break up', () => {
+        const run = (steerBudget: number) => stepped(world(300, 4000, 6, { steerBudget }), 30);
+        // Budgets of 1000 and 100 would ask for intervals 4 and 40: both get 4.
+        expect(bits(run(100))).toEqual(bits(run(1000)));
+      });
+    });
+
+    it('steers every particle every step with steerInterval 1 and still flocks', () => {
+      const w = world(300, 1500, 5, { steerInterval: 1 });
+      stepped(w, 300);
+      expect(order(w)).toBeGreaterThan(0.25);
+    });
   });
 });
