@@ -40,6 +40,8 @@ export interface LobbySettings {
   maxCatchUpSteps: number;
   idleTimeoutMs: number;
   inboxCapacity: number;
+  /** Neighbour steerings a step aims to stay within, 0 for none (boids.ts steerBudget); default: the world's. */
+  steerBudget?: number;
   /** How long closing/draining waits for clients to leave before closing anyway. */
   closeGraceMs: number;
   /** Tick to continue from: 0 for a new lobby, the last tick for a restart. */

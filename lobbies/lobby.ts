@@ -30,6 +30,7 @@ import { Watch } from './channels/watch.js';
 import type { Clock } from './clock.js';
 import { describeError, lobbyMachine } from './lobby-machine.js';
 import type { LobbyCheckpoint, LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.js';
+import { worldParams } from './lobby-world-params.js';
 import { ParticleBudget } from './particle-budget.js';
 import { PositionsPool } from './positions-pool.js';
 import { JS_KERNEL, type WorldKernel } from './world/wasm-kernel.js';
@@ -352,6 +353,7 @@ function seededWorld(settings: LobbySettings, kernel: WorldKernel): World {
     particles: settings.particles,
     maxParticles: settings.maxParticles,
     seed: settings.seed,
+    params: worldParams(settings),
     kernel,
   });
 }
@@ -379,7 +381,7 @@ function resumedWorld(
     );
   if (!Array.isArray(resume.pendingSpawns))
     throw new RangeError('resume: pendingSpawns must be an array');
-  const resumed = World.fromSnapshot(world, settings.maxParticles, undefined, kernel);
+  const resumed = World.fromSnapshot(world, settings.maxParticles, worldParams(settings), kernel);
   resumed.clearForces();
   return resumed;
 }

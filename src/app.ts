@@ -77,6 +77,8 @@ export interface App {
   players: PlayerExperience;
   /** What steps the worlds of the lobbies this app's host runs (none when the caller brought the host). */
   worldKernel: 'wasm' | 'js' | undefined;
+  /** Why the JS kernel runs where wasm was asked for (the warning logged at start). */
+  worldKernelFallback?: string;
 }
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
@@ -175,7 +177,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ready: true,
     players: new PlayerExperience(config.statsWindowMs),
     worldKernel: kernel?.kind,
+    worldKernelFallback: fallback,
   };
+  if (kernel) metrics.worldKernel.set({ kernel: kernel.kind }, 1);
   if (admin !== fastify) fastify.addHook('onClose', async () => admin.close());
   if (config.redisUrl !== '') {
     const fleet = new Fleet(config, directory, metrics, fastify.log, () => app.ready);

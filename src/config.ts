@@ -218,6 +218,14 @@ export const SETTINGS = {
     oneOf: ['wasm', 'js'],
     doc: "What steps each lobby's world: `wasm` (the WebAssembly kernel that `npm run build` compiles) or `js` (the JavaScript one). When the wasm kernel cannot be loaded the server logs one warning saying why and runs the JS kernel.",
   }),
+  steerBudget: s({
+    env: 'SWARMHOST_STEER_BUDGET',
+    kind: 'int',
+    default: 10_000,
+    min: 0,
+    max: 10_000_000,
+    doc: "Neighbour steerings a lobby's step aims to stay within. A world of more than twice this many particles steers each particle every ceil(particles / budget) steps (at most every 4th) instead of every 2nd, so a big lobby still fits a 60 Hz tick; 0 means no budget: every particle steers every 2nd step, as in small worlds, whatever the size.",
+  }),
   sendHighWaterBytes: s({
     env: 'SWARMHOST_SEND_HIGH_WATER_BYTES',
     kind: 'int',

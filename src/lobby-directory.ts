@@ -146,6 +146,7 @@ export class LobbyDirectory {
       // No lobby can outgrow its worker's budget: its arrays need not either.
       maxParticles: Math.min(config.maxParticles, config.particleBudget),
       worldSize: config.worldSize,
+      steerBudget: config.steerBudget,
       tickRate: config.tickRate,
       maxCatchUpSteps: config.maxCatchUpSteps,
       idleTimeoutMs: config.idleTimeoutMs,

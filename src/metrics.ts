@@ -300,6 +300,12 @@ export class Metrics {
   readonly client = new ClientMetrics(this.registry);
   /** Hand-overs, checkpoints and Redis (fleet mode; at 0 otherwise). */
   readonly fleet = new FleetMetrics(this.registry);
+  readonly worldKernel = new Gauge({
+    name: 'swarmhost_world_kernel',
+    help: "1 for the kernel stepping this instance's lobby worlds (wasm, or js: chosen, or the fallback when wasm could not load; SWARMHOST_KERNEL), 0 for the other.",
+    labelNames: ['kernel'] as const,
+    registers: [this.registry],
+  });
   readonly info = new Gauge({
     name: 'swarmhost_info',
     help: 'Constant 1, labelled with the server version, protocol version and instance id.',
@@ -319,6 +325,7 @@ export class Metrics {
       1,
     );
     for (const phase of LOBBY_PHASES) this.lobbies.set({ phase }, 0);
+    for (const kernel of ['wasm', 'js']) this.worldKernel.set({ kernel }, 0);
     // Known label values exist from the start, so a dashboard shows 0, not "No data".
     for (const reason of ['heartbeat', 'close_timeout', 'send_backlog'])
       this.peersCut.inc({ reason }, 0);

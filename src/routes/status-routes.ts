@@ -17,6 +17,7 @@
  * `players` (and the instance's, in totals) summarise its players' latest
  * stats reports (player-experience.ts), computed per request.
  */
+import { lobbySteerInterval } from '../../lobbies/index.js';
 import { PROTOCOL_VERSION } from '../../protocol/index.js';
 import type { App } from '../app.js';
 import { sendError } from '../http-errors.js';
@@ -58,6 +59,8 @@ export function registerStatusRoutes(app: App): void {
       ...status,
       tickP99Ms: p99Ms(window, status.id),
       tickLatenessP99Ms: p99Ms(late, status.id),
+      // Every how many steps each particle steers (the steering budget's effect).
+      steerInterval: lobbySteerInterval(config, status.particles),
       players: app.players.lobby(status.id),
     }));
     // How full the instance is: particles held against each thread's budget.
@@ -84,6 +87,12 @@ export function registerStatusRoutes(app: App): void {
       uptimeSeconds: round((performance.now() - startedMono) / 1000, 3),
       tickWindowSeconds: round(window.seconds, 3),
       capacity,
+      world: {
+        kernel: app.worldKernel ?? null,
+        kernelRequested: config.kernel,
+        kernelFallback: app.worldKernelFallback ?? null,
+        steerBudget: config.steerBudget,
+      },
       lobbies,
       totals: {
         lobbies: lobbies.length,

@@ -2,7 +2,8 @@
  * SWARMHOST_KERNEL end to end: the server steps its lobbies on the kernel
  * it names, inline and on a worker thread (where the compiled module
  * arrives through workerData); a wasm kernel that cannot be loaded means
- * the JS kernel, and one warning in the log saying why.
+ * the JS kernel, and one warning in the log saying why. /status and
+ * /metrics say which runs. SWARMHOST_STEER_BUDGET reaches each lobby.
  */
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import type { LobbySettings } from '../../lobbies/lobby-messages.js';
 import { WorkerLobbyHost } from '../../lobbies/worker-pool.js';
 import type { Config } from '../../src/config.js';
 import type { AppOptions } from '../../src/app.js';
+import { metricValue } from '../support/metrics.js';
 import { joinLobby, startServer, type TestServer, waitFor } from '../support/server.js';
 
 let server: TestServer | undefined;
@@ -56,6 +58,18 @@ async function expectLobbySteps(s: TestServer, lobbyId: string): Promise<void> {
   client.close();
 }
 
+/** /status and /metrics say which kernel runs, and why when it is not the one asked for. */
+async function expectKernelShown(
+  s: TestServer,
+  world: { kernel: string; kernelRequested: string; kernelFallback: string | null },
+): Promise<void> {
+  const status = await (await fetch(`${s.http}/status`)).json();
+  expect(status.world).toEqual({ ...world, steerBudget: 10_000 });
+  const other = world.kernel === 'wasm' ? 'js' : 'wasm';
+  expect(await metricValue(s, 'swarmhost_world_kernel', { kernel: world.kernel })).toBe(1);
+  expect(await metricValue(s, 'swarmhost_world_kernel', { kernel: other })).toBe(0);
+}
+
 const kernelWarnings = (lines: LogLine[]) =>
   lines.filter((line) => /wasm world kernel could not be loaded/.test(line.msg));
 
@@ -73,6 +87,7 @@ describe('SWARMHOST_KERNEL', () => {
       expect(server.app.worldKernel).toBe(kernel);
       await expectLobbySteps(server, `kernel-${kernel}-${workers}`);
       expect(kernelWarnings(started.lines)).toEqual([]);
+      await expectKernelShown(server, { kernel, kernelRequested: kernel, kernelFallback: null });
     },
   );
 
@@ -93,6 +108,37 @@ describe('SWARMHOST_KERNEL', () => {
       expect(warnings[0].msg).toMatch(
         /\/nonexistent\/boids-kernel\.wasm.*lobbies run the JS kernel/,
       );
+      await expectKernelShown(server, {
+        kernel: 'js',
+        kernelRequested: 'wasm',
+        kernelFallback: warnings[0].msg,
+      });
+    },
+  );
+});
+
+describe('SWARMHOST_STEER_BUDGET', () => {
+  it.each([
+    [undefined, 2],
+    [500, 4],
+    [0, 2],
+  ] as const)(
+    'budget %s: each lobby steps on it, and /status says how often each particle steers (%i)',
+    async (steerBudget, interval) => {
+      const started = await serverWithLog({
+        workers: 1,
+        ...(steerBudget === undefined ? {} : { steerBudget }),
+      });
+      server = started.server;
+      await expectLobbySteps(server, 'budget');
+      expect(server.app.directory.get('budget')!.handle.settings.steerBudget).toBe(
+        steerBudget ?? 10_000,
+      );
+      const status = await (await fetch(`${server.http}/status`)).json();
+      expect(status.world.steerBudget).toBe(steerBudget ?? 10_000);
+      expect(status.lobbies).toMatchObject([
+        { id: 'budget', particles: 2000, steerInterval: interval },
+      ]);
     },
   );
 });

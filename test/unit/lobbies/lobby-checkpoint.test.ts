@@ -5,7 +5,7 @@
  * until it ends as moved or drained, or thaws.
  */
 import { describe, expect, it } from 'vitest';
-import type { LobbyCheckpoint } from '../../../lobbies/lobby-messages.js';
+import type { LobbyCheckpoint, LobbySettings } from '../../../lobbies/lobby-messages.js';
 import { bytesOf, drivenLobby, STEP_MS } from './driven-lobby.js';
 
 const spawn = (seq: number, x: number, y: number, count: number) =>
@@ -16,8 +16,8 @@ const spawn = (seq: number, x: number, y: number, count: number) =>
  * matters), with a spawn on the way, then leaves a spawn waiting in its
  * inbox and takes a checkpoint.
  */
-async function checkpointedLobby() {
-  const original = drivenLobby();
+async function checkpointedLobby(overrides: Partial<LobbySettings> = {}) {
+  const original = drivenLobby(overrides);
   original.handle.join(1);
   original.ticks(10);
   original.handle.trySend(1, spawn(0, 200, 300, 150));
@@ -28,8 +28,12 @@ async function checkpointedLobby() {
 }
 
 /** A second lobby, on its own host and clock, resumed from `checkpoint`. */
-function resumed(checkpoint: LobbyCheckpoint) {
-  const lobby = drivenLobby({ particles: checkpoint.world.count, resume: checkpoint });
+function resumed(checkpoint: LobbyCheckpoint, overrides: Partial<LobbySettings> = {}) {
+  const lobby = drivenLobby({
+    ...overrides,
+    particles: checkpoint.world.count,
+    resume: checkpoint,
+  });
   lobby.handle.join(9);
   return lobby;
 }
@@ -74,6 +78,18 @@ describe('a lobby resumed from a checkpoint', () => {
     const shifted = resumed({ ...checkpoint, world: { ...checkpoint.world, steps: 0 } });
     shifted.ticks(3);
     expect(bytesOf(shifted.frames.at(-1)!).equals(bytesOf(original.frames.at(-1)!))).toBe(false);
+  });
+
+  it('resumes with the steering budget of its settings (SWARMHOST_STEER_BUDGET)', async () => {
+    // 550 particles on a budget of 100: each steers every 4th step, not every 2nd.
+    const { original, checkpoint } = await checkpointedLobby({ steerBudget: 100 });
+    const same = resumed(checkpoint, { steerBudget: 100 });
+    const other = resumed(checkpoint);
+    original.ticks(12);
+    same.ticks(12);
+    other.ticks(12);
+    expect(bytesOf(same.frames.at(-1)!).equals(bytesOf(original.frames.at(-1)!))).toBe(true);
+    expect(bytesOf(other.frames.at(-1)!).equals(bytesOf(original.frames.at(-1)!))).toBe(false);
   });
 
   it('leaves out the forces of clients and their pending inputs; the resumed lobby starts without forces', async () => {

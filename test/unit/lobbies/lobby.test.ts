@@ -3,6 +3,9 @@ import { FakeClock } from '../../../lobbies/fake-clock.js';
 import { InlineLobbyHost } from '../../../lobbies/lobby-host.js';
 import type { LobbyNotice } from '../../../lobbies/lobby-handle.js';
 import type { FrameEvent, LobbySettings } from '../../../lobbies/lobby-messages.js';
+import { lobbySteerInterval } from '../../../lobbies/lobby-world-params.js';
+import { World } from '../../../lobbies/world/world.js';
+import { quantBitsFor, quantizePositions } from '../../../protocol/index.js';
 
 const STEP_MS = 1000 / 60;
 
@@ -143,6 +146,37 @@ describe('lobby actor on a fake clock', () => {
     expect(
       Buffer.from(c.at(-1)!.positions.buffer).equals(Buffer.from(a.at(-1)!.positions.buffer)),
     ).toBe(false);
+  });
+
+  it('steps its world with the steering budget its settings give', () => {
+    // 500 particles on a budget of 100 steerings a step: each steers every
+    // 4th step (the cap) instead of every 2nd.
+    const framesOf = (steerBudget?: number) => {
+      const { handle, frames, ticks } = spawnLobby({ steerBudget });
+      handle.join(1);
+      ticks(20);
+      return frames.at(-1)!;
+    };
+    const expected = (steerBudget?: number) => {
+      const world = new World({
+        seed: 42,
+        particles: 500,
+        maxParticles: 1000,
+        params: steerBudget === undefined ? {} : { steerBudget },
+      });
+      for (let i = 0; i < 20; i++) world.step(1 / 60);
+      const positions = new Uint16Array(2 * world.count);
+      quantizePositions(world.x, world.y, world.count, world.size, quantBitsFor(1000), positions);
+      return Buffer.from(positions.buffer);
+    };
+    const budgeted = framesOf(100);
+    expect(Buffer.from(budgeted.positions.buffer).equals(expected(100))).toBe(true);
+    expect(Buffer.from(budgeted.positions.buffer).equals(expected(undefined))).toBe(false);
+    expect(Buffer.from(framesOf(0).positions.buffer).equals(expected(0))).toBe(true);
+    expect(lobbySteerInterval({ steerBudget: 100 }, 500)).toBe(4);
+    expect(lobbySteerInterval({ steerBudget: 0 }, 100_000)).toBe(2);
+    expect(lobbySteerInterval({}, 100_000)).toBe(4);
+    expect(lobbySteerInterval({ steerBudget: 20_000 }, 50_000)).toBe(3);
   });
 
   it('caps catch-up after a stall and reports the dropped steps', () => {
