@@ -40,6 +40,12 @@ export interface LobbySettings {
   maxCatchUpSteps: number;
   idleTimeoutMs: number;
   inboxCapacity: number;
+  /**
+   * Threads its world is split over (default 1), chosen by the host at
+   * admission (lobby-partitions.ts): the lobby's thread charges its budget
+   * only its share, 1/partitions of the particles.
+   */
+  partitions?: number;
   /** Neighbour steerings a step aims to stay within, 0 for none (boids.ts steerBudget); default: the world's. */
   steerBudget?: number;
   /** How long closing/draining waits for clients to leave before closing anyway. */

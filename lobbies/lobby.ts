@@ -30,6 +30,7 @@ import { Watch } from './channels/watch.js';
 import type { Clock } from './clock.js';
 import { describeError, lobbyMachine } from './lobby-machine.js';
 import type { LobbyCheckpoint, LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.js';
+import { shareOf } from './lobby-partitions.js';
 import { worldParams } from './lobby-world-params.js';
 import { ParticleBudget } from './particle-budget.js';
 import { PositionsPool } from './positions-pool.js';
@@ -98,7 +99,7 @@ export class Lobby {
     this.#resumedSpawns = resume
       ? resume.pendingSpawns.map(({ x, y, count }) => ({ x, y, count }))
       : [];
-    budget.hold(settings.id, this.#world.count);
+    budget.hold(settings.id, this.#share(this.#world.count));
     this.status = new Watch<LobbyStatus>(this.#readStatus('starting'));
     this.status.subscribe((status) => this.#emit({ type: 'status', status }));
     this.#actor = createActor(lobbyMachine, {
@@ -293,10 +294,16 @@ export class Lobby {
     if (world.count + count > world.maxParticles)
       return `spawning ${count} would exceed the lobby cap of ${world.maxParticles} particles`;
     const budget = this.#budget;
-    if (!budget.tryGrow(this.settings.id, count))
+    const { id } = this.settings;
+    if (!budget.tryGrow(id, Math.max(0, this.#share(world.count + count) - budget.held(id))))
       return `spawning ${count} would exceed the particle budget of the worker running this lobby (${budget.used} of ${budget.limit} in use): the instance is full`;
     world.spawn(x, y, count);
     return undefined;
+  }
+
+  /** What this thread's budget holds of `particles`: all, or a split lobby's share (lobby-partitions.ts). */
+  #share(particles: number): number {
+    return shareOf(particles, this.settings.partitions ?? 1);
   }
 
   #readStatus(phase: LobbyPhase): LobbyStatus {

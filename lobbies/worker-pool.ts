@@ -43,6 +43,7 @@ import {
   type ThreadCapacity,
 } from './lobby-host.js';
 import type { LobbyCommand, LobbyEvent, LobbySettings } from './lobby-messages.js';
+import { partitionsFor, shareOf } from './lobby-partitions.js';
 import type { LobbyRunner } from './lobby-runner.js';
 import { spawnWorker } from './spawn-worker.js';
 import { type RestartPolicy, superviseLobby } from './supervisor.js';
@@ -68,6 +69,8 @@ export interface WorkerPoolOptions {
   particleBudget?: number;
   /** What steps the lobbies' worlds on every worker; default: the JS kernel. */
   kernel?: WorldKernel;
+  /** Most threads one lobby's world may be split over (lobby-partitions.ts); default 1: never split. Only on the wasm kernel. */
+  maxPartitions?: number;
 }
 
 interface PooledLobby {
@@ -79,8 +82,12 @@ interface Seat {
   id: string;
   /** Particles it holds as this thread sees them: initial, then as its lobby reports. */
   particles: number;
-  /** The worker whose budget holds it; none while its worker is dead and unreplaced. */
+  /** The worker it runs on, whose budget holds it; none while that worker is dead and unreplaced. */
   worker: PooledWorker | undefined;
+  /** Threads its world is split over (1: not split); each worker it uses is charged 1/partitions of it. */
+  partitions: number;
+  /** The other workers charged a share of a split lobby (for the cores its partition threads use). */
+  helpers: PooledWorker[];
 }
 
 interface PooledWorker {
@@ -106,6 +113,7 @@ const MAX_REPLACE_DELAY_MS = 10_000;
 export class WorkerLobbyHost implements LobbyHost {
   #options: WorkerPoolOptions;
   #budget: number;
+  #maxPartitions: number;
   #workers: PooledWorker[] = [];
   #nextWorkerId = 1;
   #stopping = false;
@@ -117,6 +125,8 @@ export class WorkerLobbyHost implements LobbyHost {
       throw new RangeError('a worker pool needs at least 1 worker');
     this.#options = options;
     this.#budget = options.particleBudget ?? Number.POSITIVE_INFINITY;
+    // A split world shares the wasm kernel's memory between threads: the JS kernel never splits.
+    this.#maxPartitions = options.kernel?.kind === 'wasm' ? (options.maxPartitions ?? 1) : 1;
     for (let i = 0; i < options.size; i++) this.#workers.push(this.#startWorker());
   }
 
@@ -136,23 +146,33 @@ export class WorkerLobbyHost implements LobbyHost {
     }));
   }
 
-  /** Admits a lobby onto the least-loaded live worker its particles fit, or refuses it. */
+  /**
+   * Admits a lobby onto the least-loaded live worker its particles fit, or,
+   * when they fit no one worker, split over the least-loaded workers that
+   * each have room for its share (lobby-partitions.ts); else refuses it.
+   */
   spawn(settings: LobbySettings): SpawnResult {
     const budget = this.#budget;
     const { particles } = settings;
-    let best: PooledWorker | undefined;
-    let freest = 0;
-    for (const worker of this.#workers) {
-      if (!worker.alive) continue;
-      const used = load(worker);
-      freest = Math.max(freest, budget - used);
-      if (used + particles <= budget && (best === undefined || used < load(best))) best = worker;
+    const live = this.#workers.filter((w) => w.alive);
+    const freest = Math.max(0, ...live.map((w) => budget - load(w)));
+    const partitions = partitionsFor(particles, budget, this.#maxPartitions, live.length);
+    if (partitions === undefined) return instanceFull(particles, freest, budget);
+    const share = shareOf(particles, partitions);
+    const chosen = live
+      .filter((w) => load(w) + share <= budget)
+      .sort((a, b) => load(a) - load(b))
+      .slice(0, partitions);
+    if (chosen.length < partitions) return instanceFull(particles, freest, budget);
+    const [owner, ...helpers] = chosen;
+    const seat: Seat = { id: settings.id, particles, worker: undefined, partitions, helpers };
+    this.#attach(seat, owner);
+    for (const helper of helpers) {
+      helper.seats.set(seat.id, seat);
+      this.#send(helper, { type: 'reserve', lobbyId: seat.id, particles: share });
     }
-    if (best === undefined) return instanceFull(particles, freest, budget);
-    const seat: Seat = { id: settings.id, particles, worker: undefined };
-    this.#attach(seat, best);
     const handle = superviseLobby(
-      settings,
+      partitions > 1 ? { ...settings, partitions } : settings,
       {
         place: (incarnation, sink) => this.#place(seat, incarnation, sink),
         release: () => this.#release(seat),
@@ -243,8 +263,14 @@ export class WorkerLobbyHost implements LobbyHost {
     worker.seats.set(seat.id, seat);
   }
 
-  /** The lobby has ended: its worker's budget gets its particles back. */
+  /** The lobby has ended: the budget of each worker it used gets its particles back. */
   #release(seat: Seat): void {
+    for (const helper of seat.helpers) {
+      if (helper.seats.get(seat.id) !== seat) continue;
+      helper.seats.delete(seat.id);
+      this.#send(helper, { type: 'release', lobbyId: seat.id });
+    }
+    seat.helpers = [];
     const worker = seat.worker;
     seat.worker = undefined;
     if (!worker || worker.seats.get(seat.id) !== seat) return;
@@ -340,13 +366,20 @@ export class WorkerLobbyHost implements LobbyHost {
     // The replacement takes over the dead worker's seats before its lobbies
     // hear of the crash, so their restarts (or releases) find them there,
     // and nothing admitted meanwhile takes their room.
+    // A split lobby that only had a share here (its partition threads run
+    // on its own worker, which lives on) moves that share to the adopter.
     const seats = [...worker.seats.values()];
     worker.seats.clear();
     for (const seat of seats) {
-      seat.worker = undefined;
+      const helper = seat.worker !== worker;
+      if (helper) seat.helpers = seat.helpers.filter((w) => w !== worker);
+      else seat.worker = undefined;
       if (!adopter) continue;
-      this.#attach(seat, adopter);
-      this.#send(adopter, { type: 'reserve', lobbyId: seat.id, particles: seat.particles });
+      if (helper) {
+        seat.helpers.push(adopter);
+        adopter.seats.set(seat.id, seat);
+      } else this.#attach(seat, adopter);
+      this.#send(adopter, { type: 'reserve', lobbyId: seat.id, particles: shareOfSeat(seat) });
     }
     const orphans = [...worker.lobbies.values()];
     worker.lobbies.clear();
@@ -355,12 +388,14 @@ export class WorkerLobbyHost implements LobbyHost {
   }
 }
 
-/** Particles the seats on a worker hold, as this thread sees them. */
+/** Particles the seats on a worker hold, as this thread sees them: a split lobby's share. */
 const load = (worker: PooledWorker): number => {
   let particles = 0;
-  for (const seat of worker.seats.values()) particles += seat.particles;
+  for (const seat of worker.seats.values()) particles += shareOfSeat(seat);
   return particles;
 };
+
+const shareOfSeat = (seat: Seat): number => shareOf(seat.particles, seat.partitions);
 
 /**
  * Starts worker-main: the compiled .js next to this file, or, when running

@@ -143,6 +143,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           heapMb: config.workerHeapMb,
           particleBudget: config.particleBudget,
           kernel,
+          maxPartitions: config.maxPartitions,
           priority: workerPriority.request,
           onWorkerStarted: (worker, priority) => logWorkerStarted(fastify.log, worker, priority),
           onWorkerExit: (worker, reason) =>

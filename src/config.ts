@@ -147,6 +147,14 @@ export const SETTINGS = {
     max: 10_000_000,
     doc: 'Particles all the lobbies of one worker thread may hold together (the main thread with SWARMHOST_WORKERS=0). A new lobby that fits on no worker is refused (POST /lobbies 503 `instance_full`, a join by URL closes with 4003), a spawn beyond it gets `particle_cap`. Paused and restarting lobbies keep their particles.',
   }),
+  maxPartitions: s({
+    env: 'SWARMHOST_MAX_PARTITIONS',
+    kind: 'int',
+    default: 1,
+    min: 1,
+    max: 64,
+    doc: "Most threads one lobby's world may be split over. A lobby whose particles exceed SWARMHOST_PARTICLE_BUDGET is split into ceil(particles / budget) partitions, if that is at most this and at most SWARMHOST_WORKERS, each worker it uses is charged its share, and each has room for it; else it is refused as `instance_full`. Needs the wasm kernel (SWARMHOST_KERNEL) and worker threads. 1 (the default) never splits.",
+  }),
   maxSpawn: s({
     env: 'SWARMHOST_MAX_SPAWN',
     kind: 'int',

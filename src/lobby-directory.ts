@@ -143,8 +143,9 @@ export class LobbyDirectory {
       particles: resume?.world.count ?? options.particles ?? this.#settings.get().defaultParticles,
       resume,
       startTick: resume ? undefined : options.startTick,
-      // No lobby can outgrow its worker's budget: its arrays need not either.
-      maxParticles: Math.min(config.maxParticles, config.particleBudget),
+      // No lobby can outgrow its workers' budgets (one, or its share on each
+      // of up to SWARMHOST_MAX_PARTITIONS): its arrays need not either.
+      maxParticles: Math.min(config.maxParticles, config.particleBudget * config.maxPartitions),
       worldSize: config.worldSize,
       steerBudget: config.steerBudget,
       tickRate: config.tickRate,
