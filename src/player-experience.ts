@@ -28,6 +28,9 @@ export interface PlayersSummary {
   rttMeanMs: number | null;
   rttP99Ms: number | null;
   decodeMeanMs: number | null;
+  /** The interpolation buffer players draw behind (browsers report it): mean and p99. */
+  bufferMeanMs: number | null;
+  bufferP99Ms: number | null;
   /** Ticks a player got no frame for, per second, mean over players. */
   skippedPerSecond: number | null;
 }
@@ -82,6 +85,7 @@ export class PlayerExperience {
     const fps = fresh.map((e) => e.report.fps);
     const latency = defined(fresh.map((e) => e.report.latencyMs));
     const rtt = defined(fresh.map((e) => e.report.rttMs));
+    const buffer = defined(fresh.map((e) => e.report.bufferMs));
     return {
       reporting: fresh.length,
       fpsMean: mean(fps),
@@ -91,6 +95,8 @@ export class PlayerExperience {
       rttMeanMs: mean(rtt),
       rttP99Ms: p99(rtt),
       decodeMeanMs: mean(fresh.map((e) => e.report.decodeMs)),
+      bufferMeanMs: mean(buffer),
+      bufferP99Ms: p99(buffer),
       skippedPerSecond: mean(fresh.map((e) => e.skippedPerSecond)),
     };
   }

@@ -35,7 +35,7 @@ export function renderReport(result: LoadtestResult): string {
     ? `${ceiling.held.clients} clients in ${ceiling.held.lobbies} lobb${ceiling.held.lobbies === 1 ? 'y' : 'ies'}`
     : 'none (the first step broke a limit)';
   const verdict = ceiling.reached
-    ? `Ceiling: <b>${escapeHtml(held)}</b>; the next step (${ceiling.broke?.clients} clients in ${ceiling.broke?.lobbies}) broke <b>${escapeHtml(ceiling.broke?.limits.join(', ') ?? '')}</b>.`
+    ? `Ceiling: <b>${escapeHtml(held)}</b>; the next step (${ceiling.broke?.clients} clients in ${ceiling.broke?.lobbies} lobb${ceiling.broke?.lobbies === 1 ? 'y' : 'ies'}) broke <b>${escapeHtml(ceiling.broke?.limits.join(', ') ?? '')}</b>.`
     : `No limit broke before the run ended (${escapeHtml(result.stoppedBy)}${result.error ? `: ${escapeHtml(result.error)}` : ''}); the highest load held: <b>${escapeHtml(held)}</b>.`;
   const half = result.halfCeiling;
   const settings = [

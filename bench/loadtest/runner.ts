@@ -115,12 +115,13 @@ export async function runLoadtest(
       const step = judgeStep(options, index, load, pool.size, window, t0);
       steps.push(step);
       progress.note(describeStep(step));
-      if (signal.aborted) {
-        stoppedBy = 'interrupted';
-        break;
-      }
+      // A step judged whole that broke a limit ended the run, signal or not.
       if (step.broken.length > 0) {
         stoppedBy = 'limit';
+        break;
+      }
+      if (signal.aborted) {
+        stoppedBy = 'interrupted';
         break;
       }
       if (!options.ramp) break;

@@ -8,6 +8,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { stopChild } from '../child-processes.js';
+import { UsageError } from '../cli-options.js';
 import { LOOPBACK_CLIENT_CAPS, startServerProcess } from '../server-process.js';
 import type { LoadtestOptions } from './options.js';
 
@@ -21,6 +22,20 @@ export interface Target {
   createLobby(id: string): Promise<void>;
   /** Undoes what the run changed, stops a local server. */
   close(): Promise<void>;
+}
+
+/**
+ * A --url that answers nothing is a bad value, said at once: a run against
+ * it would only measure its own failure to connect for the whole duration.
+ * Any HTTP answer to /healthz will do (a balancer may answer it itself).
+ */
+async function expectReachable(base: string): Promise<void> {
+  try {
+    const response = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(5000) });
+    await response.body?.cancel();
+  } catch (error) {
+    throw new UsageError(`--url ${base} cannot be reached: ${describeFetchError(error)}`);
+  }
 }
 
 /** Tries of a lobby creation that fails before an answer. */
@@ -61,6 +76,7 @@ export async function openTarget(options: LoadtestOptions): Promise<Target> {
     metricsUrls = [`${url}/metrics`];
   }
   const base = url;
+  if (!child) await expectReachable(base);
   const auth = { authorization: `Bearer ${token}` };
   return {
     url: base,

@@ -180,6 +180,8 @@ describe('an accepted report', () => {
       rttMeanMs: 3,
       rttP99Ms: 3,
       decodeMeanMs: 1,
+      bufferMeanMs: 40,
+      bufferP99Ms: 40,
       // 60 Hz × 4/120 and 60 Hz × 60/120: 2 and 30 ticks a second without a frame.
       skippedPerSecond: 16,
     });
@@ -192,6 +194,8 @@ describe('an accepted report', () => {
       rttMeanMs: null,
       rttP99Ms: null,
       decodeMeanMs: null,
+      bufferMeanMs: null,
+      bufferP99Ms: null,
       skippedPerSecond: null,
     };
     expect(await playersOf('quiet')).toEqual(none);

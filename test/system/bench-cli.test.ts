@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../bench/free-port.js';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -186,6 +187,21 @@ describe('bench scripts on the command line', () => {
       3 * QUICK_RUN_MS,
     );
   });
+
+  it(
+    'loadtest against a --url nobody answers at exits 2 at once, saying so',
+    async () => {
+      const command = scripts.find(([name]) => name === 'loadtest')?.[1];
+      const url = `http://127.0.0.1:${await freePort()}`;
+      const run = await runScript(command!, ['--url', url, '--duration', '30'], QUICK_RUN_MS);
+      expect(run.code, run.stdout + run.stderr).toBe(2);
+      expect(run.stderr.split('\n')[0]).toBe(
+        `loadtest: --url ${url} cannot be reached: fetch failed: connect ECONNREFUSED ${url.slice(7)} (ECONNREFUSED)`,
+      );
+      expect(run.stderr).not.toMatch(STACK_FRAME);
+    },
+    QUICK_RUN_MS,
+  );
 
   it(
     'bench:load with a client that stops reading exits 0 by itself after its results, leaving no process behind',
