@@ -19,7 +19,7 @@ import { SEND_RATES, type SendRate } from '../protocol/index.js';
 import { exitOnSignals, stopChild } from './child-processes.js';
 import { inProcessClients, type LoadClients, workerClients } from './load-clients.js';
 import { optionsHelp, readOptions, runMain, UsageError } from './cli-options.js';
-import { histogramQuantile, parseSamples, sum } from './prometheus-text.js';
+import { histogramQuantile, parseSamples, samplesSince, sum } from './prometheus-text.js';
 import { LOOPBACK_CLIENT_CAPS, startServerProcess } from './server-process.js';
 
 const OPTIONS = {
@@ -87,6 +87,22 @@ const OPTIONS = {
     max: 60,
     doc: `the send rate every client asks for: one of ${SEND_RATES.join(', ')} per second`,
   },
+  partitions: {
+    kind: 'int',
+    arg: 'N',
+    default: 1,
+    min: 1,
+    max: 16,
+    doc: "threads the lobby's world is split over: the server gets SWARMHOST_MAX_PARTITIONS=N, N lobby workers and a particle budget of particles / N per worker (the wasm kernel)",
+  },
+  'steer-budget': {
+    kind: 'optionalInt',
+    arg: 'B',
+    defaultDoc: "the server's",
+    min: 0,
+    max: 10_000_000,
+    doc: 'SWARMHOST_STEER_BUDGET for the server: 0 steers every particle every 2nd step whatever the size',
+  },
 } as const;
 
 const USAGE = `Usage: npm run bench:load -- [options]
@@ -104,15 +120,24 @@ const ADMIN_TOKEN = randomBytes(16).toString('hex');
 function startServer(
   particles: number,
   clients: number,
+  partitions: number,
+  steerBudget: number | undefined,
 ): Promise<{ child: ChildProcess; base: string }> {
+  // Split: each of N workers has room for exactly its share, so the lobby
+  // cannot fit on fewer (lobby-partitions.ts).
+  const budget = partitions > 1 ? Math.ceil(particles / partitions) : Math.max(particles, 100_000);
   return startServerProcess(
     {
+      ...(partitions > 1
+        ? { SWARMHOST_MAX_PARTITIONS: String(partitions), SWARMHOST_WORKERS: String(partitions) }
+        : {}),
+      ...(steerBudget === undefined ? {} : { SWARMHOST_STEER_BUDGET: String(steerBudget) }),
       SWARMHOST_MAX_PARTICLES: String(Math.max(particles, 100_000)),
       SWARMHOST_ADMIN_TOKEN: ADMIN_TOKEN,
       // /metrics and POST /lobbies on the one port this script talks to.
       SWARMHOST_ADMIN_PORT: '-1',
       // One lobby of any size: this bench is about fan-out, not admission.
-      SWARMHOST_PARTICLE_BUDGET: String(Math.max(particles, 100_000)),
+      SWARMHOST_PARTICLE_BUDGET: String(budget),
       // Every client in the one lobby.
       SWARMHOST_MAX_CLIENTS_PER_LOBBY: String(Math.max(clients, 100)),
       ...LOOPBACK_CLIENT_CAPS,
@@ -134,6 +159,7 @@ async function main(): Promise<number> {
   }
   const { clients: CLIENTS, slow: SLOW, particles: PARTICLES, seconds: SECONDS } = options.values;
   const { decode: DECODE, rate: RATE, workers: WORKERS, raw: RAW } = options.values;
+  const { partitions: PARTITIONS, 'steer-budget': STEER_BUDGET } = options.values;
   if (WORKERS > 0 && RAW > 0)
     throw new UsageError('--raw 1 needs the clients in this process (--workers 0)');
   if (WORKERS > 0 && SLOW > 0)
@@ -143,7 +169,7 @@ async function main(): Promise<number> {
   if (!(SEND_RATES as readonly number[]).includes(RATE))
     throw new UsageError(`--rate must be one of ${SEND_RATES.join(', ')}, got '${RATE}'`);
   exitOnSignals();
-  const { child, base } = await startServer(PARTICLES, CLIENTS);
+  const { child, base } = await startServer(PARTICLES, CLIENTS, PARTITIONS, STEER_BUDGET);
   let clients: LoadClients | undefined;
   try {
     const created = await fetch(`${base}/lobbies`, {
@@ -252,8 +278,11 @@ async function main(): Promise<number> {
     console.log(
       `server loop stall max:          ${(runLagMax * 1000).toFixed(0)} ms (measured run)`,
     );
+    const run = samplesSince(after, before);
+    const tickQ = (q: number) =>
+      (histogramQuantile(run, 'swarmhost_tick_duration_seconds', q) * 1000).toFixed(2);
     console.log(
-      `tick duration, ms:              p50 ≈ ${(histogramQuantile(after, 'swarmhost_tick_duration_seconds', 0.5) * 1000).toFixed(2)}, p99 ≈ ${(histogramQuantile(after, 'swarmhost_tick_duration_seconds', 0.99) * 1000).toFixed(2)} (whole run)`,
+      `tick duration, ms:              p50 ≈ ${tickQ(0.5)}, p99 ≈ ${tickQ(0.99)} (measured run; ${PARTITIONS > 1 ? `world split over ${PARTITIONS} threads` : 'one thread'}${STEER_BUDGET === undefined ? '' : `, steer budget ${STEER_BUDGET}`})`,
     );
     console.log(
       `frames sent/s: ${(delta('swarmhost_frames_sent_total') / elapsed).toFixed(1)}, skipped/s: ${(delta('swarmhost_frames_skipped_total') / elapsed).toFixed(1)}, encodes/tick: ${(delta('swarmhost_frame_encodes_total') / ticks).toFixed(2)}`,

@@ -31,6 +31,13 @@ export function sum(samples: Sample[], name: string, filter: Record<string, stri
     .reduce((total, s) => total + s.value, 0);
 }
 
+/** What counters and histograms gained between two scrapes of one server: `after` less `before`, series by series. */
+export function samplesSince(after: Sample[], before: Sample[]): Sample[] {
+  const key = (s: Sample) => `${s.name}{${JSON.stringify(s.labels)}}`;
+  const was = new Map(before.map((s) => [key(s), s.value]));
+  return after.map((s) => ({ ...s, value: s.value - (was.get(key(s)) ?? 0) }));
+}
+
 /** q in [0,1] of a histogram, from its cumulative `_bucket` samples (summed over matching series). */
 export function histogramQuantile(
   samples: Sample[],
