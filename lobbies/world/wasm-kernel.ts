@@ -57,6 +57,13 @@ export interface KernelSplit {
   stepTimeoutMs: number;
 }
 
+/**
+ * A safety net for a split world nobody closed: once the world is garbage,
+ * its partition threads are stopped (they hold its memory, and would wait
+ * for a step forever). Closing is still the rule; this only bounds a leak.
+ */
+const unclosedSplits = new FinalizationRegistry<WorldSplit>((split) => split.close());
+
 export class WasmBoidKernel {
   /** The particle state the kernel steps in place, [0, capacity) each. */
   readonly x: Float32Array;
@@ -111,6 +118,7 @@ export class WasmBoidKernel {
             stepTimeoutMs: split.stepTimeoutMs,
           })
         : undefined;
+    if (this.#split) unclosedSplits.register(this, this.#split, this);
   }
 
   /** Threads that step the world, its own included. */
@@ -147,7 +155,9 @@ export class WasmBoidKernel {
 
   /** Stops the partition threads, if any (idempotent). */
   close(): void {
-    this.#split?.close();
+    if (!this.#split) return;
+    this.#split.close();
+    unclosedSplits.unregister(this);
   }
 
   /** Room for at least `forces` forces at the end of memory (grown by doubling). */

@@ -63,6 +63,45 @@ export function canBlock(): boolean {
   }
 }
 
+/** World's options that split it (WorldOptions has them; World.fromSnapshot takes them apart). */
+export interface WorldSplitOptions {
+  /**
+   * Threads that step the world, its own included (default 1; at most
+   * SPLIT_LIMITS.maxPartitions). Only a wasm world splits, and only where
+   * its thread may block in Atomics.wait: otherwise it steps on its own
+   * thread (`partitions` then reads 1), with the same bits either way.
+   */
+  partitions?: number;
+  /** Starts the extra threads (Node: lobbies/world-partitions.ts); required when partitions > 1. */
+  spawnPartition?: PartitionSpawner;
+  /** How long a split step waits for its partitions before it throws (default SPLIT_LIMITS.stepTimeoutMs). */
+  partitionTimeoutMs?: number;
+}
+
+/**
+ * How many threads step a world with these options: 1 unless a wasm world
+ * asks for more and its thread may block (see WorldSplitOptions.partitions).
+ *
+ * @throws RangeError on a count out of [1, SPLIT_LIMITS.maxPartitions], or
+ *   more than 1 without a spawnPartition.
+ */
+export function splitPartitions(
+  options: WorldSplitOptions,
+  kernel: 'js' | 'wasm',
+  threadMayBlock: () => boolean = canBlock,
+): number {
+  const partitions = options.partitions ?? 1;
+  const max = SPLIT_LIMITS.maxPartitions;
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > max) {
+    throw new RangeError(`partitions must be an integer in [1, ${max}], got ${partitions}`);
+  }
+  if (partitions > 1 && typeof options.spawnPartition !== 'function') {
+    throw new RangeError(`${partitions} partitions need a spawnPartition to start their threads`);
+  }
+  if (partitions === 1 || kernel !== 'wasm' || !threadMayBlock()) return 1;
+  return partitions;
+}
+
 export interface WorldSplitSetup {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;

@@ -38,14 +38,20 @@ import { createPrng, type Prng } from './prng.js';
 import { MAX_NEIGHBOUR_RANGES, SpatialGrid } from './spatial-grid.js';
 import { primeJit } from './prime-jit.js';
 import { JS_KERNEL, WasmBoidKernel, type WorldKernel } from './wasm-kernel.js';
-import { canBlock, type PartitionSpawner, SPLIT_LIMITS } from './world-split.js';
+import {
+  type PartitionSpawner,
+  SPLIT_LIMITS,
+  splitPartitions,
+  type WorldSplitOptions,
+} from './world-split.js';
 import { checkSnapshot, type WorldSnapshot } from './world-snapshot.js';
 
 export type { WorldSnapshot } from './world-snapshot.js';
+export type { WorldSplitOptions } from './world-split.js';
 
 export type ForceMode = 'attract' | 'repel' | 'none';
 
-export interface WorldOptions {
+export interface WorldOptions extends WorldSplitOptions {
   /** Side of the square toroidal world in world units (default 1000). */
   size?: number;
   /** Initial particle count (default 10_000). */
@@ -57,24 +63,7 @@ export interface WorldOptions {
   params?: Partial<BoidParams>;
   /** What steps it (default: the JS kernel). */
   kernel?: WorldKernel;
-  /**
-   * Threads that step it, its own included (default 1; at most
-   * SPLIT_LIMITS.maxPartitions). Only a wasm world splits, and only where
-   * its thread may block in Atomics.wait: otherwise it steps on its own
-   * thread (`partitions` then reads 1), with the same bits either way.
-   */
-  partitions?: number;
-  /** Starts the extra threads (Node: lobbies/world-partitions.ts); required when partitions > 1. */
-  spawnPartition?: PartitionSpawner;
-  /** How long a split step waits for its partitions before it throws (default SPLIT_LIMITS.stepTimeoutMs). */
-  partitionTimeoutMs?: number;
 }
-
-/** The options that split a world, as World.fromSnapshot takes them. */
-export type WorldSplitOptions = Pick<
-  WorldOptions,
-  'partitions' | 'spawnPartition' | 'partitionTimeoutMs'
->;
 
 export const WORLD_DEFAULTS = {
   size: 1000,
@@ -139,7 +128,7 @@ export class World {
       );
     }
 
-    const partitions = splitPartitions(options, kernel);
+    const partitions = splitPartitions(options, kernel.kind);
 
     this.size = size;
     this.maxParticles = maxParticles;
@@ -524,28 +513,4 @@ export class World {
     const w = Math.fround(this.#wrap(v));
     return w >= this.size || w < 0 ? 0 : w;
   }
-}
-
-/**
- * How many threads step a world with these options: 1 unless a wasm world
- * asks for more and its thread may block (see WorldOptions.partitions).
- *
- * @throws RangeError on a count out of [1, SPLIT_LIMITS.maxPartitions], or
- *   more than 1 without a spawnPartition.
- */
-export function splitPartitions(
-  options: WorldSplitOptions,
-  kernel: WorldKernel,
-  threadMayBlock: () => boolean = canBlock,
-): number {
-  const partitions = options.partitions ?? 1;
-  const max = SPLIT_LIMITS.maxPartitions;
-  if (!Number.isInteger(partitions) || partitions < 1 || partitions > max) {
-    throw new RangeError(`partitions must be an integer in [1, ${max}], got ${partitions}`);
-  }
-  if (partitions > 1 && typeof options.spawnPartition !== 'function') {
-    throw new RangeError(`${partitions} partitions need a spawnPartition to start their threads`);
-  }
-  if (partitions === 1 || kernel.kind !== 'wasm' || !threadMayBlock()) return 1;
-  return partitions;
 }

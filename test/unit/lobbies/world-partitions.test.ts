@@ -7,10 +7,13 @@
  * naming it, within its bound; close() stops the threads, and is
  * idempotent.
  */
+import { once } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { spawnWorker } from '../../../lobbies/spawn-worker.js';
 import { spawnPartitionThread } from '../../../lobbies/world-partitions.js';
 import type { PartitionSpawner, PartitionThread } from '../../../lobbies/world/world-split.js';
 import { World, type WorldOptions } from '../../../lobbies/world/world.js';
+import type { SplitOwnerScenario } from '../../support/split-world-owner.js';
 import { stateBits } from '../../support/world-bits.js';
 import { wasmKernel } from '../../support/world-kernels.js';
 
@@ -69,6 +72,30 @@ function recordingSpawner(): { spawn: PartitionSpawner; threads: PartitionThread
 describe('a wasm world split across threads', () => {
   it('splits on this (Node main) thread: Atomics.wait may block here', () => {
     expect(world(2).partitions).toBe(2);
+  });
+
+  it('splits in a worker thread too (a lobby worker owns its world), with the same bits', async () => {
+    const kernel = wasmKernel();
+    if (kernel.kind !== 'wasm') throw new Error('the wasm kernel did not load');
+    const scenario: SplitOwnerScenario = {
+      module: kernel.module,
+      partitions: 2,
+      particles: 2000,
+      seed: 5,
+      steps: 30,
+    };
+    const owner = spawnWorker(new URL('../../support/split-world-owner.ts', import.meta.url), {
+      workerData: scenario,
+    });
+    const [result] = (await once(owner, 'message')) as [
+      { partitions: number; bits: Uint32Array[] },
+    ];
+    await once(owner, 'exit');
+    const here = world(1, { particles: 2000, seed: 5 });
+    here.setForce(1, 500, 500, 'attract');
+    stepped(here, 30);
+    expect(result.partitions).toBe(2);
+    expect(result.bits).toEqual(stateBits(here));
   });
 
   it('gives the unsplit world bits with 2 and with 3 partitions', () => {

@@ -1,15 +1,13 @@
 /**
- * How many threads step a world (world.ts splitPartitions): the wasm
+ * How many threads step a world (world-split.ts splitPartitions): the wasm
  * kernel splits where its thread may block; the JS kernel, and a thread
  * that may not block in Atomics.wait (a browser's main thread), step on
  * one thread with the same bits. Bad counts are refused. The split itself
  * is tested with real threads in test/unit/lobbies/world-partitions.test.ts.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { JS_KERNEL } from '../../../../lobbies/world/wasm-kernel.js';
-import { canBlock, SPLIT_LIMITS } from '../../../../lobbies/world/world-split.js';
-import { splitPartitions, World } from '../../../../lobbies/world/world.js';
-import { wasmKernel } from '../../../support/world-kernels.js';
+import { canBlock, SPLIT_LIMITS, splitPartitions } from '../../../../lobbies/world/world-split.js';
+import { World } from '../../../../lobbies/world/world.js';
 
 const never = () => {
   throw new Error('no thread should start');
@@ -18,13 +16,11 @@ const never = () => {
 describe('splitPartitions', () => {
   it('splits a wasm world where the thread may block', () => {
     expect(canBlock()).toBe(true);
-    expect(splitPartitions({ partitions: 3, spawnPartition: never }, wasmKernel())).toBe(3);
+    expect(splitPartitions({ partitions: 3, spawnPartition: never }, 'wasm')).toBe(3);
   });
 
   it('falls back to 1 where the thread may not block (a browser main thread)', () => {
-    expect(
-      splitPartitions({ partitions: 3, spawnPartition: never }, wasmKernel(), () => false),
-    ).toBe(1);
+    expect(splitPartitions({ partitions: 3, spawnPartition: never }, 'wasm', () => false)).toBe(1);
   });
 
   it('falls back to 1 on the JS kernel, starting no thread', () => {
@@ -35,20 +31,20 @@ describe('splitPartitions', () => {
     w.close();
     w.step(1 / 60);
     expect(spawn).not.toHaveBeenCalled();
-    expect(splitPartitions({ partitions: 4, spawnPartition: never }, JS_KERNEL)).toBe(1);
+    expect(splitPartitions({ partitions: 4, spawnPartition: never }, 'js')).toBe(1);
   });
 
   it.each([0, 1.5, -1, SPLIT_LIMITS.maxPartitions + 1, Number.NaN])(
     'refuses %s partitions',
     (partitions) => {
-      expect(() => splitPartitions({ partitions, spawnPartition: never }, wasmKernel())).toThrow(
+      expect(() => splitPartitions({ partitions, spawnPartition: never }, 'wasm')).toThrow(
         RangeError,
       );
     },
   );
 
   it('refuses more than one partition without a way to start them', () => {
-    expect(() => splitPartitions({ partitions: 2 }, wasmKernel())).toThrow(/spawnPartition/);
-    expect(splitPartitions({}, wasmKernel())).toBe(1);
+    expect(() => splitPartitions({ partitions: 2 }, 'wasm')).toThrow(/spawnPartition/);
+    expect(splitPartitions({}, 'wasm')).toBe(1);
   });
 });
