@@ -112,7 +112,7 @@ export class WasmBoidKernel {
             memory: this.#memory,
             kernel: this.#exports,
             layout,
-            start: { shape },
+            shape,
             partitions,
             spawn: split.spawn,
             stepTimeoutMs: split.stepTimeoutMs,

@@ -31,7 +31,13 @@
  * Runs anywhere a thread may block in Atomics.wait (`canBlock`).
  */
 
-import { CONTROL, type KernelExports, type KernelLayout, MAX_PARTITIONS } from './kernel-layout.js';
+import {
+  CONTROL,
+  type KernelExports,
+  type KernelLayout,
+  MAX_PARTITIONS,
+  type WasmKernelShape,
+} from './kernel-layout.js';
 import type { PartitionStart } from './partition-loop.js';
 
 /** A started partition thread, as its spawner reports on it. */
@@ -107,7 +113,7 @@ export interface WorldSplitSetup {
   memory: WebAssembly.Memory;
   kernel: KernelExports;
   layout: KernelLayout;
-  start: Omit<PartitionStart, 'partition' | 'memory' | 'module' | 'partitions'>;
+  shape: WasmKernelShape;
   partitions: number;
   spawn: PartitionSpawner;
   stepTimeoutMs: number;
@@ -135,15 +141,15 @@ export class WorldSplit {
     this.#stepTimeoutMs = setup.stepTimeoutMs;
     this.#control = new Int32Array(memory.buffer, layout.control, CONTROL.ints);
     this.#control64 = new Float64Array(memory.buffer, layout.control, CONTROL.ints / 2);
-    this.#cols = setup.start.shape.cols;
+    this.#cols = setup.shape.cols;
     this.#cellStart = new Int32Array(memory.buffer, layout.cellStart, this.#cols ** 2 + 1);
     try {
       for (let p = 1; p < partitions; p++) {
         this.#threads.push(
           setup.spawn({
-            ...setup.start,
             module: setup.module,
             memory,
+            shape: setup.shape,
             partitions,
             partition: p,
           }),
@@ -197,10 +203,9 @@ export class WorldSplit {
       );
       const deadline = performance.now() + this.#stepTimeoutMs;
       for (let p = 1; p < this.partitions; p++) {
-        this.#waitFor(CONTROL.done(p), generation, deadline, () => {
-          const why = this.#threads[p - 1].failure;
-          return `world partition ${p} did not finish step ${tick} within ${this.#stepTimeoutMs} ms${why ? ` (${why})` : ''}`;
-        });
+        if (!this.#waitFor(CONTROL.done(p), generation, deadline)) {
+          throw this.#failed(p, `did not finish step ${tick} within ${this.#stepTimeoutMs} ms`);
+        }
       }
     } catch (error) {
       this.#broken = error instanceof Error ? error : new Error(String(error));
@@ -232,24 +237,29 @@ export class WorldSplit {
   #awaitReady(): void {
     const deadline = performance.now() + SPLIT_LIMITS.startTimeoutMs;
     for (let p = 1; p < this.partitions; p++) {
-      this.#waitFor(CONTROL.ready(p), 1, deadline, () => {
-        const why = this.#threads[p - 1].failure;
-        return `world partition ${p} did not start within ${SPLIT_LIMITS.startTimeoutMs} ms${why ? ` (${why})` : ''}`;
-      });
+      if (!this.#waitFor(CONTROL.ready(p), 1, deadline)) {
+        throw this.#failed(p, `did not start within ${SPLIT_LIMITS.startTimeoutMs} ms`);
+      }
     }
     this.#ready = true;
   }
 
-  /** Blocks until control[slot] is `value`; throws `failure()` at the deadline. */
-  #waitFor(slot: number, value: number, deadline: number, failure: () => string): void {
+  /** Blocks until control[slot] is `value` (true) or the deadline passes (false). */
+  #waitFor(slot: number, value: number, deadline: number): boolean {
     const control = this.#control;
     for (;;) {
       const now = Atomics.load(control, slot);
-      if (now === value) return;
+      if (now === value) return true;
       const left = deadline - performance.now();
-      if (left <= 0) throw new Error(failure());
+      if (left <= 0) return false;
       Atomics.wait(control, slot, now, left);
     }
+  }
+
+  /** The error naming partition p, with what its spawner knows of why. */
+  #failed(p: number, what: string): Error {
+    const why = this.#threads[p - 1].failure;
+    return new Error(`world partition ${p} ${what}${why === undefined ? '' : ` (${why})`}`);
   }
 
   /**
