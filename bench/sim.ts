@@ -12,7 +12,9 @@
  *   per-client envelopes (what the server does per tick per lobby);
  * - the world step alone on each kernel (SWARMHOST_KERNEL: js and wasm), with
  *   the default time-sliced steering and with full steering (every particle
- *   every step), and the wasm kernel's speed-up over JS.
+ *   every step), and the wasm kernel's speed-up over JS;
+ * - one world split across threads (sim-partitions.ts): wasm kernel, no
+ *   steering budget, at 50k and 100k particles on 1 and 2 threads.
  */
 import {
   encodeDelta,
@@ -25,6 +27,7 @@ import {
 } from '../protocol/index.js';
 import { loadWorldKernel, World } from '../lobbies/index.js';
 import { optionsHelp, readOptions, runMain } from './cli-options.js';
+import { partitionTable } from './sim-partitions.js';
 import { ms, summarize } from './stats.js';
 
 const WORLD = 1000;
@@ -59,6 +62,30 @@ const OPTIONS = {
     max: 10_000,
     doc: `measured steps per kernel, size and steering in the kernel table, after ${WARMUP} warm-up steps`,
   },
+  'partition-sizes': {
+    kind: 'intList',
+    arg: 'a,b',
+    default: [50_000, 100_000],
+    min: 1,
+    max: 1_000_000,
+    doc: 'world sizes in particles of the partitions table',
+  },
+  partitions: {
+    kind: 'intList',
+    arg: 'a,b',
+    default: [1, 2],
+    min: 1,
+    max: 16,
+    doc: 'threads per world in the partitions table (speed-ups are over 1)',
+  },
+  'partition-steps': {
+    kind: 'int',
+    arg: 'N',
+    default: 300,
+    min: 10,
+    max: 10_000,
+    doc: `measured steps per size and partition count in the partitions table, after ${WARMUP} warm-up steps`,
+  },
 } as const;
 
 const USAGE = `Usage: npm run bench:sim -- [options]
@@ -71,6 +98,8 @@ keyframe entropy of the last frame (a coarse-cell model: what an ideal
 coder keeping particle order could reach), and one broadcast to 10
 clients in step. Then the world step alone on the JS and the wasm kernel,
 with default and with full steering (steerInterval 1, no steering budget).
+Then one wasm world split across threads (no steering budget, steerInterval
+2): step p50/p99, speed-up over one thread, RSS, world bytes per particle.
 
 ${optionsHelp(OPTIONS)}`;
 
@@ -243,6 +272,14 @@ async function main(): Promise<number> {
     );
   }
   kernelTable(SIZES, options.values.steps);
+  partitionTable({
+    world: WORLD,
+    dt: DT,
+    warmup: WARMUP,
+    steps: options.values['partition-steps'],
+    sizes: options.values['partition-sizes'],
+    partitions: options.values.partitions,
+  });
   return 0;
 }
 

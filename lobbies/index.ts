@@ -17,3 +17,5 @@ export { spawnWorker } from './spawn-worker.js';
 // The particle world on its own, for bench/sim.ts and bench/world-profile.ts.
 export { World } from './world/world.js';
 export { type KernelSetting, loadWorldKernel } from './world-kernel-loader.js';
+// Splits a world's step across threads (World `partitions`), for bench/sim.ts.
+export { spawnPartitionThread } from './world-partitions.js';

@@ -12,6 +12,7 @@
 import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { KERNEL_MAXIMUM_PAGES } from './world/kernel-layout.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SOURCE = join(ROOT, 'lobbies/world/kernel/boids-kernel.ts');
@@ -21,9 +22,26 @@ const DIST_WASM = join(ROOT, 'dist/lobbies/world/kernel/boids-kernel.wasm');
 /**
  * asc flags: no GC or allocator (the kernel allocates nothing), memory
  * imported (each world brings its own), no bounds asserts, fully optimized,
- * SIMD on (Node >= 16 has it).
+ * SIMD on (Node >= 16 has it). The memory is shared (threads), so that a
+ * world's partition threads step it in place and the world's views into it
+ * survive its growth; a shared memory declares its maximum, and an
+ * imported one may not exceed what the module declares: see
+ * KERNEL_MAXIMUM_PAGES for why this much.
  */
-const ASC_FLAGS = ['--runtime', 'stub', '--importMemory', '--noAssert', '-O3', '--enable', 'simd'];
+const ASC_FLAGS = [
+  '--runtime',
+  'stub',
+  '--importMemory',
+  '--sharedMemory',
+  '--maximumMemory',
+  String(KERNEL_MAXIMUM_PAGES),
+  '--noAssert',
+  '-O3',
+  '--enable',
+  'simd',
+  '--enable',
+  'threads',
+];
 
 /** Compiles the kernel; throws with asc's diagnostics when it fails. */
 export async function buildWorldKernel(): Promise<void> {
@@ -47,9 +65,11 @@ export async function buildWorldKernel(): Promise<void> {
   }
 }
 
-/** Builds the kernel unless a .wasm newer than its source is already there. */
+/** Builds the kernel unless a .wasm newer than its source and its flags (this file) is already there. */
 export async function ensureWorldKernel(): Promise<void> {
-  if (existsSync(KERNEL_WASM) && statSync(KERNEL_WASM).mtimeMs >= statSync(SOURCE).mtimeMs) return;
+  const built = existsSync(KERNEL_WASM) ? statSync(KERNEL_WASM).mtimeMs : -1;
+  const inputs = [SOURCE, fileURLToPath(import.meta.url)];
+  if (inputs.every((input) => built >= statSync(input).mtimeMs)) return;
   await buildWorldKernel();
 }
 

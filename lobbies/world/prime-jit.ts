@@ -1,7 +1,8 @@
 /**
  * Warms V8 up for the world's step, once per realm (process or worker
  * thread), before the first real world exists: see primeJit. World's
- * constructor calls it.
+ * constructor calls it for a world on the JS kernel (a wasm world's step
+ * is compiled ahead of time, and needs no warm-up).
  *
  * Runs anywhere: imports only World's types.
  */

@@ -106,6 +106,12 @@ export class SpatialGrid {
     return this.#count;
   }
 
+  /** Bytes of the grid's arrays (for World.memoryBytes). */
+  get bytes(): number {
+    const arrays = [this.cellStart, this.cellCount, this.#fill, this.sortedIndex];
+    return arrays.reduce((sum, a) => sum + a.byteLength, this.particleCell.byteLength);
+  }
+
   /**
    * The cell holding a point already in [0, size). Rounding can make
    * x * invCellSize reach cols for x just under size: clamp it to the last

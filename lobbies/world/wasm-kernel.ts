@@ -1,53 +1,46 @@
 /**
  * Which kernel steps a world, and the JS side of the WebAssembly one. Owns
- * the `WorldKernel` choice, the wasm instance of one world with its memory
- * layout, and the copies of the particle state in and out of it each step.
+ * the `WorldKernel` choice and, for a wasm world, its shared memory, the
+ * world's own kernel instance, the views the world reads its particles
+ * through, the forces' place in memory, and (when split) its WorldSplit.
  *
- * Why copies: the world's x, y, vx, vy are plain Float32Arrays that the
- * encoder, snapshots and tests read and write between steps; views into
- * wasm memory would be detached whenever the memory grows (for more
- * forces). Copying 16 bytes a particle each way is a memcpy, small beside
- * the step itself, and in the steady state it allocates nothing (the
- * views are kept while the count stays).
+ * No copies: the world's x, y, vx, vy are Float32Array views into the
+ * kernel's memory, which the kernel steps in place. The memory is shared
+ * (kernel-layout.ts KERNEL_MAXIMUM_PAGES), so growing it (for more forces)
+ * never detaches those views: a shared memory's old buffer stays valid.
+ * Forces (a handful) are copied in by a loop each step.
  *
  * The module (lobbies/world/kernel/boids-kernel.ts, compiled by
  * lobbies/world-kernel-build.ts) is compiled once per thread by whoever
  * loads the bytes (lobbies/world-kernel-loader.ts) and handed in as a
- * WebAssembly.Module: one instance, on its own memory, per world.
+ * WebAssembly.Module: one memory per world, one instance per world and
+ * partition thread.
  *
  * Runs anywhere: WebAssembly is a global in Node and browsers.
  */
 
-import type { BoidParams } from './boids.js';
+import {
+  forceLayout,
+  instantiateKernel,
+  KERNEL_MAXIMUM_PAGES,
+  type KernelExports,
+  PAGE,
+  type KernelLayout,
+  kernelLayout,
+  pagesFor,
+  type WasmKernelShape,
+} from './kernel-layout.js';
+import { type PartitionSpawner, WorldSplit } from './world-split.js';
+
+export type { WasmKernelShape } from './kernel-layout.js';
 
 /** The JS kernel (boids.ts), or the compiled wasm module. */
 export type WorldKernel = { kind: 'js' } | { kind: 'wasm'; module: WebAssembly.Module };
 
 export const JS_KERNEL: WorldKernel = Object.freeze({ kind: 'js' });
 
-/** The exports of boids-kernel.ts (see there for what each takes). */
-interface KernelExports {
-  configureLayout(...offsets: number[]): void;
-  configureForces(fx: number, fy: number, sign: number, list: number): void;
-  configureWorld(...values: number[]): void;
-  step(count: number, dt: number, tick: number, interval: number, forceCount: number): void;
-}
-
-const KERNEL_EXPORTS = ['configureLayout', 'configureForces', 'configureWorld', 'step'] as const;
-
-const PAGE = 65_536;
 /** Forces the memory holds room for before it first grows. */
 const INITIAL_FORCES = 64;
-/** Most ranges a block can produce (spatial-grid.ts MAX_NEIGHBOUR_RANGES). */
-const RANGE_SLOTS = 12;
-
-/** A world's particle state, as the kernel copies it in and out. */
-export interface ParticleState {
-  x: Float32Array;
-  y: Float32Array;
-  vx: Float32Array;
-  vy: Float32Array;
-}
 
 /** The world's active forces [0, forceCount), as boids.ts BoidKernel holds them. */
 export interface ForceArrays {
@@ -57,169 +50,125 @@ export interface ForceArrays {
   readonly forceCount: number;
 }
 
-export interface WasmKernelShape {
-  size: number;
-  cols: number;
-  cellSize: number;
-  capacity: number;
-  /** Candidates one particle may examine (boids.ts neighbourBufferLength). */
-  neighbourBuffer: number;
-  params: Readonly<BoidParams>;
+/** How many threads step the world, and how the extra ones start. */
+export interface KernelSplit {
+  partitions: number;
+  spawn: PartitionSpawner;
+  stepTimeoutMs: number;
 }
 
-interface CopySlices {
-  count: number;
-  state: ParticleState | undefined;
-  buffer: ArrayBuffer | undefined;
-  world: Float32Array[];
-  wasm: Float32Array[];
-  /** forceX, forceY, forceSign in wasm memory, forceCapacity each. */
-  forces: Float64Array;
-}
-
-const align8 = (n: number): number => Math.ceil(n / 8) * 8;
+/**
+ * A safety net for a split world nobody closed: once the world is garbage,
+ * its partition threads are stopped (they hold its memory, and would wait
+ * for a step forever). Closing is still the rule; this only bounds a leak.
+ */
+const unclosedSplits = new FinalizationRegistry<WorldSplit>((split) => split.close());
 
 export class WasmBoidKernel {
+  /** The particle state the kernel steps in place, [0, capacity) each. */
+  readonly x: Float32Array;
+  readonly y: Float32Array;
+  readonly vx: Float32Array;
+  readonly vy: Float32Array;
   readonly #memory: WebAssembly.Memory;
   readonly #exports: KernelExports;
-  readonly #stateAt: { x: number; y: number; vx: number; vy: number };
-  /** Where the forces start: everything after it is force storage. */
-  readonly #forcesAt: number;
+  readonly #layout: KernelLayout;
+  readonly #split: WorldSplit | undefined;
   #forceCapacity = 0;
-  /**
-   * The copies' both ends, [0, count) of the world's arrays and of their
-   * images in wasm memory, in x, y, vx, vy order: made again only when the
-   * count, the world's arrays or the memory change, so that a step in the
-   * steady state allocates nothing.
-   */
-  #slices: CopySlices = {
-    count: -1,
-    state: undefined,
-    buffer: undefined,
-    world: [],
-    wasm: [],
-    forces: new Float64Array(0),
-  };
+  /** forceX, forceY, forceSign in wasm memory, forceCapacity each; made again when they move. */
+  #forces = new Float64Array(0);
 
-  /** @throws on a module that is not the boids kernel (missing exports or imports). */
-  constructor(module: WebAssembly.Module, shape: WasmKernelShape) {
-    const cap = Math.max(1, shape.capacity);
-    const cells = shape.cols * shape.cols;
-    let at = 0;
-    const take = (bytes: number): number => {
-      const start = at;
-      at = align8(at + bytes);
-      return start;
-    };
-    const f32s = Array.from({ length: 8 }, () => take(4 * cap));
-    const sorted = take(4 * cap);
-    const pcell = take(4 * cap);
-    const cellStart = take(4 * (cells + 1));
-    const cellCount = take(4 * cells);
-    const fill = take(4 * cells);
-    const ranges = take(4 * RANGE_SLOTS);
-    const shifts = take(8 * RANGE_SLOTS);
-    const nb = take(4 * Math.max(1, shape.neighbourBuffer));
-    this.#forcesAt = at;
-    this.#memory = new WebAssembly.Memory({ initial: Math.ceil((at + 1) / PAGE) });
-    const instance = new WebAssembly.Instance(module, { env: { memory: this.#memory } });
-    for (const name of KERNEL_EXPORTS) {
-      if (typeof instance.exports[name] !== 'function')
-        throw new TypeError(`not the boids kernel: the wasm module exports no ${name}()`);
+  /**
+   * @throws TypeError on a module that is not the boids kernel (missing exports or imports).
+   * @throws RangeError on a world too big for KERNEL_MAXIMUM_PAGES.
+   */
+  constructor(module: WebAssembly.Module, shape: WasmKernelShape, split?: KernelSplit) {
+    const partitions = split?.partitions ?? 1;
+    const layout = kernelLayout(shape, partitions);
+    this.#layout = layout;
+    const pages = pagesFor(forceLayout(layout, INITIAL_FORCES, 0).end);
+    if (pages > KERNEL_MAXIMUM_PAGES) {
+      throw new RangeError(
+        `a world of ${shape.capacity} particles in ${partitions} partitions needs ${pages} pages of wasm memory, more than the kernel's ${KERNEL_MAXIMUM_PAGES}`,
+      );
     }
-    this.#exports = instance.exports as unknown as KernelExports;
-    const [x, y, vx, vy] = f32s;
-    this.#stateAt = { x, y, vx, vy };
-    this.#exports.configureLayout(
-      ...f32s,
-      sorted,
-      pcell,
-      cellStart,
-      cellCount,
-      fill,
-      ranges,
-      shifts,
-      nb,
-    );
-    const p = shape.params;
-    this.#exports.configureWorld(
-      shape.size,
-      shape.cols,
-      shape.cellSize,
-      shape.cols / shape.size,
-      p.neighbourRadius,
-      p.separationRadius,
-      p.alignment,
-      p.cohesion,
-      p.separation,
-      p.minSpeed,
-      p.maxSpeed,
-      p.maxCandidates,
-      p.forceRadius,
-      p.forceStrength,
-    );
+    this.#memory = new WebAssembly.Memory({
+      initial: pages,
+      maximum: KERNEL_MAXIMUM_PAGES,
+      shared: true,
+    });
+    this.#exports = instantiateKernel(module, this.#memory, shape, layout, 0);
+    const buffer = this.#memory.buffer;
+    const cap = shape.capacity;
+    this.x = new Float32Array(buffer, layout.x, cap);
+    this.y = new Float32Array(buffer, layout.y, cap);
+    this.vx = new Float32Array(buffer, layout.vx, cap);
+    this.vy = new Float32Array(buffer, layout.vy, cap);
     this.#reserveForces(INITIAL_FORCES);
+    this.#split =
+      split && partitions > 1
+        ? new WorldSplit({
+            module,
+            memory: this.#memory,
+            kernel: this.#exports,
+            layout,
+            shape,
+            partitions,
+            spawn: split.spawn,
+            stepTimeoutMs: split.stepTimeoutMs,
+          })
+        : undefined;
+    if (this.#split) unclosedSplits.register(this, this.#split, this);
+  }
+
+  /** Threads that step the world, its own included. */
+  get partitions(): number {
+    return this.#split?.partitions ?? 1;
+  }
+
+  /** Bytes of the world's memory (committed, not the reserved maximum). */
+  get memoryBytes(): number {
+    return this.#memory.buffer.byteLength;
   }
 
   /**
-   * One step of particles [0, count): their state goes in, the grid is
-   * rebuilt and the boids step runs in wasm, their state comes back.
-   * Forces are the world's [0, forceCount), ascending by owner.
+   * One step of particles [0, count) in place: the grid is rebuilt and the
+   * boids step runs in wasm, on one thread or split. Forces are the
+   * world's [0, forceCount), ascending by owner.
+   *
+   * @throws Error from WorldSplit.step when a partition thread fails.
    */
-  step(
-    state: ParticleState,
-    count: number,
-    dt: number,
-    tick: number,
-    interval: number,
-    forces: ForceArrays,
-  ): void {
+  step(count: number, dt: number, tick: number, interval: number, forces: ForceArrays): void {
     const nf = forces.forceCount;
     if (nf > this.#forceCapacity) this.#reserveForces(nf);
-    const slices = this.#slicesFor(state, count);
-    const { world, wasm } = slices;
-    for (let a = 0; a < 4; a++) wasm[a].set(world[a]);
     // A handful of forces: a loop, no subarray views to allocate.
-    const f64 = slices.forces;
+    const f64 = this.#forces;
     const cap = this.#forceCapacity;
     for (let f = 0; f < nf; f++) {
       f64[f] = forces.forceX[f];
       f64[cap + f] = forces.forceY[f];
       f64[2 * cap + f] = forces.forceSign[f];
     }
-    this.#exports.step(count, dt, tick, interval, nf);
-    for (let a = 0; a < 4; a++) world[a].set(wasm[a]);
+    if (this.#split) this.#split.step(count, dt, tick, interval, nf, cap);
+    else this.#exports.step(count, dt, tick, interval, nf);
   }
 
-  #slicesFor(state: ParticleState, count: number): CopySlices {
-    const slices = this.#slices;
-    const buffer = this.#memory.buffer;
-    if (slices.count !== count || slices.state !== state || slices.buffer !== buffer) {
-      const at = this.#stateAt;
-      const keys = ['x', 'y', 'vx', 'vy'] as const;
-      slices.world = keys.map((key) => state[key].subarray(0, count));
-      slices.wasm = keys.map((key) => new Float32Array(buffer, at[key], count));
-      slices.forces = new Float64Array(buffer, this.#forcesAt, 3 * this.#forceCapacity);
-      slices.count = count;
-      slices.state = state;
-      slices.buffer = buffer;
-    }
-    return slices;
+  /** Stops the partition threads, if any (idempotent). */
+  close(): void {
+    if (!this.#split) return;
+    this.#split.close();
+    unclosedSplits.unregister(this);
   }
 
   /** Room for at least `forces` forces at the end of memory (grown by doubling). */
   #reserveForces(forces: number): void {
     let capacity = Math.max(INITIAL_FORCES, this.#forceCapacity);
     while (capacity < forces) capacity *= 2;
-    const fx = this.#forcesAt;
-    const fy = fx + 8 * capacity;
-    const sign = fy + 8 * capacity;
-    const list = sign + 8 * capacity;
-    const end = list + 4 * capacity;
+    const at = forceLayout(this.#layout, capacity, 0);
     const have = this.#memory.buffer.byteLength;
-    if (end > have) this.#memory.grow(Math.ceil((end - have) / PAGE));
-    this.#exports.configureForces(fx, fy, sign, list);
+    if (at.end > have) this.#memory.grow(pagesFor(at.end) - have / PAGE);
+    this.#exports.configureForces(at.fx, at.fy, at.sign, at.list);
     this.#forceCapacity = capacity;
-    this.#slices.count = -1;
+    this.#forces = new Float64Array(this.#memory.buffer, at.fx, 3 * capacity);
   }
 }

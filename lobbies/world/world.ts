@@ -18,7 +18,10 @@
  * Kernels: the JS kernel (boids.ts after spatial-grid.ts) or the wasm one
  * (wasm-kernel.ts), chosen per world by `WorldOptions.kernel`. Both keep
  * every promise above; they also give the same bits as each other (tested),
- * which a later, faster wasm kernel may give up.
+ * which a later, faster wasm kernel may give up. On the wasm kernel x, y,
+ * vx, vy are views into the kernel's shared memory, and the step may be
+ * split across threads (`WorldOptions.partitions`, world-split.ts) with
+ * the same bits; such a world must be closed (`close()`) to stop them.
  *
  * Runs anywhere: imports nothing outside lobbies/world and no node: modules.
  */
@@ -35,13 +38,20 @@ import { createPrng, type Prng } from './prng.js';
 import { MAX_NEIGHBOUR_RANGES, SpatialGrid } from './spatial-grid.js';
 import { primeJit } from './prime-jit.js';
 import { JS_KERNEL, WasmBoidKernel, type WorldKernel } from './wasm-kernel.js';
+import {
+  type PartitionSpawner,
+  SPLIT_LIMITS,
+  splitPartitions,
+  type WorldSplitOptions,
+} from './world-split.js';
 import { checkSnapshot, type WorldSnapshot } from './world-snapshot.js';
 
 export type { WorldSnapshot } from './world-snapshot.js';
+export type { WorldSplitOptions } from './world-split.js';
 
 export type ForceMode = 'attract' | 'repel' | 'none';
 
-export interface WorldOptions {
+export interface WorldOptions extends WorldSplitOptions {
   /** Side of the square toroidal world in world units (default 1000). */
   size?: number;
   /** Initial particle count (default 10_000). */
@@ -94,7 +104,9 @@ export class World {
    *   a force radius beyond half the world).
    */
   constructor(options: WorldOptions) {
-    primeJit(World);
+    const kernel = options.kernel ?? JS_KERNEL;
+    // The warm-up is for V8's JIT of the JS kernel; a wasm world never runs it.
+    if (kernel.kind === 'js') primeJit(World);
     const size = options.size ?? WORLD_DEFAULTS.size;
     const particles = options.particles ?? WORLD_DEFAULTS.particles;
     const maxParticles = options.maxParticles ?? Math.max(particles, WORLD_DEFAULTS.maxParticles);
@@ -116,15 +128,12 @@ export class World {
       );
     }
 
+    const partitions = splitPartitions(options, kernel.kind);
+
     this.size = size;
     this.maxParticles = maxParticles;
     this.params = params;
-    this.x = new Float32Array(maxParticles);
-    this.y = new Float32Array(maxParticles);
-    this.vx = new Float32Array(maxParticles);
-    this.vy = new Float32Array(maxParticles);
     this.#prng = createPrng(options.seed);
-    const kernel = options.kernel ?? JS_KERNEL;
     // With the wasm kernel the JS grid and scratch only carry the layout:
     // nothing of capacity size is allocated for them.
     const scratch = kernel.kind === 'wasm' ? 0 : maxParticles;
@@ -132,15 +141,36 @@ export class World {
     const nbLength = neighbourBufferLength(params, maxParticles);
     this.#wasm =
       kernel.kind === 'wasm'
-        ? new WasmBoidKernel(kernel.module, {
-            size,
-            cols: this.#grid.cols,
-            cellSize: this.#grid.cellSize,
-            capacity: maxParticles,
-            neighbourBuffer: nbLength,
-            params,
-          })
+        ? new WasmBoidKernel(
+            kernel.module,
+            {
+              size,
+              cols: this.#grid.cols,
+              cellSize: this.#grid.cellSize,
+              capacity: maxParticles,
+              neighbourBuffer: nbLength,
+              params,
+            },
+            partitions > 1
+              ? {
+                  partitions,
+                  spawn: options.spawnPartition as PartitionSpawner,
+                  stepTimeoutMs: options.partitionTimeoutMs ?? SPLIT_LIMITS.stepTimeoutMs,
+                }
+              : undefined,
+          )
         : undefined;
+    // The wasm kernel steps the particles in place, in its memory.
+    const state = this.#wasm ?? {
+      x: new Float32Array(maxParticles),
+      y: new Float32Array(maxParticles),
+      vx: new Float32Array(maxParticles),
+      vy: new Float32Array(maxParticles),
+    };
+    this.x = state.x;
+    this.y = state.y;
+    this.vx = state.vx;
+    this.vy = state.vy;
     this.#kernel = {
       grid: this.#grid,
       size,
@@ -178,6 +208,33 @@ export class World {
   /** Which kernel steps this world. */
   get kernel(): WorldKernel['kind'] {
     return this.#wasm ? 'wasm' : 'js';
+  }
+
+  /** Threads that step this world, its own included. */
+  get partitions(): number {
+    return this.#wasm?.partitions ?? 1;
+  }
+
+  /**
+   * Bytes the world holds for its particles, grid and scratch: the wasm
+   * memory's committed size, or the JS kernel's typed arrays. Cheap (no
+   * walk over anything large): for a bytes-per-particle report.
+   */
+  get memoryBytes(): number {
+    if (this.#wasm) return this.#wasm.memoryBytes;
+    const k = this.#kernel;
+    const arrays = [k.x, k.y, k.vx, k.vy, k.sx, k.sy, k.svx, k.svy, k.nbIndex, k.forceX, k.forceY];
+    let bytes = this.#grid.bytes;
+    for (const a of arrays) bytes += a.byteLength;
+    return bytes + k.forceSign.byteLength + k.forceList.byteLength;
+  }
+
+  /**
+   * Stops the threads a split world steps on; a no-op for any other world.
+   * A split world's step throws after it. Idempotent.
+   */
+  close(): void {
+    this.#wasm?.close();
   }
 
   /** Steps taken so far (the steering slice of the next step depends on it). */
@@ -224,6 +281,7 @@ export class World {
     maxParticles?: number,
     params?: Partial<BoidParams>,
     kernel?: WorldKernel,
+    split?: WorldSplitOptions,
   ): World {
     checkSnapshot(s);
     const capacity = maxParticles ?? Math.max(s.count, WORLD_DEFAULTS.maxParticles);
@@ -239,6 +297,7 @@ export class World {
       seed: 0,
       params,
       kernel,
+      ...split,
     });
     world.#restore(s);
     return world;
@@ -345,10 +404,12 @@ export class World {
   }
 
   /**
-   * One fixed step of dt seconds (normally 1/60). Allocates nothing (the
-   * wasm kernel: once the particle count is as it was the step before).
+   * One fixed step of dt seconds (normally 1/60). Allocates nothing.
    *
    * @throws RangeError when dt is negative or not finite.
+   * @throws Error on a split world whose partition thread died, did not
+   *   start, or did not finish the step in time (the message names the
+   *   partition), and on every step after that or after close().
    */
   step(dt: number): void {
     if (!(dt >= 0 && dt < Number.POSITIVE_INFINITY)) {
@@ -362,7 +423,7 @@ export class World {
     const k = this.#kernel;
     if (this.#wasm) {
       const interval = steerIntervalFor(this.params, count);
-      this.#wasm.step(this, count, dt, this.#tick, interval, k);
+      this.#wasm.step(count, dt, this.#tick, interval, k);
     } else {
       this.#grid.rebuild(this.x, this.y, count);
       stepBoids(k, this.params, count, dt, this.#tick);

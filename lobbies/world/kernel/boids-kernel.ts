@@ -13,9 +13,19 @@
  * test keeps that: it does per lane the very f64 operations of the scalar
  * one.
  *
- * Memory: one instance per world, on an imported memory laid out by
- * wasm-kernel.ts; `configure` takes the layout and the world's constants
- * once, `step` the per-step values. Nothing is allocated here (stub runtime).
+ * Memory: a shared memory per world, laid out by wasm-kernel.ts, imported
+ * by one instance on the world's own thread and one on each partition
+ * thread (world-partition.ts). Globals are per instance: each configures
+ * the layout (with its own scratch: ranges, shifts, neighbour and force
+ * lists) and the world's constants once. Nothing is allocated here (stub
+ * runtime).
+ *
+ * A step is `prepare` (grid rebuild, gather into the sorted scratch) then
+ * `stepCells` over cells. The cell loop reads only the sorted scratch (the
+ * state before the step) and the forces, and writes each particle's new
+ * state at its own index: any set of cells may be stepped apart, in any
+ * order, on any thread, and give the same bits. `step` is both over all
+ * cells, for a world on one thread.
  */
 
 // Layout (byte offsets into memory), set by configure.
@@ -100,7 +110,11 @@ export function configureLayout(
   NB = nb;
 }
 
-/** Where the forces are: they sit at the end of memory, which grows when they outgrow it. */
+/**
+ * Where the forces are: they sit at the end of memory, which grows when
+ * they outgrow it. fx, fy, sign are the world's (shared by every thread);
+ * list is this instance's scratch.
+ */
 export function configureForces(fx: usize, fy: usize, sign: usize, list: usize): void {
   FORCE_X = fx;
   FORCE_Y = fy;
@@ -302,11 +316,21 @@ function candidatesStride1(j: i32, end: i32, ox: f64, oy: f64, radius2: f64, m: 
 }
 
 /**
- * boids.ts `stepBoids` after the grid rebuild: advances particles [0, count)
- * by dt. `interval` is steerIntervalFor(params, count), `tick` the steps
- * taken before this one, `forceCount` the active forces.
+ * boids.ts `stepBoids` on one thread: advances particles [0, count) by dt.
+ * `interval` is steerIntervalFor(params, count), `tick` the steps taken
+ * before this one, `forceCount` the active forces.
  */
 export function step(count: i32, dt: f64, tick: f64, interval: i32, forceCount: i32): void {
+  prepare(count);
+  stepCells(0, CELLS, dt, tick, interval, forceCount);
+}
+
+/**
+ * The first half of a step: the grid of particles [0, count) and their
+ * state gathered in cell order into SX, SY, SVX, SVY, which is all that
+ * `stepCells` reads of them.
+ */
+export function prepare(count: i32): void {
   rebuildGrid(count);
   for (let a = 0; a < count; a++) {
     const i = i32At(SORTED, a);
@@ -315,7 +339,21 @@ export function step(count: i32, dt: f64, tick: f64, interval: i32, forceCount: 
     store<f32>(SVX + ((<usize>a) << 2), load<f32>(VX + ((<usize>i) << 2)));
     store<f32>(SVY + ((<usize>a) << 2), load<f32>(VY + ((<usize>i) << 2)));
   }
+}
 
+/**
+ * The second half of a step, for cells [cellFrom, cellTo) after `prepare`:
+ * boids.ts `stepBoids`'s cell loop, writing the new state of those cells'
+ * particles to X, Y, VX, VY. Arguments as for `step`.
+ */
+export function stepCells(
+  cellFrom: i32,
+  cellTo: i32,
+  dt: f64,
+  tick: f64,
+  interval: i32,
+  forceCount: i32,
+): void {
   const size = SIZE;
   const half = size * 0.5;
   const cols = COLS;
@@ -340,9 +378,8 @@ export function step(count: i32, dt: f64, tick: f64, interval: i32, forceCount: 
   const fStrength = FORCE_STRENGTH;
   const forceReach = fr + cellSize * HALF_DIAGONAL;
   const forceReach2 = forceReach * forceReach;
-  const cells = CELLS;
 
-  for (let c = 0; c < cells; c++) {
+  for (let c = cellFrom; c < cellTo; c++) {
     const cs = i32At(CELL_START, c);
     const ce = i32At(CELL_START, c + 1);
     if (cs === ce) continue;

@@ -9,12 +9,13 @@ import { describe, expect, it } from 'vitest';
 import { JS_KERNEL, type WorldKernel } from '../../../../lobbies/world/wasm-kernel.js';
 import { World, type WorldOptions } from '../../../../lobbies/world/world.js';
 import { wasmKernel } from '../../../support/world-kernels.js';
+import { stateBits } from '../../../support/world-bits.js';
 
 const DT = 1 / 60;
 
 /** Bit patterns of the live state, so -0 vs 0 and NaN count as differences. */
 function bits(w: World): Uint32Array[] {
-  return [w.x, w.y, w.vx, w.vy].map((a) => new Uint32Array(a.buffer.slice(0, w.count * 4)));
+  return stateBits(w);
 }
 
 function stepped(w: World, steps: number, dt = DT): World {

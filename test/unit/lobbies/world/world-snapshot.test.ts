@@ -8,6 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { World, type WorldSnapshot } from '../../../../lobbies/world/world.js';
+import { stateBits } from '../../../support/world-bits.js';
 
 const DT = 1 / 60;
 
@@ -65,7 +66,7 @@ function apply(world: World, ops: Op[]): void {
 
 /** Bit patterns of the live state, so -0 vs 0 and NaN count as differences. */
 function bits(w: World): number[][] {
-  return [w.x, w.y, w.vx, w.vy].map((a) => [...new Uint32Array(a.buffer.slice(0, w.count * 4))]);
+  return stateBits(w).map((a) => [...a]);
 }
 
 /**

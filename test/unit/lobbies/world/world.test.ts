@@ -3,6 +3,7 @@ import { BOID_DEFAULTS } from '../../../../lobbies/world/boids.js';
 import { JS_KERNEL, type WorldKernel } from '../../../../lobbies/world/wasm-kernel.js';
 import { World, type WorldOptions } from '../../../../lobbies/world/world.js';
 import { KERNELS } from '../../../support/world-kernels.js';
+import { stateBits } from '../../../support/world-bits.js';
 
 const DT = 1 / 60;
 
@@ -18,7 +19,7 @@ function torusDistance(w: World, i: number, px: number, py: number): number {
 
 /** Bit patterns of the live state, so -0 vs 0 and NaN count as differences. */
 function bits(w: World): Uint32Array[] {
-  return [w.x, w.y, w.vx, w.vy].map((a) => new Uint32Array(a.buffer.slice(0, w.count * 4)));
+  return stateBits(w);
 }
 
 /** |mean of unit velocities|: 0 for random headings, 1 when all fly one way. */
