@@ -68,9 +68,11 @@ export interface LobbySettings {
  * Test-only faults (SWARMHOST_FAULT_INJECTION): the lobby's next tick
  * throws (`throw`); or the worker it runs on dies, as a crash would kill it:
  * `process.exit` (`exit`), an uncaught error (`uncaught`), running out of
- * heap (`oom`). On the inline host every kind is a throwing tick.
+ * heap (`oom`); or one of the threads a split world steps on dies
+ * (`partition`; a throwing tick for a lobby that is not split). On the
+ * inline host the worker kinds are a throwing tick.
  */
-export const FAULT_KINDS = ['throw', 'exit', 'uncaught', 'oom'] as const;
+export const FAULT_KINDS = ['throw', 'exit', 'uncaught', 'oom', 'partition'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 // ── server → lobby ───────────────────────────────────────────────────────

@@ -35,7 +35,8 @@ import { worldParams } from './lobby-world-params.js';
 import { ParticleBudget } from './particle-budget.js';
 import { PositionsPool } from './positions-pool.js';
 import { JS_KERNEL, type WorldKernel } from './world/wasm-kernel.js';
-import { World } from './world/world.js';
+import { World, type WorldSplitOptions } from './world/world.js';
+import type { PartitionSpawner } from './world/world-split.js';
 
 interface QueuedInput {
   clientId: number;
@@ -74,7 +75,10 @@ export class Lobby {
    * lobby holds its initial particles in it from here on (the host admitted
    * them) and asks it before every spawn. The host releases the reservation
    * when the lobby ends, not when this actor stops: a restart keeps it.
-   * `kernel` steps the world (the host's choice, see world-kernel-loader.ts).
+   * `kernel` steps the world (the host's choice, see world-kernel-loader.ts);
+   * `spawnPartition` starts the extra threads of a world split over
+   * `settings.partitions` (a worker passes world-partitions.ts; without it
+   * the world steps on this thread alone).
    */
   constructor(
     settings: LobbySettings,
@@ -83,6 +87,7 @@ export class Lobby {
     positions = new PositionsPool(),
     budget = new ParticleBudget(Number.POSITIVE_INFINITY),
     kernel: WorldKernel = JS_KERNEL,
+    spawnPartition?: PartitionSpawner,
   ) {
     this.settings = settings;
     this.#positions = positions;
@@ -95,7 +100,13 @@ export class Lobby {
     this.#epoch = settings.epoch ?? resume?.epoch ?? 0;
     this.#quantBits = quantBitsFor(settings.worldSize);
     this.#inbox = new Mpsc(settings.inboxCapacity);
-    this.#world = resume ? resumedWorld(settings, resume, kernel) : seededWorld(settings, kernel);
+    const split: WorldSplitOptions =
+      spawnPartition && (settings.partitions ?? 1) > 1
+        ? { partitions: settings.partitions, spawnPartition }
+        : {};
+    this.#world = resume
+      ? resumedWorld(settings, resume, kernel, split)
+      : seededWorld(settings, kernel, split);
     this.#resumedSpawns = resume
       ? resume.pendingSpawns.map(({ x, y, count }) => ({ x, y, count }))
       : [];
@@ -170,9 +181,9 @@ export class Lobby {
         return void this.#actor.send({ type: 'DRAIN' });
       case 'fault':
         // The worker-killing kinds mean something only to a worker host, which
-        // handles them before they get here; on this thread every fault is a
-        // throwing tick.
-        this.#faultPending = true;
+        // handles them before they get here; on this thread every other fault
+        // is a throwing tick, unless a partition thread can die instead.
+        if (command.kind !== 'partition' || !this.#world.killPartition()) this.#faultPending = true;
         return;
       case 'checkpoint':
         return this.#answerCheckpoint(command.requestId);
@@ -223,8 +234,10 @@ export class Lobby {
   }
 
   /** Stops the actor and its tick loop without a goodbye (the host is discarding it). */
+  /** Stops the actor, and the world's partition threads if it has any. */
   stop(): void {
     this.#actor.stop();
+    this.#world.close();
   }
 
   #clientsChanged(): void {
@@ -332,6 +345,8 @@ export class Lobby {
     if (LOBBY_PHASE_RULES[phase].ended) {
       this.#inbox.close();
       this.status.close();
+      // Nothing steps or snapshots an ended lobby's world again.
+      this.#world.close();
     }
   }
 }
@@ -354,8 +369,13 @@ function phaseOf(tags: ReadonlySet<string>): LobbyPhase {
   return 'starting';
 }
 
-function seededWorld(settings: LobbySettings, kernel: WorldKernel): World {
+function seededWorld(
+  settings: LobbySettings,
+  kernel: WorldKernel,
+  split: WorldSplitOptions,
+): World {
   return new World({
+    ...split,
     size: settings.worldSize,
     particles: settings.particles,
     maxParticles: settings.maxParticles,
@@ -376,6 +396,7 @@ function resumedWorld(
   settings: LobbySettings,
   resume: LobbyCheckpoint,
   kernel: WorldKernel,
+  split: WorldSplitOptions,
 ): World {
   const { world } = resume;
   if (world.count !== settings.particles)
@@ -388,7 +409,13 @@ function resumedWorld(
     );
   if (!Array.isArray(resume.pendingSpawns))
     throw new RangeError('resume: pendingSpawns must be an array');
-  const resumed = World.fromSnapshot(world, settings.maxParticles, worldParams(settings), kernel);
+  const resumed = World.fromSnapshot(
+    world,
+    settings.maxParticles,
+    worldParams(settings),
+    kernel,
+    split,
+  );
   resumed.clearForces();
   return resumed;
 }

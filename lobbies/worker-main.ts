@@ -20,6 +20,7 @@ import { ParticleBudget } from './particle-budget.js';
 import { PositionsPool } from './positions-pool.js';
 import { createPreciseClock } from './precise-clock.js';
 import { raiseThreadPriority } from './thread-priority.js';
+import { spawnPartitionThread } from './world-partitions.js';
 import type { FromWorker, ToWorker, WorkerBootData } from './worker-protocol.js';
 
 const port = parentPort;
@@ -59,7 +60,7 @@ function fail(lobbyId: string, error: unknown): void {
 }
 
 /** Test-only faults that take the whole worker down, as a crash would. */
-function killWorker(kind: Exclude<FaultKind, 'throw'>): void {
+function killWorker(kind: Exclude<FaultKind, 'throw' | 'partition'>): void {
   if (kind === 'exit') process.exit(70);
   if (kind === 'uncaught') {
     setImmediate(() => {
@@ -89,6 +90,7 @@ port.on('message', (message: ToWorker) => {
           positions,
           budget,
           options.kernel,
+          spawnPartitionThread,
         );
         lobbies.set(id, { lobby, positions });
         lobby.start();
@@ -101,7 +103,8 @@ port.on('message', (message: ToWorker) => {
       for (const [lobbyId, buffer] of message.recycled)
         lobbies.get(lobbyId)?.positions.give(buffer);
       for (const [lobbyId, command] of message.batch) {
-        if (command.type === 'fault' && command.kind !== 'throw') killWorker(command.kind);
+        if (command.type === 'fault' && command.kind !== 'throw' && command.kind !== 'partition')
+          killWorker(command.kind);
         const lobby = lobbies.get(lobbyId)?.lobby;
         if (!lobby) continue;
         try {

@@ -152,7 +152,7 @@ export const SETTINGS = {
     kind: 'int',
     default: 1,
     min: 1,
-    max: 64,
+    max: 16,
     doc: "Most threads one lobby's world may be split over. A lobby whose particles exceed SWARMHOST_PARTICLE_BUDGET is split into ceil(particles / budget) partitions, if that is at most this and at most SWARMHOST_WORKERS, each worker it uses is charged its share, and each has room for it; else it is refused as `instance_full`. Needs the wasm kernel (SWARMHOST_KERNEL) and worker threads. 1 (the default) never splits.",
   }),
   maxSpawn: s({

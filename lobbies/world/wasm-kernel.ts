@@ -154,6 +154,12 @@ export class WasmBoidKernel {
   }
 
   /** Stops the partition threads, if any (idempotent). */
+  /** Test-only: see WorldSplit.killPartition. False when the world is not split. */
+  killPartition(): boolean {
+    this.#split?.killPartition();
+    return this.#split !== undefined;
+  }
+
   close(): void {
     if (!this.#split) return;
     this.#split.close();

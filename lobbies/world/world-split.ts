@@ -214,6 +214,14 @@ export class WorldSplit {
     }
   }
 
+  /**
+   * Test-only (SWARMHOST_FAULT_INJECTION): stops the last partition thread
+   * as a crash would, leaving the world to find out at its next step.
+   */
+  killPartition(): void {
+    this.#threads.at(-1)?.terminate();
+  }
+
   /** Stops every partition thread; later steps throw. Idempotent. */
   close(): void {
     this.#broken ??= new Error('the world is closed: its partition threads were stopped');

@@ -230,6 +230,15 @@ export class World {
   }
 
   /**
+   * Test-only (SWARMHOST_FAULT_INJECTION): one of a split world's partition
+   * threads dies, as a crash would kill it, and the next step throws. False,
+   * and nothing done, when the world is not split.
+   */
+  killPartition(): boolean {
+    return this.#wasm?.killPartition() ?? false;
+  }
+
+  /**
    * Stops the threads a split world steps on; a no-op for any other world.
    * A split world's step throws after it. Idempotent.
    */

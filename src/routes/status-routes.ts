@@ -61,6 +61,8 @@ export function registerStatusRoutes(app: App): void {
       tickLatenessP99Ms: p99Ms(late, status.id),
       // Every how many steps each particle steers (the steering budget's effect).
       steerInterval: lobbySteerInterval(config, status.particles),
+      // Threads its world is split over (SWARMHOST_MAX_PARTITIONS), as admitted.
+      partitions: directory.get(status.id)?.handle.settings.partitions ?? 1,
       players: app.players.lobby(status.id),
     }));
     // How full the instance is: particles held against each thread's budget.
