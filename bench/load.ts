@@ -103,6 +103,14 @@ const OPTIONS = {
     max: 10_000_000,
     doc: 'SWARMHOST_STEER_BUDGET for the server: 0 steers every particle every 2nd step whatever the size',
   },
+  compiled: {
+    kind: 'int',
+    arg: '0|1',
+    default: 0,
+    min: 0,
+    max: 1,
+    doc: 'with 1, run the compiled server (dist/, `npm run build` first) as the image does, not the sources through tsx (whose loader takes memory in every thread)',
+  },
 } as const;
 
 const USAGE = `Usage: npm run bench:load -- [options]
@@ -122,6 +130,7 @@ function startServer(
   clients: number,
   partitions: number,
   steerBudget: number | undefined,
+  compiled: boolean,
 ): Promise<{ child: ChildProcess; base: string }> {
   // Split: each of N workers has room for exactly its share, so the lobby
   // cannot fit on fewer (lobby-partitions.ts).
@@ -142,7 +151,7 @@ function startServer(
       SWARMHOST_MAX_CLIENTS_PER_LOBBY: String(Math.max(clients, 100)),
       ...LOOPBACK_CLIENT_CAPS,
     },
-    { logs: 'file' },
+    { logs: 'file', compiled },
   );
 }
 
@@ -159,7 +168,7 @@ async function main(): Promise<number> {
   }
   const { clients: CLIENTS, slow: SLOW, particles: PARTICLES, seconds: SECONDS } = options.values;
   const { decode: DECODE, rate: RATE, workers: WORKERS, raw: RAW } = options.values;
-  const { partitions: PARTITIONS, 'steer-budget': STEER_BUDGET } = options.values;
+  const { partitions: PARTITIONS, 'steer-budget': STEER_BUDGET, compiled } = options.values;
   if (WORKERS > 0 && RAW > 0)
     throw new UsageError('--raw 1 needs the clients in this process (--workers 0)');
   if (WORKERS > 0 && SLOW > 0)
@@ -169,7 +178,13 @@ async function main(): Promise<number> {
   if (!(SEND_RATES as readonly number[]).includes(RATE))
     throw new UsageError(`--rate must be one of ${SEND_RATES.join(', ')}, got '${RATE}'`);
   exitOnSignals();
-  const { child, base } = await startServer(PARTICLES, CLIENTS, PARTITIONS, STEER_BUDGET);
+  const { child, base } = await startServer(
+    PARTICLES,
+    CLIENTS,
+    PARTITIONS,
+    STEER_BUDGET,
+    compiled > 0,
+  );
   let clients: LoadClients | undefined;
   try {
     const created = await fetch(`${base}/lobbies`, {

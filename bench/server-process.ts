@@ -6,7 +6,7 @@
  * bench exits first, on any path.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +31,12 @@ export interface ServerProcessOptions {
    * (seen: 15 s stalls while 1000 clients connected, one info line each).
    */
   logs?: 'pipe' | 'file';
+  /**
+   * Run the compiled server (`npm run build`: dist/src/main.js), as the
+   * image does, instead of the sources through tsx: what memory is measured
+   * on, since tsx's loader and transforms take memory in every thread.
+   */
+  compiled?: boolean;
 }
 
 export async function startServerProcess(
@@ -41,11 +47,19 @@ export async function startServerProcess(
     options.logs === 'file'
       ? join(await mkdtemp(join(tmpdir(), 'swarmhost-bench-')), 'server.log')
       : undefined;
+  if (options.compiled && !existsSync('dist/src/main.js'))
+    throw new Error('no compiled server in dist/: run `npm run build` first');
   const logFd = logPath === undefined ? undefined : openSync(logPath, 'w');
   const child = killWithParent(
     spawn(
       process.execPath,
-      ['--import', 'tsx', 'src/main.ts', '--host', '127.0.0.1', '--port', '0'],
+      [
+        ...(options.compiled ? ['dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts']),
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+      ],
       {
         env: { ...process.env, SWARMHOST_LOG_LEVEL: 'info', ...env },
         stdio: ['ignore', logFd ?? 'pipe', 'inherit'],
