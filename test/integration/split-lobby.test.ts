@@ -3,7 +3,8 @@
  * (SWARMHOST_MAX_PARTITIONS) on a real server with two lobby workers:
  * admitted with its share charged to both workers, played over real
  * sockets, restarted whole when one of its partition threads dies, and its
- * room given back on every worker when it ends. That a split world steps
+ * room given back on every worker when it ends; and never split on the JS
+ * kernel. That a split world steps
  * to the same bits as an unsplit one is world-partitions.test.ts's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -118,5 +119,27 @@ describe('a lobby split over two workers (budget 1000 per worker)', () => {
       await new Promise((r) => setTimeout(r, 20));
     expect(await reserved(server), `room back (was ${before.join(', ')})`).toEqual([0, 200]);
     expect((await post(server, '/lobbies', { id: 'next', particles: 800 })).status).toBe(201);
+  });
+});
+
+describe('on the JS kernel (SWARMHOST_KERNEL=js)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({
+      workers: 2,
+      kernel: 'js',
+      particleBudget: 1000,
+      maxPartitions: 2,
+      defaultParticles: 100,
+    });
+  });
+  afterAll(async () => server.close());
+
+  it('nothing is split: a lobby beyond one worker is refused as instance full', async () => {
+    const refused = await post(server, '/lobbies', { id: 'big', particles: 1500 });
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toMatchObject({ error: 'instance_full' });
+    expect((await post(server, '/lobbies', { id: 'fits', particles: 1000 })).status).toBe(201);
+    expect((await status(server)).lobbies).toMatchObject([{ id: 'fits', partitions: 1 }]);
   });
 });
