@@ -7,8 +7,31 @@
  * kernel. That a split world steps
  * to the same bits as an unsplit one is world-partitions.test.ts's.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { joinLobby, startServer, type TestServer, waitFor } from '../support/server.js';
+
+const WORKER_NICE = -7;
+/** Only root may lower a nice value (CI runs as root): the thread counts need it. */
+const ROOT = process.getuid?.() === 0;
+/** Threads at WORKER_NICE: the lobby workers', then those one split lobby adds. */
+let workerThreads = 0;
+let splitThreads = 0;
+
+/** Threads of this process (the server runs in it) at nice value `nice` (/proc stat field 19). */
+function threadsAtNice(nice: number): number {
+  let count = 0;
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[16]) === nice) count++;
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return count;
+}
 
 const post = (server: TestServer, path: string, body: unknown) =>
   fetch(`${server.http}${path}`, {
@@ -41,7 +64,13 @@ describe('a lobby split over two workers (budget 1000 per worker)', () => {
       maxRestarts: 2,
       restartWindowMs: 60_000,
       restartBackoffMs: 100,
+      // A nice value nothing else here has: the threads that took it are ours.
+      workerNice: WORKER_NICE,
     });
+    if (ROOT) {
+      await waitFor(() => threadsAtNice(WORKER_NICE) >= 2, 10_000, 'both workers started');
+      workerThreads = threadsAtNice(WORKER_NICE);
+    }
   });
   afterAll(async () => server.close());
 
@@ -69,6 +98,12 @@ describe('a lobby split over two workers (budget 1000 per worker)', () => {
     await waitFor(() => player.ack >= granted, 5000, 'spawn applied');
     expect(player.errors).toEqual([]);
     await waitFor(() => player.decoder!.count === 1600, 5000, 'spawned particles in frames');
+    // Its partition thread was started by its lobby worker, whose priority
+    // it inherits (Linux, at thread creation): more threads at the worker's nice.
+    if (ROOT) {
+      splitThreads = threadsAtNice(WORKER_NICE) - workerThreads;
+      expect(splitThreads).toBeGreaterThan(0);
+    }
     player.close();
   });
 
@@ -106,6 +141,13 @@ describe('a lobby split over two workers (budget 1000 per worker)', () => {
     expect(crashes[1]).toMatch(/world partition 1 (stopped|did not finish)/);
     const tickAgain = player.decoder!.tick;
     await waitFor(() => player.decoder!.tick > tickAgain + 30, 15_000, 'streaming again');
+    // The dead incarnations' threads are gone; the running one's are there.
+    if (ROOT)
+      await waitFor(
+        () => threadsAtNice(WORKER_NICE) === workerThreads + splitThreads,
+        5000,
+        'one split incarnation of threads',
+      );
     player.close();
     bystander.close();
   });
@@ -118,6 +160,9 @@ describe('a lobby split over two workers (budget 1000 per worker)', () => {
     while ((await reserved(server)).join() !== '0,200' && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 20));
     expect(await reserved(server), `room back (was ${before.join(', ')})`).toEqual([0, 200]);
+    // Its partition threads stopped with it.
+    if (ROOT)
+      await waitFor(() => threadsAtNice(WORKER_NICE) === workerThreads, 5000, 'threads stopped');
     expect((await post(server, '/lobbies', { id: 'next', particles: 800 })).status).toBe(201);
   });
 });
