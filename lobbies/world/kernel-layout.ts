@@ -22,8 +22,8 @@ export const PAGE = 65_536;
  * world's views into it, from ever moving), so it costs no RAM; only the
  * pages a world uses are committed. 1 GiB covers the largest world with
  * room to spare: a million particles take 10 arrays of 4 MB, and each
- * partition a neighbour buffer of at most 4 MB (no candidate cap), about
- * 100 MB with 16 partitions.
+ * partition sample arrays of at most 16 MB (4 of 4 MB, no candidate cap),
+ * about 300 MB with 16 partitions.
  */
 export const KERNEL_MAXIMUM_PAGES = 16_384;
 
