@@ -11,8 +11,9 @@
  * - one broadcast to 10 clients in step: one shared delta encode plus ten
  *   per-client envelopes (what the server does per tick per lobby);
  * - the world step alone on each kernel (SWARMHOST_KERNEL: js and wasm), with
- *   the default time-sliced steering and with full steering (every particle
- *   every step), and the wasm kernel's speed-up over JS;
+ *   the default time-sliced steering, with no steering budget (issue 15's
+ *   "full steering": every particle every 2nd step) and with full steering
+ *   (every particle every step), and the wasm kernel's speed-up over JS;
  * - one world split across threads (sim-partitions.ts): wasm kernel, no
  *   steering budget, at 50k and 100k particles on 1 and 2 threads.
  */
@@ -97,7 +98,8 @@ deltas at 30/20/15/10 Hz send rates, a client 10 ticks behind), the
 keyframe entropy of the last frame (a coarse-cell model: what an ideal
 coder keeping particle order could reach), and one broadcast to 10
 clients in step. Then the world step alone on the JS and the wasm kernel,
-with default and with full steering (steerInterval 1, no steering budget).
+with default steering, with no steering budget (steerBudget 0), and with
+full steering (steerInterval 1, no steering budget).
 Then one wasm world split across threads (no steering budget, steerInterval
 2): step p50/p99, speed-up over one thread, RSS, world bytes per particle.
 
@@ -283,6 +285,9 @@ async function main(): Promise<number> {
   return 0;
 }
 
+/** Every particle steers every 2nd step, however many: issue 15's "full steering". */
+const NO_BUDGET = { steerBudget: 0 } as const;
+
 /** Every particle steers every step: what the default's time slicing saves. */
 const FULL_STEERING = { steerInterval: 1, steerBudget: 0 } as const;
 
@@ -304,6 +309,7 @@ function kernelTable(sizes: readonly number[], steps: number): void {
   for (const particles of sizes) {
     for (const [steering, params] of [
       ['default', {}],
+      ['no budget', NO_BUDGET],
       ['full', FULL_STEERING],
     ] as const) {
       const p50: number[] = [];

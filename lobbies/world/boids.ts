@@ -17,9 +17,10 @@
  * particle in steerInterval per step (fewer in big worlds, see
  * steerBudget). Isomorphic: imports only the grid.
  *
- * The wasm kernel (kernel/boids-kernel.ts) is a port of this file's step:
- * a change here is made there too, and test/unit/lobbies/world/
- * wasm-kernel.test.ts fails until both give the same bits again.
+ * The wasm kernel (kernel/boids-kernel.ts) is a port of this file's step
+ * (its neighbour sums in f32 SIMD, so not the same bits): a change of
+ * behaviour here is made there too; test/unit/lobbies/world/
+ * wasm-kernel.test.ts holds the two within rounding of each other.
  */
 
 import type { SpatialGrid } from './spatial-grid.js';

@@ -22,8 +22,8 @@ export const PAGE = 65_536;
  * world's views into it, from ever moving), so it costs no RAM; only the
  * pages a world uses are committed. 1 GiB covers the largest world with
  * room to spare: a million particles take 10 arrays of 4 MB, and each
- * partition a neighbour buffer of at most 4 MB (no candidate cap), about
- * 100 MB with 16 partitions.
+ * partition sample arrays of at most 16 MB (4 of 4 MB, no candidate cap),
+ * about 300 MB with 16 partitions.
  */
 export const KERNEL_MAXIMUM_PAGES = 16_384;
 
@@ -77,7 +77,8 @@ export interface WasmKernelShape {
 interface PartitionScratch {
   ranges: number;
   shifts: number;
-  nb: number;
+  /** The sampled candidates of one particle (boids-kernel.ts gatherSamples): 4 arrays of sampleSlots f32. */
+  samples: number;
 }
 
 /** Byte offsets into a world's memory. */
@@ -103,6 +104,15 @@ export interface KernelLayout {
 
 const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 
+/** x, y, vx, vy of the sampled candidates. */
+const SAMPLE_ARRAYS = 4;
+
+/**
+ * Slots per sample array: the most candidates a particle examines, plus
+ * the 3 lanes a 4-wide load reads past the last one.
+ */
+const sampleSlots = (shape: WasmKernelShape): number => Math.max(1, shape.neighbourBuffer) + 3;
+
 /** Where everything sits in the memory of a world of this shape split `partitions` ways. */
 export function kernelLayout(shape: WasmKernelShape, partitions: number): KernelLayout {
   const cap = Math.max(1, shape.capacity);
@@ -123,7 +133,7 @@ export function kernelLayout(shape: WasmKernelShape, partitions: number): Kernel
   const scratch = Array.from({ length: partitions }, () => ({
     ranges: take(4 * RANGE_SLOTS),
     shifts: take(8 * RANGE_SLOTS),
-    nb: take(4 * Math.max(1, shape.neighbourBuffer)),
+    samples: take(4 * SAMPLE_ARRAYS * sampleSlots(shape)),
   }));
   return {
     control,
@@ -221,7 +231,7 @@ export function instantiateKernel(
   kernel.configureLayout(
     ...[l.x, l.y, l.vx, l.vy, l.sx, l.sy, l.svx, l.svy],
     ...[l.sorted, l.pcell, l.cellStart, l.cellCount, l.fill],
-    ...[own.ranges, own.shifts, own.nb],
+    ...[own.ranges, own.shifts, own.samples, sampleSlots(shape)],
   );
   const p = shape.params;
   kernel.configureWorld(

@@ -16,9 +16,13 @@
  * rebuilt from the particles at every step, so they are not part of it.
  *
  * Kernels: the JS kernel (boids.ts after spatial-grid.ts) or the wasm one
- * (wasm-kernel.ts), chosen per world by `WorldOptions.kernel`. Both keep
- * every promise above; they also give the same bits as each other (tested),
- * which a later, faster wasm kernel may give up. On the wasm kernel x, y,
+ * (wasm-kernel.ts), chosen per world by `WorldOptions.kernel`. Each keeps
+ * every promise above with itself. They do not give each other's bits:
+ * the wasm kernel sums neighbours in f32 SIMD lanes, the JS one in f64, so
+ * from one state they stay within rounding for a few steps and then part
+ * into different, equally good flocks (tested both ways). A snapshot
+ * resumed on the other kernel (a fleet instance that fell back to JS)
+ * continues the same world, but not bit-identically. On the wasm kernel x, y,
  * vx, vy are views into the kernel's shared memory, and the step may be
  * split across threads (`WorldOptions.partitions`, world-split.ts) with
  * the same bits; such a world must be closed (`close()`) to stop them.
@@ -279,7 +283,8 @@ export class World {
    * later setForce / spawn / step calls give the same bits as on the world
    * it came from. `maxParticles` is the new world's capacity (default: as
    * for a new world of that many particles); params and kernel as for the
-   * constructor (a snapshot continues the same on either kernel).
+   * constructor (on the kernel it was taken on it continues bit-identically;
+   * on the other, the same world within rounding, which then drifts apart).
    *
    * @throws RangeError on a snapshot that no world could have produced
    *   (array lengths other than count, more particles than maxParticles, a

@@ -5,18 +5,23 @@
  * and the boids step on linear memory, a port of spatial-grid.ts `rebuild`,
  * `neighbourRanges`, `quadrantRanges` and boids.ts `stepBoids`.
  *
- * Determinism: the same operations in the same order as the JS kernel, in
- * f64 where JS computes in doubles and rounded to f32 where JS stores into a
- * Float32Array; wasm's +, -, *, /, sqrt, floor and f32.demote are exactly
- * specified IEEE operations, so a step here gives the same bits as the JS
- * kernel's (tested), and the same bits on every engine. The SIMD candidate
- * test keeps that: it does per lane the very f64 operations of the scalar
- * one.
+ * Semantics as the JS kernel's (the same neighbours: radius, crowded
+ * quadrants, stride sampling, cap; the same forces, clamp, integration and
+ * wrap), but not its bits: the neighbour sums, the bulk of a step, run in
+ * f32 four candidates per f32x4 in one pass (sumNeighbours), where JS
+ * runs in f64 one candidate at a time. From one state the two stay within
+ * rounding for a few steps (tested), then part as any chaotic flock does.
+ *
+ * Determinism: a fixed order of operations, each an exactly specified IEEE
+ * one (wasm's +, -, *, /, sqrt, floor, conversions; SIMD lanes likewise;
+ * no relaxed SIMD, no fused multiply-add), and the lanes reduced in a
+ * fixed order: the same bits for the same inputs on every run, engine and
+ * thread.
  *
  * Memory: a shared memory per world, laid out by wasm-kernel.ts, imported
  * by one instance on the world's own thread and one on each partition
  * thread (world-partition.ts). Globals are per instance: each configures
- * the layout (with its own scratch: ranges, shifts, neighbour and force
+ * the layout (with its own scratch: ranges, shifts, sampled candidates, force
  * lists) and the world's constants once. Nothing is allocated here (stub
  * runtime).
  *
@@ -44,7 +49,9 @@ let CELL_COUNT: usize = 0;
 let FILL: usize = 0;
 let RANGES: usize = 0;
 let SHIFTS: usize = 0;
-let NB: usize = 0;
+/** The sampled candidates of one particle: x, y, vx, vy arrays of SAMPLE_SLOTS f32 each. */
+let SAMPLES: usize = 0;
+let SAMPLE_SLOTS: i32 = 0;
 let FORCE_X: usize = 0;
 let FORCE_Y: usize = 0;
 let FORCE_SIGN: usize = 0;
@@ -90,7 +97,8 @@ export function configureLayout(
   fill: usize,
   ranges: usize,
   shifts: usize,
-  nb: usize,
+  samples: usize,
+  sampleSlots: i32,
 ): void {
   X = x;
   Y = y;
@@ -107,7 +115,8 @@ export function configureLayout(
   FILL = fill;
   RANGES = ranges;
   SHIFTS = shifts;
-  NB = nb;
+  SAMPLES = samples;
+  SAMPLE_SLOTS = sampleSlots;
 }
 
 /**
@@ -283,36 +292,159 @@ function quadrantRanges(cell: i32, lowX: bool, lowY: bool): i32 {
   return rowRanges(top + 1, lo, lo + 1, n);
 }
 
+/** Lane numbers 0..3, a candidate's place in its group of four. */
+const LANES: v128 = i32x4(0, 1, 2, 3);
+const FOUR4: v128 = i32x4(4, 4, 4, 4);
+const ONE4: v128 = f32x4(1, 1, 1, 1);
+const SOFTENING4: v128 = f32x4(
+  <f32>SEPARATION_SOFTENING,
+  <f32>SEPARATION_SOFTENING,
+  <f32>SEPARATION_SOFTENING,
+  <f32>SEPARATION_SOFTENING,
+);
+
+/** The four f32 lanes' sum in f64, in a fixed order (determinism). */
+function laneSum(v: v128): f64 {
+  return (
+    <f64>f32x4.extract_lane(v, 0) +
+    <f64>f32x4.extract_lane(v, 1) +
+    (<f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3))
+  );
+}
+
+function laneSumI32(v: v128): i32 {
+  return (
+    i32x4.extract_lane(v, 0) +
+    i32x4.extract_lane(v, 1) +
+    i32x4.extract_lane(v, 2) +
+    i32x4.extract_lane(v, 3)
+  );
+}
+
+// What sumNeighbours found, for the particle it was asked about.
+let NEIGHBOURS: i32 = 0;
+let SUM_VX: f64 = 0;
+let SUM_VY: f64 = 0;
+let SUM_DX: f64 = 0;
+let SUM_DY: f64 = 0;
+let SEP_X: f64 = 0;
+let SEP_Y: f64 = 0;
+
 /**
- * Pass 1 of the neighbour search for one range with stride 1: writes every
- * candidate's index, advances the cursor only for those within radius2.
- * Two candidates per f64x2 (the same f64 operations as the scalar loop, so
- * the same answer); the odd one out goes through the scalar path.
+ * The neighbour sums of the particle at sorted index `a`, at (px, py), over
+ * ranges [0, nq) of RANGES/SHIFTS into the arrays xs, ys, vxs, vys:
+ * candidates within radius2 other than the one at index `self` (a, or
+ * where a landed among the samples) count, and give their count, the sums
+ * of their velocities and offsets, and the separation push, in
+ * NEIGHBOURS, SUM_*, SEP_*.
+ *
+ * f32, four candidates per f32x4 in one pass: offset, distance, masks and
+ * sums, no branch on the data. Each lane sums its own candidates, and the
+ * lanes are added in a fixed order at the end, in f64: the same bits on
+ * every run, engine and thread. Lanes past a range's end read on into the
+ * next particles or the next array (memory that is there, whatever it
+ * holds) and are masked out.
  */
-function candidatesStride1(j: i32, end: i32, ox: f64, oy: f64, radius2: f64, m: i32): i32 {
-  const vox = f64x2.splat(ox);
-  const voy = f64x2.splat(oy);
-  const vr2 = f64x2.splat(radius2);
-  for (; j + 1 < end; j += 2) {
-    // Two f32 lanes of sx[j..j+1] promoted to f64 (the upper two lanes unused).
-    const px2 = f64x2.promote_low_f32x4(v128.load64_zero(SX + ((<usize>j) << 2)));
-    const py2 = f64x2.promote_low_f32x4(v128.load64_zero(SY + ((<usize>j) << 2)));
-    const dx = f64x2.add(px2, vox);
-    const dy = f64x2.add(py2, voy);
-    const d2 = f64x2.add(f64x2.mul(dx, dx), f64x2.mul(dy, dy));
-    const inside = f64x2.lt(d2, vr2);
-    setI32(NB, m, j);
-    m += <i32>(i64x2.extract_lane(inside, 0) !== 0);
-    setI32(NB, m, j + 1);
-    m += <i32>(i64x2.extract_lane(inside, 1) !== 0);
+function sumNeighbours(
+  xs: usize,
+  ys: usize,
+  vxs: usize,
+  vys: usize,
+  nq: i32,
+  self: i32,
+  px: f64,
+  py: f64,
+  radius2: f64,
+): void {
+  const vr2 = f32x4.splat(<f32>radius2);
+  const vsep2 = f32x4.splat(<f32>SEP2);
+  const vself = i32x4.splat(self);
+  let vn = i32x4.splat(0);
+  let vsvx = f32x4.splat(0);
+  let vsvy = f32x4.splat(0);
+  let vdx = f32x4.splat(0);
+  let vdy = f32x4.splat(0);
+  let vsepx = f32x4.splat(0);
+  let vsepy = f32x4.splat(0);
+  for (let r = 0; r < nq; r++) {
+    const start = i32At(RANGES, 2 * r);
+    const end = i32At(RANGES, 2 * r + 1);
+    // The range's wrap shift folded into the particle's offset (exact in
+    // f64: a shift is 0 or +-size), rounded once to f32.
+    const vox = f32x4.splat(<f32>(f64At(SHIFTS, 2 * r) - px));
+    const voy = f32x4.splat(<f32>(f64At(SHIFTS, 2 * r + 1) - py));
+    const vend = i32x4.splat(end);
+    let vj = i32x4.add(i32x4.splat(start), LANES);
+    for (let j = start; j < end; j += 4) {
+      const at = (<usize>j) << 2;
+      const dx = f32x4.add(v128.load(xs + at), vox);
+      const dy = f32x4.add(v128.load(ys + at), voy);
+      const d2 = f32x4.add(f32x4.mul(dx, dx), f32x4.mul(dy, dy));
+      const inside = v128.and(
+        v128.and(f32x4.lt(d2, vr2), i32x4.ne(vj, vself)),
+        i32x4.lt_s(vj, vend),
+      );
+      vn = i32x4.sub(vn, inside);
+      vsvx = f32x4.add(vsvx, v128.and(v128.load(vxs + at), inside));
+      vsvy = f32x4.add(vsvy, v128.and(v128.load(vys + at), inside));
+      vdx = f32x4.add(vdx, v128.and(dx, inside));
+      vdy = f32x4.add(vdy, v128.and(dy, inside));
+      const inv = v128.and(
+        f32x4.div(ONE4, f32x4.add(d2, SOFTENING4)),
+        v128.and(f32x4.lt(d2, vsep2), inside),
+      );
+      vsepx = f32x4.sub(vsepx, f32x4.mul(dx, inv));
+      vsepy = f32x4.sub(vsepy, f32x4.mul(dy, inv));
+      vj = i32x4.add(vj, FOUR4);
+    }
   }
-  if (j < end) {
-    const dx = f32At(SX, j) + ox;
-    const dy = f32At(SY, j) + oy;
-    setI32(NB, m, j);
-    m += <i32>(dx * dx + dy * dy < radius2);
+  NEIGHBOURS = laneSumI32(vn);
+  SUM_VX = laneSum(vsvx);
+  SUM_VY = laneSum(vsvy);
+  SUM_DX = laneSum(vdx);
+  SUM_DY = laneSum(vdy);
+  SEP_X = laneSum(vsepx);
+  SEP_Y = laneSum(vsepy);
+}
+
+/** Sample array k: 0 x, 1 y, 2 vx, 3 vy. */
+function sampleArray(k: i32): usize {
+  return SAMPLES + ((<usize>(k * SAMPLE_SLOTS)) << 2);
+}
+
+/**
+ * Stride sampling (a crowded spot): every stride-th candidate of ranges
+ * [0, nq), starting at a % stride and carried on across ranges, copied
+ * into the sample arrays with its range's wrap shift applied, which become
+ * range 0 (shift 0) for sumNeighbours. Returns where particle `a` landed
+ * among them, or -1.
+ */
+function gatherSamples(nq: i32, a: i32, stride: i32): i32 {
+  const xs = sampleArray(0);
+  const ys = sampleArray(1);
+  const vxs = sampleArray(2);
+  const vys = sampleArray(3);
+  let m = 0;
+  let self = -1;
+  let skip = a % stride;
+  for (let r = 0; r < nq; r++) {
+    const end = i32At(RANGES, 2 * r + 1);
+    const shiftX = f64At(SHIFTS, 2 * r);
+    const shiftY = f64At(SHIFTS, 2 * r + 1);
+    let j = i32At(RANGES, 2 * r) + skip;
+    for (; j < end; j += stride) {
+      if (j === a) self = m;
+      const at = (<usize>m) << 2;
+      store<f32>(xs + at, <f32>(f32At(SX, j) + shiftX));
+      store<f32>(ys + at, <f32>(f32At(SY, j) + shiftY));
+      store<f32>(vxs + at, load<f32>(SVX + ((<usize>j) << 2)));
+      store<f32>(vys + at, load<f32>(SVY + ((<usize>j) << 2)));
+      m++;
+    }
+    skip = j - end;
   }
-  return m;
+  setRange(0, 0, m, 0, 0);
+  return self;
 }
 
 /**
@@ -360,7 +492,6 @@ export function stepCells(
   const cellSize = CELL_SIZE;
   const r2 = R2;
   const crowdedR2 = r2 * 0.25;
-  const sep2 = SEP2;
   // tick may exceed 2**31 in a long-lived world: take the phase in f64.
   const phase = <i32>(tick - Math.floor(tick / <f64>interval) * <f64>interval);
   const alignW = ALIGNMENT * <f64>interval;
@@ -425,67 +556,26 @@ export function stepCells(
           radius2 = crowdedR2;
           if (total > cap) stride = (total + cap - 1) / cap;
         }
-        let m = 0;
-        if (stride === 1) {
-          for (let r = 0; r < nq; r++) {
-            const ox = f64At(SHIFTS, 2 * r) - px;
-            const oy = f64At(SHIFTS, 2 * r + 1) - py;
-            m = candidatesStride1(
-              i32At(RANGES, 2 * r),
-              i32At(RANGES, 2 * r + 1),
-              ox,
-              oy,
-              radius2,
-              m,
-            );
-          }
-        } else {
-          let skip = a % stride;
-          for (let r = 0; r < nq; r++) {
-            const end = i32At(RANGES, 2 * r + 1);
-            const ox = f64At(SHIFTS, 2 * r) - px;
-            const oy = f64At(SHIFTS, 2 * r + 1) - py;
-            let j = i32At(RANGES, 2 * r) + skip;
-            for (; j < end; j += stride) {
-              const dx = f32At(SX, j) + ox;
-              const dy = f32At(SY, j) + oy;
-              setI32(NB, m, j);
-              m += <i32>(dx * dx + dy * dy < radius2);
-            }
-            skip = j - end;
-          }
+        if (stride === 1) sumNeighbours(SX, SY, SVX, SVY, nq, a, px, py, radius2);
+        else {
+          const self = gatherSamples(nq, a, stride);
+          sumNeighbours(
+            sampleArray(0),
+            sampleArray(1),
+            sampleArray(2),
+            sampleArray(3),
+            1,
+            self,
+            px,
+            py,
+            radius2,
+          );
         }
-
-        let n = 0;
-        let sumVx: f64 = 0;
-        let sumVy: f64 = 0;
-        let sumDx: f64 = 0;
-        let sumDy: f64 = 0;
-        let sepX: f64 = 0;
-        let sepY: f64 = 0;
-        for (let q = 0; q < m; q++) {
-          const j = i32At(NB, q);
-          if (j === a) continue;
-          let dx = f32At(SX, j) - px;
-          let dy = f32At(SY, j) - py;
-          if (dx > half) dx -= size;
-          else if (dx < -half) dx += size;
-          if (dy > half) dy -= size;
-          else if (dy < -half) dy += size;
-          n++;
-          sumVx += f32At(SVX, j);
-          sumVy += f32At(SVY, j);
-          sumDx += dx;
-          sumDy += dy;
-          const d2 = dx * dx + dy * dy;
-          const inv = <f64>(d2 < sep2) / (d2 + SEPARATION_SOFTENING);
-          sepX -= dx * inv;
-          sepY -= dy * inv;
-        }
+        const n = NEIGHBOURS;
         if (n > 0) {
           const invN = 1 / <f64>n;
-          ax = (sumVx * invN - pvx) * alignW + sumDx * invN * cohW + sepX * sepW;
-          ay = (sumVy * invN - pvy) * alignW + sumDy * invN * cohW + sepY * sepW;
+          ax = (SUM_VX * invN - pvx) * alignW + SUM_DX * invN * cohW + SEP_X * sepW;
+          ay = (SUM_VY * invN - pvy) * alignW + SUM_DY * invN * cohW + SEP_Y * sepW;
         }
       }
 
