@@ -21,9 +21,9 @@ export const PAGE = 65_536;
  * as address space up front (that is what keeps its buffer, and the
  * world's views into it, from ever moving), so it costs no RAM; only the
  * pages a world uses are committed. 1 GiB covers the largest world with
- * room to spare: a million particles take 10 arrays of 4 MB, and each
+ * room to spare: a million particles take 14 arrays of 4 MB, and each
  * partition sample arrays of at most 16 MB (4 of 4 MB, no candidate cap),
- * about 300 MB with 16 partitions.
+ * about 310 MB with 16 partitions.
  */
 export const KERNEL_MAXIMUM_PAGES = 16_384;
 
@@ -92,6 +92,15 @@ export interface KernelLayout {
   sy: number;
   svx: number;
   svy: number;
+  /**
+   * The new state, at sorted slots (boids-kernel.ts stepCells), until
+   * `scatter` copies it to x, y, vx, vy: contiguous per band, so threads
+   * do not write each other's cache lines (false sharing).
+   */
+  nx: number;
+  ny: number;
+  nvx: number;
+  nvy: number;
   sorted: number;
   pcell: number;
   cellStart: number;
@@ -103,6 +112,8 @@ export interface KernelLayout {
 }
 
 const align8 = (n: number): number => Math.ceil(n / 8) * 8;
+/** To a cache line. */
+const align64 = (n: number): number => Math.ceil(n / 64) * 64;
 
 /** x, y, vx, vy of the sampled candidates. */
 const SAMPLE_ARRAYS = 4;
@@ -124,17 +135,25 @@ export function kernelLayout(shape: WasmKernelShape, partitions: number): Kernel
     return start;
   };
   const control = take(4 * CONTROL.ints);
-  const [x, y, vx, vy, sx, sy, svx, svy] = Array.from({ length: 8 }, () => take(4 * cap));
+  const [x, y, vx, vy, sx, sy, svx, svy, nx, ny, nvx, nvy] = Array.from({ length: 12 }, () =>
+    take(4 * cap),
+  );
   const sorted = take(4 * cap);
   const pcell = take(4 * cap);
   const cellStart = take(4 * (cells + 1));
   const cellCount = take(4 * cells);
   const fill = take(4 * cells);
-  const scratch = Array.from({ length: partitions }, () => ({
-    ranges: take(4 * RANGE_SLOTS),
-    shifts: take(8 * RANGE_SLOTS),
-    samples: take(4 * SAMPLE_ARRAYS * sampleSlots(shape)),
-  }));
+  // Each thread's scratch on lines of its own: written for every cell it
+  // steps, it must share no line with the next thread's (false sharing).
+  const scratch = Array.from({ length: partitions }, () => {
+    at = align64(at);
+    return {
+      ranges: take(4 * RANGE_SLOTS),
+      shifts: take(8 * RANGE_SLOTS),
+      samples: take(4 * SAMPLE_ARRAYS * sampleSlots(shape)),
+    };
+  });
+  at = align64(at);
   return {
     control,
     x,
@@ -145,6 +164,10 @@ export function kernelLayout(shape: WasmKernelShape, partitions: number): Kernel
     sy,
     svx,
     svy,
+    nx,
+    ny,
+    nvx,
+    nvy,
     sorted,
     pcell,
     cellStart,
@@ -187,6 +210,7 @@ export interface KernelExports {
   configureWorld(...values: number[]): void;
   step(count: number, dt: number, tick: number, interval: number, forceCount: number): void;
   prepare(count: number): void;
+  scatter(from: number, to: number): void;
   stepCells(
     cellFrom: number,
     cellTo: number,
@@ -204,6 +228,7 @@ const KERNEL_EXPORTS = [
   'step',
   'prepare',
   'stepCells',
+  'scatter',
 ] as const;
 
 /**
@@ -229,7 +254,7 @@ export function instantiateKernel(
   const l = layout;
   const own = l.scratch[partition];
   kernel.configureLayout(
-    ...[l.x, l.y, l.vx, l.vy, l.sx, l.sy, l.svx, l.svy],
+    ...[l.x, l.y, l.vx, l.vy, l.sx, l.sy, l.svx, l.svy, l.nx, l.ny, l.nvx, l.nvy],
     ...[l.sorted, l.pcell, l.cellStart, l.cellCount, l.fill],
     ...[own.ranges, own.shifts, own.samples, sampleSlots(shape)],
   );

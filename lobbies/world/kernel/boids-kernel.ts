@@ -25,12 +25,20 @@
  * lists) and the world's constants once. Nothing is allocated here (stub
  * runtime).
  *
- * A step is `prepare` (grid rebuild, gather into the sorted scratch) then
- * `stepCells` over cells. The cell loop reads only the sorted scratch (the
- * state before the step) and the forces, and writes each particle's new
- * state at its own index: any set of cells may be stepped apart, in any
- * order, on any thread, and give the same bits. `step` is both over all
- * cells, for a world on one thread.
+ * A step is `prepare` (grid rebuild, gather into the sorted scratch), then
+ * `stepCells` over cells, then `scatter`. The cell loop reads only the
+ * sorted scratch (the state before the step) and the forces, and writes
+ * each particle's new state at its sorted slot, into NX, NY, NVX, NVY: any
+ * set of cells may be stepped apart, in any order, on any thread, and give
+ * the same bits. `scatter` then copies the new state back to each
+ * particle's own index in X, Y, VX, VY (particle order is the protocol's:
+ * never relabelled). Why not write at the index directly: one band's
+ * particles are scattered over the whole index range, so threads stepping
+ * different bands would write into the same 64-byte lines of X/Y/VX/VY
+ * all the time (false sharing; measured: 2 threads 0.9-1.2x over 1 at
+ * 100k, against 1.3-1.7x with this path, docs/BENCHMARKS.md). Sorted slots
+ * are contiguous per band: bands share a line at their edges only. `step`
+ * is all three over all cells, for a world on one thread.
  */
 
 // Layout (byte offsets into memory), set by configure.
@@ -42,6 +50,10 @@ let SX: usize = 0;
 let SY: usize = 0;
 let SVX: usize = 0;
 let SVY: usize = 0;
+let NX: usize = 0;
+let NY: usize = 0;
+let NVX: usize = 0;
+let NVY: usize = 0;
 let SORTED: usize = 0;
 let PCELL: usize = 0;
 let CELL_START: usize = 0;
@@ -90,6 +102,10 @@ export function configureLayout(
   sy: usize,
   svx: usize,
   svy: usize,
+  nx: usize,
+  ny: usize,
+  nvx: usize,
+  nvy: usize,
   sorted: usize,
   pcell: usize,
   cellStart: usize,
@@ -108,6 +124,10 @@ export function configureLayout(
   SY = sy;
   SVX = svx;
   SVY = svy;
+  NX = nx;
+  NY = ny;
+  NVX = nvx;
+  NVY = nvy;
   SORTED = sorted;
   PCELL = pcell;
   CELL_START = cellStart;
@@ -448,13 +468,15 @@ function gatherSamples(nq: i32, a: i32, stride: i32): i32 {
 }
 
 /**
- * boids.ts `stepBoids` on one thread: advances particles [0, count) by dt.
+ * boids.ts `stepBoids` on one thread: advances particles [0, count) by dt
+ * (prepare, stepCells over all cells, scatter: the split path's bits).
  * `interval` is steerIntervalFor(params, count), `tick` the steps taken
  * before this one, `forceCount` the active forces.
  */
 export function step(count: i32, dt: f64, tick: f64, interval: i32, forceCount: i32): void {
   prepare(count);
   stepCells(0, CELLS, dt, tick, interval, forceCount);
+  scatter(0, count);
 }
 
 /**
@@ -474,9 +496,11 @@ export function prepare(count: i32): void {
 }
 
 /**
- * The second half of a step, for cells [cellFrom, cellTo) after `prepare`:
+ * The middle of a step, for cells [cellFrom, cellTo) after `prepare`:
  * boids.ts `stepBoids`'s cell loop, writing the new state of those cells'
- * particles to X, Y, VX, VY. Arguments as for `step`.
+ * particles at their sorted slots in NX, NY, NVX, NVY (see the top of this
+ * file for why not at their indices), for `scatter` to put in place.
+ * Arguments as for `step`.
  */
 export function stepCells(
   cellFrom: i32,
@@ -623,10 +647,28 @@ export function stepCells(
       if (nx >= size || nx < 0) nx = 0;
       if (ny >= size || ny < 0) ny = 0;
 
-      setF32(VX, i, nvx);
-      setF32(VY, i, nvy);
-      setF32(X, i, nx);
-      setF32(Y, i, ny);
+      setF32(NVX, a, nvx);
+      setF32(NVY, a, nvy);
+      setF32(NX, a, nx);
+      setF32(NY, a, ny);
     }
+  }
+}
+
+/**
+ * The last part of a step, once `stepCells` has covered every cell: the
+ * new state of sorted slots [from, to) from NX, NY, NVX, NVY to each
+ * particle's own index in X, Y, VX, VY. A split world runs it over all
+ * slots on its own thread after the barrier: one O(n) pass of plain
+ * copies, cheaper than the lines the threads would fight over otherwise.
+ */
+export function scatter(from: i32, to: i32): void {
+  for (let a = from; a < to; a++) {
+    const at = (<usize>a) << 2;
+    const i = (<usize>i32At(SORTED, a)) << 2;
+    store<f32>(X + i, load<f32>(NX + at));
+    store<f32>(Y + i, load<f32>(NY + at));
+    store<f32>(VX + i, load<f32>(NVX + at));
+    store<f32>(VY + i, load<f32>(NVY + at));
   }
 }
