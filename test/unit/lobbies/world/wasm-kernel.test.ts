@@ -164,8 +164,11 @@ describe('the wasm world kernel', () => {
     stepped(w, 2);
     return from(w);
   };
-  /** The edges themselves, written between steps as tests and the JIT warm-up do. */
-  const atTheEdges = (w: World): World => {
+  /**
+   * The edges themselves, written between steps as tests and the JIT
+   * warm-up do; `huge` adds a step of 500.5 s.
+   */
+  const edgeSteps = (w: World, huge: boolean): World => {
     w.x[110] = 150;
     w.y[110] = 155;
     w.vx[110] = 0;
@@ -176,10 +179,11 @@ describe('the wasm world kernel', () => {
     w.vx[109] = -20;
     w.vy[109] = -20;
     w.step(1e-9);
-    w.step(500.5);
+    if (huge) w.step(500.5);
     w.step(0);
     return w;
   };
+  const atTheEdges = (w: World): World => edgeSteps(w, true);
 
   it('replays the edges bit-identically: dead stops, a hair below 0, tiny and huge dt', () => {
     const w = edges(wasmKernel(), atTheEdges);
@@ -195,20 +199,7 @@ describe('the wasm world kernel', () => {
   it('handles the edges as the JS kernel does, within rounding', () => {
     // From one state, so that only the edge steps differ; the huge dt
     // (500 s) moves particles 500x their velocities' gap, so it is left out.
-    const atSmallEdges = (w: World): World => {
-      w.x[110] = 150;
-      w.y[110] = 155;
-      w.vx[110] = 0;
-      w.vy[110] = 0;
-      w.step(DT);
-      w.x[109] = 0;
-      w.y[109] = 0;
-      w.vx[109] = -20;
-      w.vy[109] = -20;
-      w.step(1e-9);
-      w.step(0);
-      return w;
-    };
+    const atSmallEdges = (w: World): World => edgeSteps(w, false);
     const state = edges(JS_KERNEL).snapshot();
     const js = atSmallEdges(World.fromSnapshot(state, 200, edgeParams, JS_KERNEL));
     const wasm = atSmallEdges(World.fromSnapshot(state, 200, edgeParams, wasmKernel()));
