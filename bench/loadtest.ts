@@ -60,7 +60,7 @@ runMain('loadtest', async () => {
     : 'none';
   console.log(
     ceiling.reached
-      ? `ceiling: ${held} held; ${ceiling.broke?.clients} clients in ${ceiling.broke?.lobbies} lobbies broke ${ceiling.broke?.limits.join(', ')}`
+      ? `ceiling: ${held} held; ${ceiling.broke?.clients} clients in ${ceiling.broke?.lobbies} lobb${ceiling.broke?.lobbies === 1 ? 'y' : 'ies'} broke ${ceiling.broke?.limits.join(', ')}`
       : `no limit broke (${result.stoppedBy}); highest load held: ${held}`,
   );
   if (result.halfCeiling)

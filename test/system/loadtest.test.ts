@@ -161,7 +161,7 @@ describe('npm run loadtest', () => {
     ]);
     expect(run.stderr).not.toMatch(/^\s+at /m);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/ceiling: none held; 2 broke client_fps>1/);
+    expect(run.stdout).toMatch(/ceiling: none held; 2 clients in 1 lobby broke client_fps>1/);
     const result = readResult(run);
     expect(result.stoppedBy).toBe('limit');
     expect(result.target.local).toBe(true);
