@@ -154,15 +154,20 @@ export class WorkerLobbyHost implements LobbyHost {
   spawn(settings: LobbySettings): SpawnResult {
     const budget = this.#budget;
     const { particles } = settings;
-    const live = this.#workers.filter((w) => w.alive);
-    const freest = Math.max(0, ...live.map((w) => budget - load(w)));
+    // Each live worker's load, summed over its seats once (not in the sort's comparator).
+    const live = this.#workers
+      .filter((w) => w.alive)
+      .map((worker) => ({ worker, load: load(worker) }));
+    const freest = Math.max(0, ...live.map((w) => budget - w.load));
     const partitions = partitionsFor(particles, budget, this.#maxPartitions, live.length);
     if (partitions === undefined) return instanceFull(particles, freest, budget);
     const share = shareOf(particles, partitions);
+    // The sort is stable: equally loaded workers keep their pool order.
     const chosen = live
-      .filter((w) => load(w) + share <= budget)
-      .sort((a, b) => load(a) - load(b))
-      .slice(0, partitions);
+      .filter((w) => w.load + share <= budget)
+      .sort((a, b) => a.load - b.load)
+      .slice(0, partitions)
+      .map((w) => w.worker);
     if (chosen.length < partitions) return instanceFull(particles, freest, budget);
     const [owner, ...helpers] = chosen;
     const seat: Seat = { id: settings.id, particles, worker: undefined, partitions, helpers };
