@@ -9,7 +9,7 @@ export { Watch } from './channels/watch.js';
 export type { Clock } from './clock.js';
 export type { LobbyHandle, LobbyNotice } from './lobby-handle.js';
 export { InlineLobbyHost, type LobbyHost, type ThreadCapacity } from './lobby-host.js';
-export { lobbySteerInterval } from './lobby-world-params.js';
+export { lobbySteerIntervals } from './lobby-world-params.js';
 export { FAULT_KINDS, type FaultKind, type LobbyCheckpoint } from './lobby-messages.js';
 export type { PriorityRequest, ThreadPriority } from './thread-priority.js';
 export { WorkerLobbyHost } from './worker-pool.js';

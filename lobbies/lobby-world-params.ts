@@ -11,10 +11,15 @@ export function worldParams(settings: Pick<LobbySettings, 'steerBudget'>): Parti
   return settings.steerBudget === undefined ? {} : { steerBudget: settings.steerBudget };
 }
 
-/** Every how many steps each of `particles` particles steers in a lobby of these settings. */
-export function lobbySteerInterval(
+/**
+ * Every how many steps each particle steers in a lobby of these settings,
+ * by its particle count. The params are resolved once, here, so a caller
+ * asking for many lobbies of the same settings (/status) does not resolve
+ * them again for each.
+ */
+export function lobbySteerIntervals(
   settings: Pick<LobbySettings, 'steerBudget'>,
-  particles: number,
-): number {
-  return steerIntervalFor(resolveBoidParams(worldParams(settings)), particles);
+): (particles: number) => number {
+  const params = resolveBoidParams(worldParams(settings));
+  return (particles) => steerIntervalFor(params, particles);
 }

@@ -17,7 +17,7 @@
  * `players` (and the instance's, in totals) summarise its players' latest
  * stats reports (player-experience.ts), computed per request.
  */
-import { lobbySteerInterval } from '../../lobbies/index.js';
+import { lobbySteerIntervals } from '../../lobbies/index.js';
 import { PROTOCOL_VERSION } from '../../protocol/index.js';
 import type { App } from '../app.js';
 import { sendError } from '../http-errors.js';
@@ -47,6 +47,8 @@ export function registerStatusRoutes(app: App): void {
     window.start();
     fastify.addHook('onClose', async () => window.stop());
   }
+  // The steering budget is a start-up setting (not tunable): resolve its params once.
+  const steerInterval = lobbySteerIntervals(config);
 
   fastify.get('/status', async () => {
     const [window, late] = await Promise.all([ticks.window(), lateness.window()]);
@@ -60,7 +62,7 @@ export function registerStatusRoutes(app: App): void {
       tickP99Ms: p99Ms(window, status.id),
       tickLatenessP99Ms: p99Ms(late, status.id),
       // Every how many steps each particle steers (the steering budget's effect).
-      steerInterval: lobbySteerInterval(config, status.particles),
+      steerInterval: steerInterval(status.particles),
       // Threads its world is split over (SWARMHOST_MAX_PARTITIONS), as admitted.
       partitions: directory.get(status.id)?.handle.settings.partitions ?? 1,
       players: app.players.lobby(status.id),

@@ -3,7 +3,7 @@ import { FakeClock } from '../../../lobbies/fake-clock.js';
 import { InlineLobbyHost } from '../../../lobbies/lobby-host.js';
 import type { LobbyNotice } from '../../../lobbies/lobby-handle.js';
 import type { FrameEvent, LobbySettings } from '../../../lobbies/lobby-messages.js';
-import { lobbySteerInterval } from '../../../lobbies/lobby-world-params.js';
+import { lobbySteerIntervals } from '../../../lobbies/lobby-world-params.js';
 import { World } from '../../../lobbies/world/world.js';
 import { quantBitsFor, quantizePositions } from '../../../protocol/index.js';
 
@@ -173,10 +173,10 @@ describe('lobby actor on a fake clock', () => {
     expect(Buffer.from(budgeted.positions.buffer).equals(expected(100))).toBe(true);
     expect(Buffer.from(budgeted.positions.buffer).equals(expected(undefined))).toBe(false);
     expect(Buffer.from(framesOf(0).positions.buffer).equals(expected(0))).toBe(true);
-    expect(lobbySteerInterval({ steerBudget: 100 }, 500)).toBe(4);
-    expect(lobbySteerInterval({ steerBudget: 0 }, 100_000)).toBe(2);
-    expect(lobbySteerInterval({}, 100_000)).toBe(4);
-    expect(lobbySteerInterval({ steerBudget: 20_000 }, 50_000)).toBe(3);
+    expect(lobbySteerIntervals({ steerBudget: 100 })(500)).toBe(4);
+    expect(lobbySteerIntervals({ steerBudget: 0 })(100_000)).toBe(2);
+    expect(lobbySteerIntervals({})(100_000)).toBe(4);
+    expect(lobbySteerIntervals({ steerBudget: 20_000 })(50_000)).toBe(3);
   });
 
   it('caps catch-up after a stall and reports the dropped steps', () => {
