@@ -55,6 +55,7 @@ export interface KernelSplit {
   partitions: number;
   spawn: PartitionSpawner;
   stepTimeoutMs: number;
+  startTimeoutMs: number;
 }
 
 /**
@@ -116,6 +117,7 @@ export class WasmBoidKernel {
             partitions,
             spawn: split.spawn,
             stepTimeoutMs: split.stepTimeoutMs,
+            startTimeoutMs: split.startTimeoutMs,
           })
         : undefined;
     if (this.#split) unclosedSplits.register(this, this.#split, this);

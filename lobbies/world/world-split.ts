@@ -62,7 +62,7 @@ export type PartitionSpawner = (start: PartitionStart) => PartitionThread;
 
 export const SPLIT_LIMITS = {
   maxPartitions: MAX_PARTITIONS,
-  /** How long the first split step waits for every thread to start (tsx compiles on the way). */
+  /** How long the first split step waits for every thread to start by default (tsx compiles on the way). */
   startTimeoutMs: 15_000,
   /** How long a step waits for every partition by default before it calls one dead. */
   stepTimeoutMs: 2_000,
@@ -91,6 +91,8 @@ export interface WorldSplitOptions {
   spawnPartition?: PartitionSpawner;
   /** How long a split step waits for its partitions before it throws (default SPLIT_LIMITS.stepTimeoutMs). */
   partitionTimeoutMs?: number;
+  /** How long the first split step waits for its partition threads to start before it throws (default SPLIT_LIMITS.startTimeoutMs). */
+  partitionStartTimeoutMs?: number;
 }
 
 /**
@@ -126,6 +128,7 @@ export interface WorldSplitSetup {
   partitions: number;
   spawn: PartitionSpawner;
   stepTimeoutMs: number;
+  startTimeoutMs: number;
 }
 
 export class WorldSplit {
@@ -137,6 +140,7 @@ export class WorldSplit {
   readonly #cols: number;
   readonly #threads: PartitionThread[] = [];
   readonly #stepTimeoutMs: number;
+  readonly #startTimeoutMs: number;
   #generation = 0;
   #ready = false;
   /** Set once a partition failed or the world closed: every later step throws it. */
@@ -148,6 +152,7 @@ export class WorldSplit {
     this.partitions = partitions;
     this.#kernel = setup.kernel;
     this.#stepTimeoutMs = setup.stepTimeoutMs;
+    this.#startTimeoutMs = setup.startTimeoutMs;
     this.#control = new Int32Array(memory.buffer, layout.control, CONTROL.ints);
     this.#control64 = new Float64Array(memory.buffer, layout.control, CONTROL.ints / 2);
     this.#cols = setup.shape.cols;
@@ -176,8 +181,8 @@ export class WorldSplit {
    * particles' indices.
    *
    * @throws Error naming the partition when one has died, did not start
-   *   within SPLIT_LIMITS.startTimeoutMs or did not finish within the step
-   *   timeout; and on every step after that, or after close().
+   *   within the start timeout or did not finish within the step timeout;
+   *   and on every step after that, or after close().
    */
   step(
     count: number,
@@ -254,10 +259,10 @@ export class WorldSplit {
   }
 
   #awaitReady(): void {
-    const deadline = performance.now() + SPLIT_LIMITS.startTimeoutMs;
+    const deadline = performance.now() + this.#startTimeoutMs;
     for (let p = 1; p < this.partitions; p++) {
       if (!this.#waitFor(CONTROL.ready(p), 1, deadline)) {
-        throw this.#failed(p, `did not start within ${SPLIT_LIMITS.startTimeoutMs} ms`);
+        throw this.#failed(p, `did not start within ${this.#startTimeoutMs} ms`);
       }
     }
     this.#ready = true;

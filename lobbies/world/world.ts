@@ -160,6 +160,7 @@ export class World {
                   partitions,
                   spawn: options.spawnPartition as PartitionSpawner,
                   stepTimeoutMs: options.partitionTimeoutMs ?? SPLIT_LIMITS.stepTimeoutMs,
+                  startTimeoutMs: options.partitionStartTimeoutMs ?? SPLIT_LIMITS.startTimeoutMs,
                 }
               : undefined,
           )

@@ -3,9 +3,9 @@
  * world-partitions.ts): the same bits as the unsplit world for the same
  * seed and calls, whatever the number of partitions (forces, more forces
  * than the memory first had room for, spawns, a snapshot resumed on
- * another split); a partition thread that dies or hangs makes step throw,
- * naming it, within its bound; close() stops the threads, and is
- * idempotent.
+ * another split); a partition thread that dies, hangs or never starts
+ * makes step throw, naming it, within its bound; close() stops the
+ * threads, and is idempotent.
  */
 import { once } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -147,6 +147,21 @@ describe('a wasm world split across threads', () => {
     const started = performance.now();
     expect(() => w.step(DT)).toThrow(/world partition 1 did not finish step 3 within 200 ms/);
     expect(performance.now() - started).toBeLessThan(1500);
+  });
+
+  it('throws within its start bound, not hangs, when a partition thread never starts; close() still returns', () => {
+    // A thread that never gets ready, and whose spawner never hears of it.
+    const terminate = vi.fn();
+    const neverStarts: PartitionSpawner = () => ({ failure: undefined, terminate });
+    const w = world(2, { spawnPartition: neverStarts, partitionStartTimeoutMs: 200 });
+    const started = performance.now();
+    expect(() => w.step(DT)).toThrow(/world partition 1 did not start within 200 ms/);
+    expect(performance.now() - started).toBeLessThan(1500);
+    expect(terminate).toHaveBeenCalled();
+    // Every later step throws the same, at once; closing returns.
+    expect(() => w.step(DT)).toThrow(/world partition 1 did not start/);
+    w.close();
+    expect(() => w.step(DT)).toThrow(/world partition 1 did not start/);
   });
 
   it('close() stops the threads, is idempotent, and a closed split world steps no more', async () => {
