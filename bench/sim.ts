@@ -13,7 +13,8 @@
  * - the world step alone on each kernel (SWARMHOST_KERNEL: js and wasm), with
  *   the default time-sliced steering, with no steering budget (issue 15's
  *   "full steering": every particle every 2nd step) and with full steering
- *   (every particle every step), and the wasm kernel's speed-up over JS;
+ *   (every particle every step), and the wasm kernel's speed-up over JS,
+ *   each kernel in a fresh thread (sim-kernels.ts);
  * - one world split across threads (sim-partitions.ts): wasm kernel, no
  *   steering budget, at 50k and 100k particles on 1 and 2 threads.
  */
@@ -26,8 +27,9 @@ import {
   type QuantizedFrame,
   quantizePositions,
 } from '../protocol/index.js';
-import { loadWorldKernel, World } from '../lobbies/index.js';
+import { World } from '../lobbies/index.js';
 import { optionsHelp, readOptions, runMain } from './cli-options.js';
+import { kernelTable } from './sim-kernels.js';
 import { partitionTable } from './sim-partitions.js';
 import { ms, summarize } from './stats.js';
 
@@ -273,7 +275,13 @@ async function main(): Promise<number> {
       `| ${particles} | ${ms(tick.p50)} | ${ms(tick.p99)} | ${ms(tick.max)} | ${ms(summarize(keyMs).p50)} | ${ms(summarize(keyDecodeMs).p50)} | ${ms(summarize(deltaMs).p50)} | ${ms(summarize(decodeMs).p50)} | ${(keyBytes / particles).toFixed(3)} | ${keyframeEntropy(frames[frames.length - 1]).toFixed(3)} | ${(deltaBytes / deltas / particles).toFixed(3)} | ${rates.join(' | ')} | ${(behindBytes / (frames.length - 11) / particles).toFixed(3)} | ${ms(summarize(broadcastMs).p50)} |`,
     );
   }
-  kernelTable(SIZES, options.values.steps);
+  await kernelTable({
+    world: WORLD,
+    dt: DT,
+    warmup: WARMUP,
+    steps: options.values.steps,
+    sizes: SIZES,
+  });
   partitionTable({
     world: WORLD,
     dt: DT,
@@ -283,58 +291,6 @@ async function main(): Promise<number> {
     partitions: options.values.partitions,
   });
   return 0;
-}
-
-/** Every particle steers every 2nd step, however many: issue 15's "full steering". */
-const NO_BUDGET = { steerBudget: 0 } as const;
-
-/** Every particle steers every step: what the default's time slicing saves. */
-const FULL_STEERING = { steerInterval: 1, steerBudget: 0 } as const;
-
-/** Step time p50/p99 of each kernel per size and steering, and wasm's speed-up. */
-function kernelTable(sizes: readonly number[], steps: number): void {
-  const wasm = loadWorldKernel('wasm');
-  if (wasm.fallback) throw new Error(wasm.fallback);
-  const kernels = [
-    ['js', loadWorldKernel('js').kernel],
-    ['wasm', wasm.kernel],
-  ] as const;
-  console.log(
-    `\n# world step alone (grid rebuild + boids), ${steps} measured steps after ${WARMUP} warm-up\n`,
-  );
-  console.log(
-    '| particles | steering | js p50 ms | js p99 ms | wasm p50 ms | wasm p99 ms | wasm speed-up (p50) |',
-  );
-  console.log(`|${'---|'.repeat(7)}`);
-  for (const particles of sizes) {
-    for (const [steering, params] of [
-      ['default', {}],
-      ['no budget', NO_BUDGET],
-      ['full', FULL_STEERING],
-    ] as const) {
-      const p50: number[] = [];
-      const cells: string[] = [];
-      for (const [, kernel] of kernels) {
-        const world = new World({
-          size: WORLD,
-          particles,
-          maxParticles: particles,
-          seed: 1,
-          params,
-          kernel,
-        });
-        for (let i = 0; i < WARMUP; i++) world.step(DT);
-        const stepMs: number[] = [];
-        for (let t = 0; t < steps; t++) stepMs.push(time(() => world.step(DT))[1]);
-        const summary = summarize(stepMs);
-        p50.push(summary.p50);
-        cells.push(ms(summary.p50), ms(summary.p99));
-      }
-      console.log(
-        `| ${particles} | ${steering} | ${cells.join(' | ')} | ${(p50[0] / p50[1]).toFixed(2)}x |`,
-      );
-    }
-  }
 }
 
 runMain('bench:sim', main);

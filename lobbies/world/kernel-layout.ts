@@ -120,9 +120,11 @@ const SAMPLE_ARRAYS = 4;
 
 /**
  * Slots per sample array: the most candidates a particle examines, plus
- * the 3 lanes a 4-wide load reads past the last one.
+ * the 3 lanes a 4-wide load reads past the last one. At least 6 in all:
+ * the samples are also the integration tail's scratch (boids-kernel.ts
+ * integrateSlots: six blocks of four f32).
  */
-const sampleSlots = (shape: WasmKernelShape): number => Math.max(1, shape.neighbourBuffer) + 3;
+const sampleSlots = (shape: WasmKernelShape): number => Math.max(3, shape.neighbourBuffer) + 3;
 
 /** Where everything sits in the memory of a world of this shape split `partitions` ways. */
 export function kernelLayout(shape: WasmKernelShape, partitions: number): KernelLayout {

@@ -8,9 +8,11 @@
  * Semantics as the JS kernel's (the same neighbours: radius, crowded
  * quadrants, stride sampling, cap; the same forces, clamp, integration and
  * wrap), but not its bits: the neighbour sums, the bulk of a step, run in
- * f32 four candidates per f32x4 in one pass (sumNeighbours), where JS
- * runs in f64 one candidate at a time. From one state the two stay within
- * rounding for a few steps (tested), then part as any chaotic flock does.
+ * f32 four candidates per f32x4 in one pass (sumNeighbours), and the speed
+ * limits, integration and wrap in f32 four particles per f32x4
+ * (integrateSlots), where JS runs in f64 one at a time. From one state the
+ * two stay within rounding for a few steps (tested), then part as any
+ * chaotic flock does.
  *
  * Determinism: a fixed order of operations, each an exactly specified IEEE
  * one (wasm's +, -, *, /, sqrt, floor, conversions; SIMD lanes likewise;
@@ -26,7 +28,8 @@
  * runtime).
  *
  * A step is `prepare` (grid rebuild, gather into the sorted scratch), then
- * `stepCells` over cells, then `scatter`. The cell loop reads only the
+ * `stepCells` over cells (each particle's acceleration, then the cells'
+ * slots integrated), then `scatter`. The cell loop reads only the
  * sorted scratch (the state before the step) and the forces, and writes
  * each particle's new state at its sorted slot, into NX, NY, NVX, NVY: any
  * set of cells may be stepped apart, in any order, on any thread, and give
@@ -214,24 +217,34 @@ function rebuildGrid(count: i32): void {
   const last = cols - 1;
   const inv = INV_CELL_SIZE;
   const cells = CELLS;
-  memory.fill(CELL_COUNT, 0, (<usize>cells) << 2);
+  // Globals read once into locals: the engine reloads a global on every use.
+  const xs = X;
+  const ys = Y;
+  const pcell = PCELL;
+  const cellCount = CELL_COUNT;
+  const cellStart = CELL_START;
+  const fill = FILL;
+  const sorted = SORTED;
+  memory.fill(cellCount, 0, (<usize>cells) << 2);
   for (let i = 0; i < count; i++) {
-    const c = min(<i32>(f32At(Y, i) * inv), last) * cols + min(<i32>(f32At(X, i) * inv), last);
-    setI32(PCELL, i, c);
-    setI32(CELL_COUNT, c, i32At(CELL_COUNT, c) + 1);
+    const c =
+      min(<i32>(f32At(ys, i) * inv), last) * cols +
+      min(<i32>(f32At(xs, i) * inv), last);
+    setI32(pcell, i, c);
+    setI32(cellCount, c, i32At(cellCount, c) + 1);
   }
   let sum = 0;
   for (let c = 0; c < cells; c++) {
-    setI32(CELL_START, c, sum);
-    setI32(FILL, c, sum);
-    sum += i32At(CELL_COUNT, c);
+    setI32(cellStart, c, sum);
+    setI32(fill, c, sum);
+    sum += i32At(cellCount, c);
   }
-  setI32(CELL_START, cells, sum);
+  setI32(cellStart, cells, sum);
   for (let i = 0; i < count; i++) {
-    const c = i32At(PCELL, i);
-    const slot = i32At(FILL, c);
-    setI32(FILL, c, slot + 1);
-    setI32(SORTED, slot, i);
+    const c = i32At(pcell, i);
+    const slot = i32At(fill, c);
+    setI32(fill, c, slot + 1);
+    setI32(sorted, slot, i);
   }
 }
 
@@ -296,10 +309,8 @@ function neighbourRanges(cell: i32): i32 {
 }
 
 /** spatial-grid.ts `quadrantRanges`: the 2x2 block on a point's sides. */
-function quadrantRanges(cell: i32, lowX: bool, lowY: bool): i32 {
+function quadrantRanges(row: i32, col: i32, lowX: bool, lowY: bool): i32 {
   const cols = COLS;
-  const row = cell / cols;
-  const col = cell - row * cols;
   const lo = lowX ? col - 1 : col;
   const top = lowY ? row - 1 : row;
   if (lo >= 0 && lo + 1 < cols && top >= 0 && top + 1 < cols) {
@@ -361,10 +372,15 @@ let SEP_Y: f64 = 0;
  * f32, four candidates per f32x4 in one pass: offset, distance, masks and
  * sums, no branch on the data. Each lane sums its own candidates, and the
  * lanes are added in a fixed order at the end, in f64: the same bits on
- * every run, engine and thread. Lanes past a range's end read on into the
- * next particles or the next array (memory that is there, whatever it
- * holds) and are masked out.
+ * every run, engine and thread. Only a range's last group of four is
+ * masked: its lanes past the end read on into the next particles or the
+ * next array (memory that is there, whatever it holds). `self` is not
+ * masked either: it is always a candidate at offset 0 (inside; no
+ * separation push, its offset being 0), so it is taken back out of the
+ * count and the velocity sums at the end.
  */
+// @ts-expect-error: decorator
+@inline
 function sumNeighbours(
   xs: usize,
   ys: usize,
@@ -378,7 +394,6 @@ function sumNeighbours(
 ): void {
   const vr2 = f32x4.splat(<f32>radius2);
   const vsep2 = f32x4.splat(<f32>SEP2);
-  const vself = i32x4.splat(self);
   let vn = i32x4.splat(0);
   let vsvx = f32x4.splat(0);
   let vsvy = f32x4.splat(0);
@@ -389,21 +404,31 @@ function sumNeighbours(
   for (let r = 0; r < nq; r++) {
     const start = i32At(RANGES, 2 * r);
     const end = i32At(RANGES, 2 * r + 1);
-    // The range's wrap shift folded into the particle's offset (exact in
-    // f64: a shift is 0 or +-size), rounded once to f32.
     const vox = f32x4.splat(<f32>(f64At(SHIFTS, 2 * r) - px));
     const voy = f32x4.splat(<f32>(f64At(SHIFTS, 2 * r + 1) - py));
-    const vend = i32x4.splat(end);
-    let vj = i32x4.add(i32x4.splat(start), LANES);
-    for (let j = start; j < end; j += 4) {
+    let j = start;
+    for (; j + 3 < end; j += 4) {
       const at = (<usize>j) << 2;
       const dx = f32x4.add(v128.load(xs + at), vox);
       const dy = f32x4.add(v128.load(ys + at), voy);
       const d2 = f32x4.add(f32x4.mul(dx, dx), f32x4.mul(dy, dy));
-      const inside = v128.and(
-        v128.and(f32x4.lt(d2, vr2), i32x4.ne(vj, vself)),
-        i32x4.lt_s(vj, vend),
-      );
+      const inside = f32x4.lt(d2, vr2);
+      vn = i32x4.sub(vn, inside);
+      vsvx = f32x4.add(vsvx, v128.and(v128.load(vxs + at), inside));
+      vsvy = f32x4.add(vsvy, v128.and(v128.load(vys + at), inside));
+      vdx = f32x4.add(vdx, v128.and(dx, inside));
+      vdy = f32x4.add(vdy, v128.and(dy, inside));
+      const inv = v128.and(f32x4.div(ONE4, f32x4.add(d2, SOFTENING4)), f32x4.lt(d2, vsep2));
+      vsepx = f32x4.sub(vsepx, f32x4.mul(dx, inv));
+      vsepy = f32x4.sub(vsepy, f32x4.mul(dy, inv));
+    }
+    if (j < end) {
+      const tail = i32x4.lt_s(LANES, i32x4.splat(end - j));
+      const at = (<usize>j) << 2;
+      const dx = f32x4.add(v128.load(xs + at), vox);
+      const dy = f32x4.add(v128.load(ys + at), voy);
+      const d2 = f32x4.add(f32x4.mul(dx, dx), f32x4.mul(dy, dy));
+      const inside = v128.and(f32x4.lt(d2, vr2), tail);
       vn = i32x4.sub(vn, inside);
       vsvx = f32x4.add(vsvx, v128.and(v128.load(vxs + at), inside));
       vsvy = f32x4.add(vsvy, v128.and(v128.load(vys + at), inside));
@@ -411,11 +436,10 @@ function sumNeighbours(
       vdy = f32x4.add(vdy, v128.and(dy, inside));
       const inv = v128.and(
         f32x4.div(ONE4, f32x4.add(d2, SOFTENING4)),
-        v128.and(f32x4.lt(d2, vsep2), inside),
+        v128.and(f32x4.lt(d2, vsep2), tail),
       );
       vsepx = f32x4.sub(vsepx, f32x4.mul(dx, inv));
       vsepy = f32x4.sub(vsepy, f32x4.mul(dy, inv));
-      vj = i32x4.add(vj, FOUR4);
     }
   }
   NEIGHBOURS = laneSumI32(vn);
@@ -425,6 +449,11 @@ function sumNeighbours(
   SUM_DY = laneSum(vdy);
   SEP_X = laneSum(vsepx);
   SEP_Y = laneSum(vsepy);
+  if (self >= 0) {
+    NEIGHBOURS -= 1;
+    SUM_VX -= f32At(vxs, self);
+    SUM_VY -= f32At(vys, self);
+  }
 }
 
 /** Sample array k: 0 x, 1 y, 2 vx, 3 vy. */
@@ -486,12 +515,89 @@ export function step(count: i32, dt: f64, tick: f64, interval: i32, forceCount: 
  */
 export function prepare(count: i32): void {
   rebuildGrid(count);
+  const sorted = SORTED;
+  const x = X;
+  const y = Y;
+  const vx = VX;
+  const vy = VY;
+  const sx = SX;
+  const sy = SY;
+  const svx = SVX;
+  const svy = SVY;
   for (let a = 0; a < count; a++) {
-    const i = i32At(SORTED, a);
-    store<f32>(SX + ((<usize>a) << 2), load<f32>(X + ((<usize>i) << 2)));
-    store<f32>(SY + ((<usize>a) << 2), load<f32>(Y + ((<usize>i) << 2)));
-    store<f32>(SVX + ((<usize>a) << 2), load<f32>(VX + ((<usize>i) << 2)));
-    store<f32>(SVY + ((<usize>a) << 2), load<f32>(VY + ((<usize>i) << 2)));
+    const at = (<usize>a) << 2;
+    const i = (<usize>i32At(sorted, a)) << 2;
+    store<f32>(sx + at, load<f32>(x + i));
+    store<f32>(sy + at, load<f32>(y + i));
+    store<f32>(svx + at, load<f32>(vx + i));
+    store<f32>(svy + at, load<f32>(vy + i));
+  }
+}
+
+/** The candidates in ranges [0, nr). */
+function rangesTotal(nr: i32): i32 {
+  let total = 0;
+  for (let r = 0; r < nr; r++) total += i32At(RANGES, 2 * r + 1) - i32At(RANGES, 2 * r);
+  return total;
+}
+
+// What steer found: the steering acceleration of the particle it was asked about.
+let STEER_X: f64 = 0;
+let STEER_Y: f64 = 0;
+
+/**
+ * The steering acceleration of the particle at sorted slot a, in cell
+ * (row, col) whose 3x3 ranges [0, nr) are in RANGES (crowded: over the cap),
+ * into STEER_X, STEER_Y; the gains are per step interval.
+ */
+// @ts-expect-error: decorator
+@inline
+function steer(
+  a: i32,
+  row: i32,
+  col: i32,
+  nr: i32,
+  crowded: bool,
+  midX: f64,
+  midY: f64,
+  alignW: f64,
+  cohW: f64,
+  sepW: f64,
+): void {
+  const px = f32At(SX, a);
+  const py = f32At(SY, a);
+  let nq = nr;
+  let radius2 = R2;
+  let stride = 1;
+  if (crowded) {
+    const cap = MAX_CANDIDATES;
+    nq = quadrantRanges(row, col, px < midX, py < midY);
+    const total = rangesTotal(nq);
+    radius2 = R2 * 0.25;
+    if (total > cap) stride = (total + cap - 1) / cap;
+  }
+  if (stride === 1) sumNeighbours(SX, SY, SVX, SVY, nq, a, px, py, radius2);
+  else {
+    const self = gatherSamples(nq, a, stride);
+    sumNeighbours(
+      sampleArray(0),
+      sampleArray(1),
+      sampleArray(2),
+      sampleArray(3),
+      1,
+      self,
+      px,
+      py,
+      radius2,
+    );
+  }
+  const n = NEIGHBOURS;
+  STEER_X = 0;
+  STEER_Y = 0;
+  if (n > 0) {
+    const invN = 1 / <f64>n;
+    STEER_X = (SUM_VX * invN - f32At(SVX, a)) * alignW + SUM_DX * invN * cohW + SEP_X * sepW;
+    STEER_Y = (SUM_VY * invN - f32At(SVY, a)) * alignW + SUM_DY * invN * cohW + SEP_Y * sepW;
   }
 }
 
@@ -502,6 +608,13 @@ export function prepare(count: i32): void {
  * file for why not at their indices), for `scatter` to put in place.
  * Arguments as for `step`.
  */
+/**
+ * The steering phase of the current step. A global, not a local: as a local
+ * computed once, binaryen sank its division and floor into the per-particle
+ * loop (seen in V8's code; about 10% of a step at 50k).
+ */
+let PHASE: i32 = 0;
+
 export function stepCells(
   cellFrom: i32,
   cellTo: i32,
@@ -514,17 +627,13 @@ export function stepCells(
   const half = size * 0.5;
   const cols = COLS;
   const cellSize = CELL_SIZE;
-  const r2 = R2;
-  const crowdedR2 = r2 * 0.25;
   // tick may exceed 2**31 in a long-lived world: take the phase in f64.
-  const phase = <i32>(tick - Math.floor(tick / <f64>interval) * <f64>interval);
+  PHASE = <i32>(tick - Math.floor(tick / <f64>interval) * <f64>interval);
+  const phase = PHASE;
+  const mask = (interval & (interval - 1)) === 0 ? interval - 1 : -1;
   const alignW = ALIGNMENT * <f64>interval;
   const cohW = COHESION * <f64>interval;
   const sepW = SEPARATION * <f64>interval;
-  const minSpeed = MIN_SPEED;
-  const maxSpeed = MAX_SPEED;
-  const min2 = minSpeed * minSpeed;
-  const max2 = maxSpeed * maxSpeed;
   const cap = MAX_CANDIDATES;
   const nf = forceCount;
   const fr = FORCE_RADIUS;
@@ -538,10 +647,9 @@ export function stepCells(
     const cs = i32At(CELL_START, c);
     const ce = i32At(CELL_START, c + 1);
     if (cs === ce) continue;
-    let nr = -1;
-    let crowded = false;
     const row = c / cols;
-    const midX = (<f64>(c - row * cols) + 0.5) * cellSize;
+    const col = c - row * cols;
+    const midX = (<f64>col + 0.5) * cellSize;
     const midY = (<f64>row + 0.5) * cellSize;
     let cellForces = 0;
     for (let f = 0; f < nf; f++) {
@@ -554,53 +662,48 @@ export function stepCells(
       if (dx * dx + dy * dy < forceReach2) setI32(FORCE_LIST, cellForces++, f);
     }
 
+    if (cellForces === 0) {
+      // The cell's steering particles listed first (branch-free: which of
+      // them steer alternates at random, a branch mispredicted half the
+      // time), then stepped. The list goes in NVX at the cell's own slots,
+      // which integrateSlots fills only after this loop; each acceleration
+      // is 0 unless steering sets it.
+      const list = NVX + ((<usize>cs) << 2);
+      let n = 0;
+      for (let a = cs; a < ce; a++) {
+        const i = i32At(SORTED, a);
+        store<i32>(list + ((<usize>n) << 2), a);
+        n += <i32>((mask >= 0 ? i & mask : i % interval) === phase);
+        setF32(NX, a, 0);
+        setF32(NY, a, 0);
+      }
+      if (n === 0) continue;
+      const nr = neighbourRanges(c);
+      const crowded = cap > 0 && rangesTotal(nr) > cap;
+      for (let q = 0; q < n; q++) {
+        const a = load<i32>(list + ((<usize>q) << 2));
+        steer(a, row, col, nr, crowded, midX, midY, alignW, cohW, sepW);
+        setF32(NX, a, STEER_X);
+        setF32(NY, a, STEER_Y);
+      }
+      continue;
+    }
+    let nr = -1;
+    let crowded = false;
     for (let a = cs; a < ce; a++) {
       const i = i32At(SORTED, a);
       const px = f32At(SX, a);
       const py = f32At(SY, a);
-      const pvx = f32At(SVX, a);
-      const pvy = f32At(SVY, a);
       let ax: f64 = 0;
       let ay: f64 = 0;
-
-      if (i % interval === phase) {
+      if ((mask >= 0 ? i & mask : i % interval) === phase) {
         if (nr < 0) {
           nr = neighbourRanges(c);
-          let total = 0;
-          for (let r = 0; r < nr; r++) total += i32At(RANGES, 2 * r + 1) - i32At(RANGES, 2 * r);
-          crowded = cap > 0 && total > cap;
+          crowded = cap > 0 && rangesTotal(nr) > cap;
         }
-        let nq = nr;
-        let radius2 = r2;
-        let stride = 1;
-        if (crowded) {
-          nq = quadrantRanges(c, px < midX, py < midY);
-          let total = 0;
-          for (let r = 0; r < nq; r++) total += i32At(RANGES, 2 * r + 1) - i32At(RANGES, 2 * r);
-          radius2 = crowdedR2;
-          if (total > cap) stride = (total + cap - 1) / cap;
-        }
-        if (stride === 1) sumNeighbours(SX, SY, SVX, SVY, nq, a, px, py, radius2);
-        else {
-          const self = gatherSamples(nq, a, stride);
-          sumNeighbours(
-            sampleArray(0),
-            sampleArray(1),
-            sampleArray(2),
-            sampleArray(3),
-            1,
-            self,
-            px,
-            py,
-            radius2,
-          );
-        }
-        const n = NEIGHBOURS;
-        if (n > 0) {
-          const invN = 1 / <f64>n;
-          ax = (SUM_VX * invN - pvx) * alignW + SUM_DX * invN * cohW + SEP_X * sepW;
-          ay = (SUM_VY * invN - pvy) * alignW + SUM_DY * invN * cohW + SEP_Y * sepW;
-        }
+        steer(a, row, col, nr, crowded, midX, midY, alignW, cohW, sepW);
+        ax = STEER_X;
+        ay = STEER_Y;
       }
 
       for (let q = 0; q < cellForces; q++) {
@@ -620,39 +723,119 @@ export function stepCells(
         ay += dy * g;
       }
 
-      let nvx = pvx + ax * dt;
-      let nvy = pvy + ay * dt;
-      const s2 = nvx * nvx + nvy * nvy;
-      if (s2 > max2) {
-        const scale = maxSpeed / Math.sqrt(s2);
-        nvx *= scale;
-        nvy *= scale;
-      } else if (s2 < min2) {
-        if (s2 > 0) {
-          const scale = minSpeed / Math.sqrt(s2);
-          nvx *= scale;
-          nvy *= scale;
-        } else {
-          nvx = minSpeed;
-          nvy = 0;
-        }
-      }
-
-      let nx = px + nvx * dt;
-      let ny = py + nvy * dt;
-      if (nx >= size || nx < 0) nx -= Math.floor(nx / size) * size;
-      if (ny >= size || ny < 0) ny -= Math.floor(ny / size) * size;
-      nx = <f64>(<f32>nx);
-      ny = <f64>(<f32>ny);
-      if (nx >= size || nx < 0) nx = 0;
-      if (ny >= size || ny < 0) ny = 0;
-
-      setF32(NVX, a, nvx);
-      setF32(NVY, a, nvy);
-      setF32(NX, a, nx);
-      setF32(NY, a, ny);
+      // The acceleration, at the slot its new position will take.
+      setF32(NX, a, ax);
+      setF32(NY, a, ay);
     }
   }
+  integrateSlots(i32At(CELL_START, cellFrom), i32At(CELL_START, cellTo), dt);
+}
+
+/**
+ * Speed limits, integration and wrap of sorted slots [from, to), four at a
+ * time in f32: the new velocity and position from the state before the
+ * step (SX, SY, SVX, SVY) and the acceleration stepCells left in NX, NY,
+ * written over it in NX, NY, NVX, NVY. Branch-free (the lanes' limits
+ * and wraps are selects). The last one to three slots go through the same
+ * four lanes via scratch, never past `to` (the next band may belong to
+ * another thread): a slot's bits never depend on its lane or its band.
+ */
+function integrateSlots(from: i32, to: i32, dt: f64): void {
+  const sx = SX;
+  const sy = SY;
+  const svx = SVX;
+  const svy = SVY;
+  const nx = NX;
+  const ny = NY;
+  const nvx = NVX;
+  const nvy = NVY;
+  let a = from;
+  for (; a + 3 < to; a += 4) {
+    const at = (<usize>a) << 2;
+    integrate4(sx + at, sy + at, svx + at, svy + at, nx + at, ny + at, nvx + at, nvy + at, dt);
+  }
+  if (a < to) {
+    const n = to - a;
+    const t = SAMPLES;
+    memory.fill(t, 0, 96);
+    for (let k = 0; k < n; k++) {
+      const src = (<usize>(a + k)) << 2;
+      const dst = (<usize>k) << 2;
+      store<f32>(t + dst, load<f32>(SX + src));
+      store<f32>(t + 16 + dst, load<f32>(SY + src));
+      store<f32>(t + 32 + dst, load<f32>(SVX + src));
+      store<f32>(t + 48 + dst, load<f32>(SVY + src));
+      store<f32>(t + 64 + dst, load<f32>(NX + src));
+      store<f32>(t + 80 + dst, load<f32>(NY + src));
+    }
+    integrate4(t, t + 16, t + 32, t + 48, t + 64, t + 80, t + 32, t + 48, dt);
+    for (let k = 0; k < n; k++) {
+      const src = (<usize>k) << 2;
+      const dst = (<usize>(a + k)) << 2;
+      store<f32>(NX + dst, load<f32>(t + 64 + src));
+      store<f32>(NY + dst, load<f32>(t + 80 + src));
+      store<f32>(NVX + dst, load<f32>(t + 32 + src));
+      store<f32>(NVY + dst, load<f32>(t + 48 + src));
+    }
+  }
+}
+
+/**
+ * Four slots of integrateSlots: reads x, y, vx, vy (state) and ax, ay
+ * (acceleration, where the new x, y go), writes nx (over ax), ny (over
+ * ay), nvx, nvy.
+ */
+// @ts-expect-error: decorator
+@inline
+function integrate4(
+  x: usize,
+  y: usize,
+  vx: usize,
+  vy: usize,
+  ax: usize,
+  ay: usize,
+  nvxAt: usize,
+  nvyAt: usize,
+  dt: f64,
+): void {
+  const vdt = f32x4.splat(<f32>dt);
+  const size = f32x4.splat(<f32>SIZE);
+  const zero = f32x4.splat(0);
+  const minSpeed = f32x4.splat(<f32>MIN_SPEED);
+  const maxSpeed = f32x4.splat(<f32>MAX_SPEED);
+  let nvx = f32x4.add(v128.load(vx), f32x4.mul(v128.load(ax), vdt));
+  let nvy = f32x4.add(v128.load(vy), f32x4.mul(v128.load(ay), vdt));
+  const s2 = f32x4.add(f32x4.mul(nvx, nvx), f32x4.mul(nvy, nvy));
+  const fast = f32x4.gt(s2, f32x4.mul(maxSpeed, maxSpeed));
+  const slow = f32x4.lt(s2, f32x4.mul(minSpeed, minSpeed));
+  const still = f32x4.eq(s2, zero);
+  // Lanes within limits divide too (by their own speed) and keep nv: a select.
+  const scale = f32x4.div(v128.bitselect(maxSpeed, minSpeed, fast), f32x4.sqrt(s2));
+  const limited = v128.or(fast, slow);
+  nvx = v128.bitselect(f32x4.mul(nvx, scale), nvx, limited);
+  nvy = v128.bitselect(f32x4.mul(nvy, scale), nvy, limited);
+  // A dead stop starts again along +x at the minimum speed.
+  nvx = v128.bitselect(minSpeed, nvx, still);
+  nvy = v128.bitselect(zero, nvy, still);
+  let nx = f32x4.add(v128.load(x), f32x4.mul(nvx, vdt));
+  let ny = f32x4.add(v128.load(y), f32x4.mul(nvy, vdt));
+  nx = wrap4(nx, size);
+  ny = wrap4(ny, size);
+  v128.store(nvxAt, nvx);
+  v128.store(nvyAt, nvy);
+  v128.store(ax, nx);
+  v128.store(ay, ny);
+}
+
+/** Positions into [0, size): wrapped once, and 0 where rounding lands on size. */
+// @ts-expect-error: decorator
+@inline
+function wrap4(p: v128, size: v128): v128 {
+  const zero = f32x4.splat(0);
+  const out = v128.or(f32x4.ge(p, size), f32x4.lt(p, zero));
+  const wrapped = f32x4.sub(p, f32x4.mul(f32x4.floor(f32x4.div(p, size)), size));
+  const q = v128.bitselect(wrapped, p, out);
+  return v128.andnot(q, v128.or(f32x4.ge(q, size), f32x4.lt(q, zero)));
 }
 
 /**
@@ -663,12 +846,21 @@ export function stepCells(
  * copies, cheaper than the lines the threads would fight over otherwise.
  */
 export function scatter(from: i32, to: i32): void {
+  const sorted = SORTED;
+  const x = X;
+  const y = Y;
+  const vx = VX;
+  const vy = VY;
+  const nx = NX;
+  const ny = NY;
+  const nvx = NVX;
+  const nvy = NVY;
   for (let a = from; a < to; a++) {
     const at = (<usize>a) << 2;
-    const i = (<usize>i32At(SORTED, a)) << 2;
-    store<f32>(X + i, load<f32>(NX + at));
-    store<f32>(Y + i, load<f32>(NY + at));
-    store<f32>(VX + i, load<f32>(NVX + at));
-    store<f32>(VY + i, load<f32>(NVY + at));
+    const i = (<usize>i32At(sorted, a)) << 2;
+    store<f32>(x + i, load<f32>(nx + at));
+    store<f32>(y + i, load<f32>(ny + at));
+    store<f32>(vx + i, load<f32>(nvx + at));
+    store<f32>(vy + i, load<f32>(nvy + at));
   }
 }
