@@ -11,6 +11,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killWithParent } from './child-processes.js';
+import { SERVER_NODE_FLAGS } from '../src/node-flags.js';
 
 /** How long the server may take to log that it listens (tsx compiles on start). */
 const START_TIMEOUT_MS = 20_000;
@@ -54,7 +55,9 @@ export async function startServerProcess(
     spawn(
       process.execPath,
       [
-        ...(options.compiled ? ['dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts']),
+        ...(options.compiled
+          ? [...SERVER_NODE_FLAGS, 'dist/src/main.js']
+          : ['--import', 'tsx', 'src/main.ts']),
         '--host',
         '127.0.0.1',
         '--port',

@@ -22,6 +22,7 @@ import WebSocket from 'ws';
 import { CloseCode } from '../../protocol/index.js';
 import { LobbyClient, type SocketLike } from '../../protocol/lobby-client.js';
 import { within } from '../support/server-process.js';
+import { SERVER_NODE_FLAGS } from '../../src/node-flags.js';
 import { waitFor } from '../support/server.js';
 import { buildStages, execForm, parseDockerfile, type Stage } from './dockerfile.js';
 
@@ -88,7 +89,11 @@ describe('the Dockerfile', () => {
     expect(user, 'the runtime stage names a USER').toBeDefined();
     expect(['root', '0', '0:0']).not.toContain(user);
     // Exec form, node itself: no shell or npm between SIGTERM and the server.
-    expect(execForm(lastArgs('CMD') ?? '')).toEqual(['node', 'dist/src/main.js']);
+    expect(execForm(lastArgs('CMD') ?? '')).toEqual([
+      'node',
+      ...SERVER_NODE_FLAGS,
+      'dist/src/main.js',
+    ]);
     expect(lastArgs('STOPSIGNAL') ?? 'SIGTERM').toBe('SIGTERM');
     const healthcheck = lastArgs('HEALTHCHECK');
     expect(healthcheck, 'the runtime stage has a HEALTHCHECK').toBeDefined();

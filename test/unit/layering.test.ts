@@ -29,6 +29,8 @@ const SRC_ENTRY_POINTS = [
   'src/histogram-quantile.ts',
   // bench:checkpoint times the fleet's checkpoint encoding as the server does it.
   'src/fleet/checkpoint-codec.ts',
+  // The benchmarks start the compiled server with the flags production uses.
+  'src/node-flags.ts',
 ];
 /** Packages lobbies/ never imports: it knows nothing of HTTP, sockets or metrics. */
 const SERVER_PACKAGES = /^(fastify|@fastify\/.*|ws|prom-client)$/;
