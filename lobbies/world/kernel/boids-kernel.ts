@@ -473,22 +473,43 @@ function gatherSamples(nq: i32, a: i32, stride: i32): i32 {
   const ys = sampleArray(1);
   const vxs = sampleArray(2);
   const vys = sampleArray(3);
+  const sx = SX;
+  const sy = SY;
+  const svx = SVX;
+  const svy = SVY;
   let m = 0;
+  // Where a lands: stride sampling takes a's own slot when a's offset in
+  // its range is a multiple of the stride, as in the JS kernel.
   let self = -1;
   let skip = a % stride;
   for (let r = 0; r < nq; r++) {
+    const start = i32At(RANGES, 2 * r);
     const end = i32At(RANGES, 2 * r + 1);
     const shiftX = f64At(SHIFTS, 2 * r);
     const shiftY = f64At(SHIFTS, 2 * r + 1);
-    let j = i32At(RANGES, 2 * r) + skip;
-    for (; j < end; j += stride) {
-      if (j === a) self = m;
-      const at = (<usize>m) << 2;
-      store<f32>(xs + at, <f32>(f32At(SX, j) + shiftX));
-      store<f32>(ys + at, <f32>(f32At(SY, j) + shiftY));
-      store<f32>(vxs + at, load<f32>(SVX + ((<usize>j) << 2)));
-      store<f32>(vys + at, load<f32>(SVY + ((<usize>j) << 2)));
-      m++;
+    let j = start + skip;
+    if (a >= j && a < end && (a - j) % stride === 0) self = m + (a - j) / stride;
+    if (shiftX === 0 && shiftY === 0) {
+      // No wrap (most ranges): plain copies.
+      for (; j < end; j += stride) {
+        const from = (<usize>j) << 2;
+        const at = (<usize>m) << 2;
+        store<f32>(xs + at, load<f32>(sx + from));
+        store<f32>(ys + at, load<f32>(sy + from));
+        store<f32>(vxs + at, load<f32>(svx + from));
+        store<f32>(vys + at, load<f32>(svy + from));
+        m++;
+      }
+    } else {
+      for (; j < end; j += stride) {
+        const from = (<usize>j) << 2;
+        const at = (<usize>m) << 2;
+        store<f32>(xs + at, <f32>(<f64>load<f32>(sx + from) + shiftX));
+        store<f32>(ys + at, <f32>(<f64>load<f32>(sy + from) + shiftY));
+        store<f32>(vxs + at, load<f32>(svx + from));
+        store<f32>(vys + at, load<f32>(svy + from));
+        m++;
+      }
     }
     skip = j - end;
   }
