@@ -1,7 +1,8 @@
 /**
  * The world step in AssemblyScript, compiled to WebAssembly by
  * lobbies/world-kernel-build.ts (not by tsc: this file is excluded from
- * the project's tsconfig). Owns the grid rebuild (counting sort into cells)
+ * the project's tsconfig, and from biome's checks in biome.json, whose
+ * parser rejects AssemblyScript's `@inline` on functions). Owns the grid rebuild (counting sort into cells)
  * and the boids step on linear memory, a port of spatial-grid.ts `rebuild`,
  * `neighbourRanges`, `quadrantRanges` and boids.ts `stepBoids`.
  *
@@ -325,7 +326,6 @@ function quadrantRanges(row: i32, col: i32, lowX: bool, lowY: bool): i32 {
 
 /** Lane numbers 0..3, a candidate's place in its group of four. */
 const LANES: v128 = i32x4(0, 1, 2, 3);
-const FOUR4: v128 = i32x4(4, 4, 4, 4);
 const ONE4: v128 = f32x4(1, 1, 1, 1);
 const SOFTENING4: v128 = f32x4(
   <f32>SEPARATION_SOFTENING,
@@ -379,7 +379,6 @@ let SEP_Y: f64 = 0;
  * separation push, its offset being 0), so it is taken back out of the
  * count and the velocity sums at the end.
  */
-// @ts-expect-error: decorator
 @inline
 function sumNeighbours(
   xs: usize,
@@ -571,7 +570,6 @@ let STEER_Y: f64 = 0;
  * (row, col) whose 3x3 ranges [0, nr) are in RANGES (crowded: over the cap),
  * into STEER_X, STEER_Y; the gains are per step interval.
  */
-// @ts-expect-error: decorator
 @inline
 function steer(
   a: i32,
@@ -806,7 +804,6 @@ function integrateSlots(from: i32, to: i32, dt: f64): void {
  * (acceleration, where the new x, y go), writes nx (over ax), ny (over
  * ay), nvx, nvy.
  */
-// @ts-expect-error: decorator
 @inline
 function integrate4(
   x: usize,
@@ -849,7 +846,6 @@ function integrate4(
 }
 
 /** Positions into [0, size): wrapped once, and 0 where rounding lands on size. */
-// @ts-expect-error: decorator
 @inline
 function wrap4(p: v128, size: v128): v128 {
   const zero = f32x4.splat(0);
