@@ -621,19 +621,20 @@ function steer(
 }
 
 /**
- * The middle of a step, for cells [cellFrom, cellTo) after `prepare`:
- * boids.ts `stepBoids`'s cell loop, writing the new state of those cells'
- * particles at their sorted slots in NX, NY, NVX, NVY (see the top of this
- * file for why not at their indices), for `scatter` to put in place.
- * Arguments as for `step`.
- */
-/**
  * The steering phase of the current step. A global, not a local: as a local
  * computed once, binaryen sank its division and floor into the per-particle
  * loop (seen in V8's code; about 10% of a step at 50k).
  */
 let PHASE: i32 = 0;
 
+/**
+ * The middle of a step, for cells [cellFrom, cellTo) after `prepare`:
+ * boids.ts `stepBoids`'s cell loop, each particle's acceleration (steering
+ * and forces) left at its sorted slot in NX, NY, then `integrateSlots` over
+ * those cells' slots, writing their new state at the same slots in NX, NY,
+ * NVX, NVY (see the top of this file for why not at their indices), for
+ * `scatter` to put in place. Arguments as for `step`.
+ */
 export function stepCells(
   cellFrom: i32,
   cellTo: i32,
