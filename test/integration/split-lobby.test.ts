@@ -51,15 +51,24 @@ const status = async (server: TestServer): Promise<Status> =>
 const reserved = async (server: TestServer) =>
   (await status(server)).capacity.workers.map((w) => w.particles).sort((a, b) => a - b);
 
+/** Two workers of 1000 particles each, splits of up to 2, on `kernel`; more settings in `extra`. */
+const splitServer = (
+  kernel: 'wasm' | 'js',
+  extra: Partial<Parameters<typeof startServer>[0]> = {},
+): Promise<TestServer> =>
+  startServer({
+    workers: 2,
+    kernel,
+    particleBudget: 1000,
+    maxPartitions: 2,
+    defaultParticles: 100,
+    ...extra,
+  });
+
 describe('a lobby split over two workers (budget 1000 per worker)', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startServer({
-      workers: 2,
-      kernel: 'wasm',
-      particleBudget: 1000,
-      maxPartitions: 2,
-      defaultParticles: 100,
+    server = await splitServer('wasm', {
       faultInjection: true,
       maxRestarts: 2,
       restartWindowMs: 60_000,
@@ -170,13 +179,7 @@ describe('a lobby split over two workers (budget 1000 per worker)', () => {
 describe('on the JS kernel (SWARMHOST_KERNEL=js)', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startServer({
-      workers: 2,
-      kernel: 'js',
-      particleBudget: 1000,
-      maxPartitions: 2,
-      defaultParticles: 100,
-    });
+    server = await splitServer('js');
   });
   afterAll(async () => server.close());
 

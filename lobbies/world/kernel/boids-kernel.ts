@@ -781,21 +781,21 @@ function integrateSlots(from: i32, to: i32, dt: f64): void {
     for (let k = 0; k < n; k++) {
       const src = (<usize>(a + k)) << 2;
       const dst = (<usize>k) << 2;
-      store<f32>(t + dst, load<f32>(SX + src));
-      store<f32>(t + 16 + dst, load<f32>(SY + src));
-      store<f32>(t + 32 + dst, load<f32>(SVX + src));
-      store<f32>(t + 48 + dst, load<f32>(SVY + src));
-      store<f32>(t + 64 + dst, load<f32>(NX + src));
-      store<f32>(t + 80 + dst, load<f32>(NY + src));
+      store<f32>(t + dst, load<f32>(sx + src));
+      store<f32>(t + 16 + dst, load<f32>(sy + src));
+      store<f32>(t + 32 + dst, load<f32>(svx + src));
+      store<f32>(t + 48 + dst, load<f32>(svy + src));
+      store<f32>(t + 64 + dst, load<f32>(nx + src));
+      store<f32>(t + 80 + dst, load<f32>(ny + src));
     }
     integrate4(t, t + 16, t + 32, t + 48, t + 64, t + 80, t + 32, t + 48, dt);
     for (let k = 0; k < n; k++) {
       const src = (<usize>k) << 2;
       const dst = (<usize>(a + k)) << 2;
-      store<f32>(NX + dst, load<f32>(t + 64 + src));
-      store<f32>(NY + dst, load<f32>(t + 80 + src));
-      store<f32>(NVX + dst, load<f32>(t + 32 + src));
-      store<f32>(NVY + dst, load<f32>(t + 48 + src));
+      store<f32>(nx + dst, load<f32>(t + 64 + src));
+      store<f32>(ny + dst, load<f32>(t + 80 + src));
+      store<f32>(nvx + dst, load<f32>(t + 32 + src));
+      store<f32>(nvy + dst, load<f32>(t + 48 + src));
     }
   }
 }
