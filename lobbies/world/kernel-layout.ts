@@ -21,9 +21,7 @@ export const PAGE = 65_536;
  * as address space up front (that is what keeps its buffer, and the
  * world's views into it, from ever moving), so it costs no RAM; only the
  * pages a world uses are committed. 1 GiB covers the largest world with
- * room to spare: a million particles take 14 arrays of 4 MB, and each
- * partition sample arrays of at most 16 MB (4 of 4 MB, no candidate cap),
- * about 310 MB with 16 partitions.
+ * room to spare: a million particles take 14 arrays of 4 MB (56 MB).
  */
 export const KERNEL_MAXIMUM_PAGES = 16_384;
 
@@ -68,8 +66,6 @@ export interface WasmKernelShape {
   cols: number;
   cellSize: number;
   capacity: number;
-  /** Candidates one particle may examine (boids.ts neighbourBufferLength). */
-  neighbourBuffer: number;
   params: Readonly<BoidParams>;
 }
 
@@ -77,8 +73,8 @@ export interface WasmKernelShape {
 interface PartitionScratch {
   ranges: number;
   shifts: number;
-  /** The sampled candidates of one particle (boids-kernel.ts gatherSamples): 4 arrays of sampleSlots f32. */
-  samples: number;
+  /** integrateSlots' last one to three slots go through it (boids-kernel.ts): INTEGRATE_TAIL_BYTES. */
+  tail: number;
 }
 
 /** Byte offsets into a world's memory. */
@@ -115,16 +111,8 @@ const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 /** To a cache line. */
 const align64 = (n: number): number => Math.ceil(n / 64) * 64;
 
-/** x, y, vx, vy of the sampled candidates. */
-const SAMPLE_ARRAYS = 4;
-
-/**
- * Slots per sample array: the most candidates a particle examines, plus
- * the 3 lanes a 4-wide load reads past the last one. At least 6 in all:
- * the samples are also the integration tail's scratch (boids-kernel.ts
- * integrateSlots: six blocks of four f32).
- */
-const sampleSlots = (shape: WasmKernelShape): number => Math.max(3, shape.neighbourBuffer) + 3;
+/** boids-kernel.ts integrateSlots' tail scratch: six blocks of four f32. */
+const INTEGRATE_TAIL_BYTES = 6 * 16;
 
 /** Where everything sits in the memory of a world of this shape split `partitions` ways. */
 export function kernelLayout(shape: WasmKernelShape, partitions: number): KernelLayout {
@@ -152,7 +140,7 @@ export function kernelLayout(shape: WasmKernelShape, partitions: number): Kernel
     return {
       ranges: take(4 * RANGE_SLOTS),
       shifts: take(8 * RANGE_SLOTS),
-      samples: take(4 * SAMPLE_ARRAYS * sampleSlots(shape)),
+      tail: take(INTEGRATE_TAIL_BYTES),
     };
   });
   at = align64(at);
@@ -258,7 +246,7 @@ export function instantiateKernel(
   kernel.configureLayout(
     ...[l.x, l.y, l.vx, l.vy, l.sx, l.sy, l.svx, l.svy, l.nx, l.ny, l.nvx, l.nvy],
     ...[l.sorted, l.pcell, l.cellStart, l.cellCount, l.fill],
-    ...[own.ranges, own.shifts, own.samples, sampleSlots(shape)],
+    ...[own.ranges, own.shifts, own.tail],
   );
   const p = shape.params;
   kernel.configureWorld(

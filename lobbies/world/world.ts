@@ -152,7 +152,6 @@ export class World {
               cols: this.#grid.cols,
               cellSize: this.#grid.cellSize,
               capacity: maxParticles,
-              neighbourBuffer: nbLength,
               params,
             },
             partitions > 1

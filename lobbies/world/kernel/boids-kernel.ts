@@ -24,7 +24,7 @@
  * Memory: a shared memory per world, laid out by wasm-kernel.ts, imported
  * by one instance on the world's own thread and one on each partition
  * thread (world-partition.ts). Globals are per instance: each configures
- * the layout (with its own scratch: ranges, shifts, sampled candidates, force
+ * the layout (with its own scratch: ranges, shifts, the integration tail, force
  * lists) and the world's constants once. Nothing is allocated here (stub
  * runtime).
  *
@@ -65,9 +65,8 @@ let CELL_COUNT: usize = 0;
 let FILL: usize = 0;
 let RANGES: usize = 0;
 let SHIFTS: usize = 0;
-/** The sampled candidates of one particle: x, y, vx, vy arrays of SAMPLE_SLOTS f32 each. */
-let SAMPLES: usize = 0;
-let SAMPLE_SLOTS: i32 = 0;
+/** Scratch for integrateSlots' last one to three slots: six blocks of four f32. */
+let TAIL: usize = 0;
 let FORCE_X: usize = 0;
 let FORCE_Y: usize = 0;
 let FORCE_SIGN: usize = 0;
@@ -117,8 +116,7 @@ export function configureLayout(
   fill: usize,
   ranges: usize,
   shifts: usize,
-  samples: usize,
-  sampleSlots: i32,
+  tail: usize,
 ): void {
   X = x;
   Y = y;
@@ -139,8 +137,7 @@ export function configureLayout(
   FILL = fill;
   RANGES = ranges;
   SHIFTS = shifts;
-  SAMPLES = samples;
-  SAMPLE_SLOTS = sampleSlots;
+  TAIL = tail;
 }
 
 /**
@@ -362,35 +359,65 @@ let SEP_X: f64 = 0;
 let SEP_Y: f64 = 0;
 
 /**
- * The neighbour sums of the particle at sorted index `a`, at (px, py), over
- * ranges [0, nq) of RANGES/SHIFTS into the arrays xs, ys, vxs, vys:
- * candidates within radius2 other than the one at index `self` (a, or
- * where a landed among the samples) count, and give their count, the sums
- * of their velocities and offsets, and the separation push, in
- * NEIGHBOURS, SUM_*, SEP_*.
+ * Four candidates' values from `p`, `step` bytes apart: every stride-th
+ * candidate, read in place.
+ */
+@inline
+function gather4(p: usize, step: usize): v128 {
+  let v = v128.load32_zero(p);
+  v = v128.load32_lane(p + step, v, 1);
+  v = v128.load32_lane(p + 2 * step, v, 2);
+  return v128.load32_lane(p + 3 * step, v, 3);
+}
+
+/**
+ * Four candidates' values from j on: consecutive ones (`strided` false,
+ * stride 1) or every stride-th one (`step` = stride * 4 bytes).
+ */
+@inline
+function load4(p: usize, step: usize, strided: bool): v128 {
+  return strided ? gather4(p, step) : v128.load(p);
+}
+
+/**
+ * The neighbour sums of the particle at sorted slot `a`, at (px, py), over
+ * ranges [0, nq) of RANGES/SHIFTS into SX, SY, SVX, SVY: candidates within
+ * radius2 other than `a` itself count, and give their count, the sums of
+ * their velocities and offsets, and the separation push, in NEIGHBOURS,
+ * SUM_*, SEP_*.
+ *
+ * `strided` (a crowded spot): every stride-th candidate only, starting at
+ * a % stride and carried on across ranges, as in the JS kernel; read in
+ * place, four loads a stride apart (copying them out first cost 15% of a
+ * 50k step). A constant at each call site, so that each inlined copy
+ * keeps only its own kind of load.
  *
  * f32, four candidates per f32x4 in one pass: offset, distance, masks and
  * sums, no branch on the data. Each lane sums its own candidates, and the
  * lanes are added in a fixed order at the end, in f64: the same bits on
  * every run, engine and thread. Only a range's last group of four is
- * masked: its lanes past the end read on into the next particles or the
- * next array (memory that is there, whatever it holds). `self` is not
- * masked either: it is always a candidate at offset 0 (inside; no
+ * masked: unstrided, its lanes past the end read on into the next
+ * particles or the next array (memory that is there, whatever it holds);
+ * strided, they read the group's first candidate again. `a` is not masked
+ * either: where it is a candidate, it is one at offset 0 (inside; no
  * separation push, its offset being 0), so it is taken back out of the
  * count and the velocity sums at the end.
  */
 @inline
 function sumNeighbours(
-  xs: usize,
-  ys: usize,
-  vxs: usize,
-  vys: usize,
   nq: i32,
-  self: i32,
+  a: i32,
   px: f64,
   py: f64,
   radius2: f64,
+  strided: bool,
+  stride: i32,
 ): void {
+  const xs = SX;
+  const ys = SY;
+  const vxs = SVX;
+  const vys = SVY;
+  const step = (<usize>stride) << 2;
   const vr2 = f32x4.splat(<f32>radius2);
   const vsep2 = f32x4.splat(<f32>SEP2);
   let vn = i32x4.splat(0);
@@ -400,21 +427,25 @@ function sumNeighbours(
   let vdy = f32x4.splat(0);
   let vsepx = f32x4.splat(0);
   let vsepy = f32x4.splat(0);
+  // Whether a is among the candidates: always, unstrided.
+  let self = !strided;
+  let skip = strided ? a % stride : 0;
   for (let r = 0; r < nq; r++) {
     const start = i32At(RANGES, 2 * r);
     const end = i32At(RANGES, 2 * r + 1);
     const vox = f32x4.splat(<f32>(f64At(SHIFTS, 2 * r) - px));
     const voy = f32x4.splat(<f32>(f64At(SHIFTS, 2 * r + 1) - py));
-    let j = start;
-    for (; j + 3 < end; j += 4) {
+    let j = start + skip;
+    if (strided && a >= j && a < end && (a - j) % stride === 0) self = true;
+    for (; j + 3 * stride < end; j += 4 * stride) {
       const at = (<usize>j) << 2;
-      const dx = f32x4.add(v128.load(xs + at), vox);
-      const dy = f32x4.add(v128.load(ys + at), voy);
+      const dx = f32x4.add(load4(xs + at, step, strided), vox);
+      const dy = f32x4.add(load4(ys + at, step, strided), voy);
       const d2 = f32x4.add(f32x4.mul(dx, dx), f32x4.mul(dy, dy));
       const inside = f32x4.lt(d2, vr2);
       vn = i32x4.sub(vn, inside);
-      vsvx = f32x4.add(vsvx, v128.and(v128.load(vxs + at), inside));
-      vsvy = f32x4.add(vsvy, v128.and(v128.load(vys + at), inside));
+      vsvx = f32x4.add(vsvx, v128.and(load4(vxs + at, step, strided), inside));
+      vsvy = f32x4.add(vsvy, v128.and(load4(vys + at, step, strided), inside));
       vdx = f32x4.add(vdx, v128.and(dx, inside));
       vdy = f32x4.add(vdy, v128.and(dy, inside));
       const inv = v128.and(f32x4.div(ONE4, f32x4.add(d2, SOFTENING4)), f32x4.lt(d2, vsep2));
@@ -422,15 +453,21 @@ function sumNeighbours(
       vsepy = f32x4.sub(vsepy, f32x4.mul(dy, inv));
     }
     if (j < end) {
-      const tail = i32x4.lt_s(LANES, i32x4.splat(end - j));
+      const left = strided ? (end - 1 - j) / stride + 1 : end - j;
+      const tail = i32x4.lt_s(LANES, i32x4.splat(left));
+      // Strided lanes past the end read the group's first candidate again.
+      const s1: usize = left > 1 ? step : 0;
+      const s2: usize = left > 2 ? 2 * step : 0;
       const at = (<usize>j) << 2;
-      const dx = f32x4.add(v128.load(xs + at), vox);
-      const dy = f32x4.add(v128.load(ys + at), voy);
+      const dx = f32x4.add(strided ? tail3(xs + at, s1, s2) : v128.load(xs + at), vox);
+      const dy = f32x4.add(strided ? tail3(ys + at, s1, s2) : v128.load(ys + at), voy);
       const d2 = f32x4.add(f32x4.mul(dx, dx), f32x4.mul(dy, dy));
       const inside = v128.and(f32x4.lt(d2, vr2), tail);
       vn = i32x4.sub(vn, inside);
-      vsvx = f32x4.add(vsvx, v128.and(v128.load(vxs + at), inside));
-      vsvy = f32x4.add(vsvy, v128.and(v128.load(vys + at), inside));
+      const vx = strided ? tail3(vxs + at, s1, s2) : v128.load(vxs + at);
+      const vy = strided ? tail3(vys + at, s1, s2) : v128.load(vys + at);
+      vsvx = f32x4.add(vsvx, v128.and(vx, inside));
+      vsvy = f32x4.add(vsvy, v128.and(vy, inside));
       vdx = f32x4.add(vdx, v128.and(dx, inside));
       vdy = f32x4.add(vdy, v128.and(dy, inside));
       const inv = v128.and(
@@ -439,7 +476,9 @@ function sumNeighbours(
       );
       vsepx = f32x4.sub(vsepx, f32x4.mul(dx, inv));
       vsepy = f32x4.sub(vsepy, f32x4.mul(dy, inv));
+      j += left * stride;
     }
+    skip = j - end;
   }
   NEIGHBOURS = laneSumI32(vn);
   SUM_VX = laneSum(vsvx);
@@ -448,72 +487,19 @@ function sumNeighbours(
   SUM_DY = laneSum(vdy);
   SEP_X = laneSum(vsepx);
   SEP_Y = laneSum(vsepy);
-  if (self >= 0) {
+  if (self) {
     NEIGHBOURS -= 1;
-    SUM_VX -= f32At(vxs, self);
-    SUM_VY -= f32At(vys, self);
+    SUM_VX -= f32At(vxs, a);
+    SUM_VY -= f32At(vys, a);
   }
 }
 
-/** Sample array k: 0 x, 1 y, 2 vx, 3 vy. */
-function sampleArray(k: i32): usize {
-  return SAMPLES + ((<usize>(k * SAMPLE_SLOTS)) << 2);
-}
-
-/**
- * Stride sampling (a crowded spot): every stride-th candidate of ranges
- * [0, nq), starting at a % stride and carried on across ranges, copied
- * into the sample arrays with its range's wrap shift applied, which become
- * range 0 (shift 0) for sumNeighbours. Returns where particle `a` landed
- * among them, or -1.
- */
-function gatherSamples(nq: i32, a: i32, stride: i32): i32 {
-  const xs = sampleArray(0);
-  const ys = sampleArray(1);
-  const vxs = sampleArray(2);
-  const vys = sampleArray(3);
-  const sx = SX;
-  const sy = SY;
-  const svx = SVX;
-  const svy = SVY;
-  let m = 0;
-  // Where a lands: stride sampling takes a's own slot when a's offset in
-  // its range is a multiple of the stride, as in the JS kernel.
-  let self = -1;
-  let skip = a % stride;
-  for (let r = 0; r < nq; r++) {
-    const start = i32At(RANGES, 2 * r);
-    const end = i32At(RANGES, 2 * r + 1);
-    const shiftX = f64At(SHIFTS, 2 * r);
-    const shiftY = f64At(SHIFTS, 2 * r + 1);
-    let j = start + skip;
-    if (a >= j && a < end && (a - j) % stride === 0) self = m + (a - j) / stride;
-    if (shiftX === 0 && shiftY === 0) {
-      // No wrap (most ranges): plain copies.
-      for (; j < end; j += stride) {
-        const from = (<usize>j) << 2;
-        const at = (<usize>m) << 2;
-        store<f32>(xs + at, load<f32>(sx + from));
-        store<f32>(ys + at, load<f32>(sy + from));
-        store<f32>(vxs + at, load<f32>(svx + from));
-        store<f32>(vys + at, load<f32>(svy + from));
-        m++;
-      }
-    } else {
-      for (; j < end; j += stride) {
-        const from = (<usize>j) << 2;
-        const at = (<usize>m) << 2;
-        store<f32>(xs + at, <f32>(<f64>load<f32>(sx + from) + shiftX));
-        store<f32>(ys + at, <f32>(<f64>load<f32>(sy + from) + shiftY));
-        store<f32>(vxs + at, load<f32>(svx + from));
-        store<f32>(vys + at, load<f32>(svy + from));
-        m++;
-      }
-    }
-    skip = j - end;
-  }
-  setRange(0, 0, m, 0, 0);
-  return self;
+/** A strided group's last one to three candidates, at p, p + s1, p + s2 (lane 3 masked). */
+@inline
+function tail3(p: usize, s1: usize, s2: usize): v128 {
+  let v = v128.load32_zero(p);
+  v = v128.load32_lane(p + s1, v, 1);
+  return v128.load32_lane(p + s2, v, 2);
 }
 
 /**
@@ -595,21 +581,8 @@ function steer(
     radius2 = R2 * 0.25;
     if (total > cap) stride = (total + cap - 1) / cap;
   }
-  if (stride === 1) sumNeighbours(SX, SY, SVX, SVY, nq, a, px, py, radius2);
-  else {
-    const self = gatherSamples(nq, a, stride);
-    sumNeighbours(
-      sampleArray(0),
-      sampleArray(1),
-      sampleArray(2),
-      sampleArray(3),
-      1,
-      self,
-      px,
-      py,
-      radius2,
-    );
-  }
+  if (stride === 1) sumNeighbours(nq, a, px, py, radius2, false, 1);
+  else sumNeighbours(nq, a, px, py, radius2, true, stride);
   const n = NEIGHBOURS;
   STEER_X = 0;
   STEER_Y = 0;
@@ -776,7 +749,7 @@ function integrateSlots(from: i32, to: i32, dt: f64): void {
   }
   if (a < to) {
     const n = to - a;
-    const t = SAMPLES;
+    const t = TAIL;
     memory.fill(t, 0, 96);
     for (let k = 0; k < n; k++) {
       const src = (<usize>(a + k)) << 2;
