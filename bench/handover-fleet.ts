@@ -17,8 +17,8 @@ export type InstanceName = (typeof INSTANCES)[number];
 
 /** No HTTP request to an instance waits longer than this. */
 const REQUEST_TIMEOUT_MS = 3000;
-/** The server's default caps, kept unless the lobby needs more (src/config.ts). */
-const DEFAULT_PARTICLE_BUDGET = 30_000;
+/** The server's default caps on the wasm kernel, kept unless the lobby needs more (src/config.ts). */
+const DEFAULT_PARTICLE_BUDGET = 60_000;
 const DEFAULT_MAX_PARTICLES = 100_000;
 /** How often the bench reads the lease's TTL. */
 const LEASE_POLL_MS = 100;

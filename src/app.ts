@@ -21,7 +21,7 @@ import {
   WorkerLobbyHost,
 } from '../lobbies/index.js';
 import { AdminAuth } from './admin-auth.js';
-import { ADMIN_PORT_OFF, type Config } from './config.js';
+import { ADMIN_PORT_OFF, type Config, particleBudgetFor } from './config.js';
 import { Fleet } from './fleet/fleet.js';
 import { LobbyDirectory } from './lobby-directory.js';
 import { limitConnections, trustProxyOption } from './connection-limits.js';
@@ -121,6 +121,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ? { kernel: undefined, fallback: undefined }
     : loadWorldKernel(config.kernel as KernelSetting, options.worldKernelWasm);
   if (fallback) fastify.log.warn(fallback);
+  // A particle budget left at its default follows the kernel that runs.
+  const budget = kernel ? particleBudgetFor(config, kernel.kind) : config.particleBudget;
+  if (budget !== config.particleBudget) {
+    fastify.log.info(
+      { particleBudget: budget },
+      "particle budget per worker lowered to the JS kernel's default",
+    );
+    config = Object.freeze({ ...config, particleBudget: budget });
+  }
   const workerPriority = workerPriorityRequest(config);
   if (workerPriority.note && config.workers > 0) fastify.log.info(workerPriority.note);
   // Lobbies run on worker threads unless SWARMHOST_WORKERS=0 (or a test

@@ -56,6 +56,24 @@ function openFileLimit(): number {
   }
   return 1024;
 }
+/**
+ * SWARMHOST_PARTICLE_BUDGET's default on the JS kernel: 30,000 particles,
+ * three lobbies of 10,000, kept the first at 60 Hz under bench:admission's
+ * attack; 60,000 did not (docs/BENCHMARKS.md "Admission control").
+ */
+export const JS_KERNEL_PARTICLE_BUDGET = 30_000;
+
+/**
+ * The particle budget for the kernel that runs: a budget left at the wasm
+ * kernel's default (SETTINGS.particleBudget.default) is the JS kernel's on
+ * JS, never below defaultParticles (a lobby joined by URL must fit).
+ */
+export function particleBudgetFor(config: Config, kernel: 'wasm' | 'js'): number {
+  if (kernel === 'wasm' || config.particleBudget !== SETTINGS.particleBudget.default)
+    return config.particleBudget;
+  return Math.max(JS_KERNEL_PARTICLE_BUDGET, config.defaultParticles);
+}
+
 /** SWARMHOST_ADMIN_PORT's "no admin listener": the admin routes stay on PORT. */
 export const ADMIN_PORT_OFF = -1;
 
@@ -138,14 +156,16 @@ export const SETTINGS = {
   particleBudget: s({
     env: 'SWARMHOST_PARTICLE_BUDGET',
     kind: 'int',
-    // 30,000 particles: ~4 ms of ticks per 16.7 ms step at the median and
-    // ~9 ms at p99 on the 2-core development VM (bench:sim, docs/BENCHMARKS.md
-    // "Admission control"), leaving the rest of the step for its slow phases
-    // and for the main thread's fan-out on a shared core.
-    default: 30_000,
+    // The wasm kernel's (the default kernel): 60,000 particles, six lobbies
+    // of 10,000, kept the first one at 60 Hz under bench:admission's attack
+    // in every run on the 2-core development VM; 100,000 was at the edge and
+    // 150,000 missed (docs/BENCHMARKS.md "Admission control"). Half of what
+    // breaks, as for the JS kernel's JS_KERNEL_PARTICLE_BUDGET.
+    default: 60_000,
+    defaultDoc: `60000 on wasm, ${JS_KERNEL_PARTICLE_BUDGET} on JS`,
     min: 0,
     max: 10_000_000,
-    doc: 'Particles all the lobbies of one worker thread may hold together (the main thread with SWARMHOST_WORKERS=0). A new lobby that fits on no worker is refused (POST /lobbies 503 `instance_full`, a join by URL closes with 4003), a spawn beyond it gets `particle_cap`. Paused and restarting lobbies keep their particles.',
+    doc: 'Particles all the lobbies of one worker thread may hold together (the main thread with SWARMHOST_WORKERS=0). A new lobby that fits on no worker is refused (POST /lobbies 503 `instance_full`, a join by URL closes with 4003), a spawn beyond it gets `particle_cap`. Paused and restarting lobbies keep their particles. Left unset, it follows the kernel: 60000 on wasm, 30000 on JS (SWARMHOST_KERNEL=js, or a wasm kernel that could not load), which steps a particle about 2.6 times slower.',
   }),
   maxPartitions: s({
     env: 'SWARMHOST_MAX_PARTITIONS',
@@ -706,6 +726,10 @@ export function loadConfig(
     const value = raw.get(name);
     config[name] = value === undefined ? setting.default : parseValue(setting.env, setting, value);
   }
+  // Unset, the budget follows the kernel asked for (app.ts lowers it too
+  // when a wasm kernel asked for could not load).
+  if (!raw.has('particleBudget') && config.kernel === 'js')
+    config.particleBudget = JS_KERNEL_PARTICLE_BUDGET;
   if ((config.defaultParticles as number) > (config.maxParticles as number)) {
     throw new ConfigError(
       SETTINGS.defaultParticles.env,

@@ -11,7 +11,7 @@ import type { LobbyNotice } from '../../lobbies/lobby-handle.js';
 import { NO_RESTARTS } from '../../lobbies/lobby-host.js';
 import type { LobbySettings } from '../../lobbies/lobby-messages.js';
 import { WorkerLobbyHost } from '../../lobbies/worker-pool.js';
-import type { Config } from '../../src/config.js';
+import { type Config, JS_KERNEL_PARTICLE_BUDGET, SETTINGS } from '../../src/config.js';
 import type { AppOptions } from '../../src/app.js';
 import { metricValue } from '../support/metrics.js';
 import { joinLobby, startServer, type TestServer, waitFor } from '../support/server.js';
@@ -70,6 +70,17 @@ async function expectKernelShown(
   expect(await metricValue(s, 'swarmhost_world_kernel', { kernel: other })).toBe(0);
 }
 
+/** The particle budget per worker, left at its default: the running kernel's (config.ts). */
+async function expectDefaultBudget(s: TestServer, kernel: 'wasm' | 'js'): Promise<void> {
+  const budget = kernel === 'wasm' ? SETTINGS.particleBudget.default : JS_KERNEL_PARTICLE_BUDGET;
+  expect(s.app.config.particleBudget).toBe(budget);
+  const status = await (await fetch(`${s.http}/status`)).json();
+  expect(status.capacity.workers.map((w: { budget: number }) => w.budget)).toEqual(
+    status.capacity.workers.map(() => budget),
+  );
+  expect(status.capacity.workers.length).toBeGreaterThan(0);
+}
+
 const kernelWarnings = (lines: LogLine[]) =>
   lines.filter((line) => /wasm world kernel could not be loaded/.test(line.msg));
 
@@ -88,6 +99,7 @@ describe('SWARMHOST_KERNEL', () => {
       await expectLobbySteps(server, `kernel-${kernel}-${workers}`);
       expect(kernelWarnings(started.lines)).toEqual([]);
       await expectKernelShown(server, { kernel, kernelRequested: kernel, kernelFallback: null });
+      await expectDefaultBudget(server, kernel);
     },
   );
 
@@ -113,6 +125,11 @@ describe('SWARMHOST_KERNEL', () => {
         kernelRequested: 'wasm',
         kernelFallback: warnings[0].msg,
       });
+      // The budget left at the wasm kernel's default is the JS kernel's, and the log says so.
+      await expectDefaultBudget(server, 'js');
+      expect(
+        started.lines.some((line) => /particle budget per worker lowered/.test(line.msg)),
+      ).toBe(true);
     },
   );
 });

@@ -56,7 +56,7 @@ describeBrowser('lobby page', () => {
     await expect.poll(() => page.textContent('#conn')).toBe('live');
     await expect
       .poll(() => page.textContent('#particles'), { timeout: 5000 })
-      .toBe('2,000 / 30,000'); // the cap: min(maxParticles, particleBudget)
+      .toBe('2,000 / 60,000'); // the cap: min(maxParticles, particleBudget), the wasm kernel's
     await expect.poll(() => page.textContent('#phase')).toBe('running');
     const { lit, total } = await countLitPixels(page);
     // 2000 dots of ~3 px across: thousands of lit pixels, far from all of them.
@@ -163,7 +163,7 @@ describeBrowser('lobby page', () => {
     await waitForClient(page, (d) => d.particles === 2200 && d.ack >= 0, 5000, 'burst of 200');
     await expect
       .poll(() => page.textContent('#particles'), { timeout: 5000 })
-      .toBe('2,200 / 30,000');
+      .toBe('2,200 / 60,000');
     await page.close();
   });
 

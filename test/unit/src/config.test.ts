@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
   type Config,
+  JS_KERNEL_PARTICLE_BUDGET,
   loadConfig,
+  particleBudgetFor,
   SETTINGS,
   type SettingName,
 } from '../../../src/config.js';
@@ -144,6 +146,30 @@ describe('loadConfig environment overrides', () => {
     expect(loadConfig({}).kernel).toBe('wasm');
     expect(loadConfig({ SWARMHOST_KERNEL: 'js' }).kernel).toBe('js');
     expect(loadConfig({ SWARMHOST_KERNEL: 'wasm' }).kernel).toBe('wasm');
+  });
+
+  it('sets the particle budget by the kernel when it is left unset, and keeps one that is set', () => {
+    expect(loadConfig({}).particleBudget).toBe(60_000);
+    expect(loadConfig({ SWARMHOST_KERNEL: 'js' }).particleBudget).toBe(JS_KERNEL_PARTICLE_BUDGET);
+    expect(
+      loadConfig({ SWARMHOST_KERNEL: 'js', SWARMHOST_PARTICLE_BUDGET: '60000' }).particleBudget,
+    ).toBe(60_000);
+    expect(loadConfig({ SWARMHOST_PARTICLE_BUDGET: '30000' }).particleBudget).toBe(30_000);
+    // A defaultParticles the JS default cannot hold is refused, as with a set budget.
+    expect(
+      configError({ SWARMHOST_KERNEL: 'js', SWARMHOST_DEFAULT_PARTICLES: '40000' }).setting,
+    ).toBe('SWARMHOST_DEFAULT_PARTICLES');
+  });
+
+  it('particleBudgetFor: the JS default for a budget left at the wasm default on JS, else the budget', () => {
+    const config = loadConfig({});
+    expect(particleBudgetFor(config, 'wasm')).toBe(60_000);
+    expect(particleBudgetFor(config, 'js')).toBe(JS_KERNEL_PARTICLE_BUDGET);
+    const set = loadConfig({ SWARMHOST_PARTICLE_BUDGET: '45000' });
+    expect(particleBudgetFor(set, 'js')).toBe(45_000);
+    // Never below defaultParticles: a lobby joined by URL must still fit.
+    const big = loadConfig({ SWARMHOST_DEFAULT_PARTICLES: '40000' });
+    expect(particleBudgetFor(big, 'js')).toBe(40_000);
   });
 
   it('accepts every log level of the list', () => {
