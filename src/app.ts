@@ -126,7 +126,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   if (budget !== config.particleBudget) {
     fastify.log.info(
       { particleBudget: budget },
-      "particle budget per worker lowered to the JS kernel's default",
+      'particle budget per worker lowered for the JS kernel',
     );
     config = Object.freeze({ ...config, particleBudget: budget });
   }

@@ -65,8 +65,9 @@ export const JS_KERNEL_PARTICLE_BUDGET = 30_000;
 
 /**
  * The particle budget for the kernel that runs: a budget left at the wasm
- * kernel's default (SETTINGS.particleBudget.default) is the JS kernel's on
- * JS, never below defaultParticles (a lobby joined by URL must fit).
+ * kernel's default (SETTINGS.particleBudget.default; one set to exactly
+ * that is taken as left) is the JS kernel's on JS, never below
+ * defaultParticles (a lobby joined by URL must fit).
  */
 export function particleBudgetFor(config: Config, kernel: 'wasm' | 'js'): number {
   if (kernel === 'wasm' || config.particleBudget !== SETTINGS.particleBudget.default)
