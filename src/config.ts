@@ -64,14 +64,19 @@ function openFileLimit(): number {
 export const JS_KERNEL_PARTICLE_BUDGET = 30_000;
 
 /**
- * The particle budget for the kernel that runs: a budget left at the wasm
- * kernel's default (SETTINGS.particleBudget.default; one set to exactly
- * that is taken as left) is the JS kernel's on JS, never below
- * defaultParticles (a lobby joined by URL must fit).
+ * The configs (from loadConfig or defaultConfig) whose SWARMHOST_PARTICLE_BUDGET
+ * was left unset: theirs follows the kernel that runs. Kept beside the
+ * config, not in it, so that a config holds only settings.
+ */
+const budgetLeftUnset = new WeakSet<Config>();
+
+/**
+ * The particle budget for the kernel that runs: one left unset is the JS
+ * kernel's on JS (JS_KERNEL_PARTICLE_BUDGET, or defaultParticles if more:
+ * a lobby joined by URL must fit); one that was set is kept.
  */
 export function particleBudgetFor(config: Config, kernel: 'wasm' | 'js'): number {
-  if (kernel === 'wasm' || config.particleBudget !== SETTINGS.particleBudget.default)
-    return config.particleBudget;
+  if (kernel === 'wasm' || !budgetLeftUnset.has(config)) return config.particleBudget;
   return Math.max(JS_KERNEL_PARTICLE_BUDGET, config.defaultParticles);
 }
 
@@ -160,13 +165,12 @@ export const SETTINGS = {
     // The wasm kernel's (the default kernel): 60,000 particles, six lobbies
     // of 10,000, kept the first one at 60 Hz under bench:admission's attack
     // in every run on the 2-core development VM; 100,000 was at the edge and
-    // 150,000 missed (docs/BENCHMARKS.md "Admission control"). Half of what
-    // breaks, as for the JS kernel's JS_KERNEL_PARTICLE_BUDGET.
+    // 150,000 missed (docs/BENCHMARKS.md "Admission control"): well below
+    // the edge, as JS_KERNEL_PARTICLE_BUDGET is for the JS kernel.
     default: 60_000,
-    defaultDoc: `60000 on wasm, ${JS_KERNEL_PARTICLE_BUDGET} on JS`,
     min: 0,
     max: 10_000_000,
-    doc: 'Particles all the lobbies of one worker thread may hold together (the main thread with SWARMHOST_WORKERS=0). A new lobby that fits on no worker is refused (POST /lobbies 503 `instance_full`, a join by URL closes with 4003), a spawn beyond it gets `particle_cap`. Paused and restarting lobbies keep their particles. Left unset, it follows the kernel: 60000 on wasm, 30000 on JS (SWARMHOST_KERNEL=js, or a wasm kernel that could not load), which steps a particle about 2.6 times slower.',
+    doc: 'Particles all the lobbies of one worker thread may hold together (the main thread with SWARMHOST_WORKERS=0). A new lobby that fits on no worker is refused (POST /lobbies 503 `instance_full`, a join by URL closes with 4003), a spawn beyond it gets `particle_cap`. Paused and restarting lobbies keep their particles. Left unset, it follows the kernel: 60000 on wasm, 30000 on JS (SWARMHOST_KERNEL=js, or a wasm kernel that could not load), which steps a particle about 2.6 times slower; never less than SWARMHOST_DEFAULT_PARTICLES then. A value that is set is kept.',
   }),
   maxPartitions: s({
     env: 'SWARMHOST_MAX_PARTITIONS',
@@ -729,8 +733,9 @@ export function loadConfig(
   }
   // Unset, the budget follows the kernel asked for (app.ts lowers it too
   // when a wasm kernel asked for could not load).
-  if (!raw.has('particleBudget') && config.kernel === 'js')
-    config.particleBudget = JS_KERNEL_PARTICLE_BUDGET;
+  const budgetUnset = !raw.has('particleBudget');
+  if (budgetUnset && config.kernel === 'js')
+    config.particleBudget = Math.max(JS_KERNEL_PARTICLE_BUDGET, config.defaultParticles as number);
   if ((config.defaultParticles as number) > (config.maxParticles as number)) {
     throw new ConfigError(
       SETTINGS.defaultParticles.env,
@@ -762,9 +767,14 @@ export function loadConfig(
     );
   if (config.instanceId === '')
     config.instanceId = `${hostname()}-${randomBytes(3).toString('hex')}`;
-  return Object.freeze(config) as Config;
+  const frozen = Object.freeze(config) as Config;
+  if (budgetUnset) budgetLeftUnset.add(frozen);
+  return frozen;
 }
 
 /** The defaults, validated: what `npm start` runs with. */
-export const defaultConfig = (overrides: Partial<Config> = {}): Config =>
-  Object.freeze({ ...loadConfig({}), ...overrides });
+export function defaultConfig(overrides: Partial<Config> = {}): Config {
+  const config: Config = Object.freeze({ ...loadConfig({}), ...overrides });
+  if (overrides.particleBudget === undefined) budgetLeftUnset.add(config);
+  return config;
+}

@@ -43,7 +43,8 @@ async function main(): Promise<void> {
       version: SERVER_VERSION,
       protocolVersion: PROTOCOL_VERSION,
       instanceId: config.instanceId,
-      config: redactConfig(config),
+      // The app's: what runs (a particle budget left unset follows the kernel).
+      config: redactConfig(app.config),
     },
     'swarmhost starting',
   );

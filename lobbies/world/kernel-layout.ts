@@ -226,7 +226,7 @@ const KERNEL_EXPORTS = [
  * `partition`'s scratch (forces are configured apart: their place moves
  * when they grow).
  *
- * @throws on a module that is not the boids kernel (missing exports or imports).
+ * @throws on a module that is not the boids kernel (missing exports or imports), or not this version of it (its configureLayout takes another layout).
  */
 export function instantiateKernel(
   module: WebAssembly.Module,
@@ -243,11 +243,19 @@ export function instantiateKernel(
   const kernel = instance.exports as unknown as KernelExports;
   const l = layout;
   const own = l.scratch[partition];
-  kernel.configureLayout(
+  const offsets = [
     ...[l.x, l.y, l.vx, l.vy, l.sx, l.sy, l.svx, l.svy, l.nx, l.ny, l.nvx, l.nvy],
     ...[l.sorted, l.pcell, l.cellStart, l.cellCount, l.fill],
     ...[own.ranges, own.shifts, own.tail],
-  );
+  ];
+  // A module built from another version of the kernel source (a stale
+  // .wasm) would take the offsets for another layout and write where it
+  // should not: refused here, before it runs.
+  if (kernel.configureLayout.length !== offsets.length)
+    throw new TypeError(
+      `not this version of the boids kernel: its configureLayout takes ${kernel.configureLayout.length} offsets, this layout has ${offsets.length} (npm run build:kernel)`,
+    );
+  kernel.configureLayout(...offsets);
   const p = shape.params;
   kernel.configureWorld(
     shape.size,

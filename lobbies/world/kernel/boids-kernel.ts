@@ -398,7 +398,8 @@ function load4(p: usize, step: usize, strided: bool): v128 {
  * every run, engine and thread. Only a range's last group of four is
  * masked: unstrided, its lanes past the end read on into the next
  * particles or the next array (memory that is there, whatever it holds);
- * strided, they read the group's first candidate again. `a` is not masked
+ * strided, lanes 1-2 read the group's first candidate again and lane 3
+ * stays 0. `a` is not masked
  * either: where it is a candidate, it is one at offset 0 (inside; no
  * separation push, its offset being 0), so it is taken back out of the
  * count and the velocity sums at the end.
@@ -455,7 +456,7 @@ function sumNeighbours(
     if (j < end) {
       const left = strided ? (end - 1 - j) / stride + 1 : end - j;
       const tail = i32x4.lt_s(LANES, i32x4.splat(left));
-      // Strided lanes past the end read the group's first candidate again.
+      // Strided lanes 1-2 past the end read the group's first candidate again; lane 3 stays 0.
       const s1: usize = left > 1 ? step : 0;
       const s2: usize = left > 2 ? 2 * step : 0;
       const at = (<usize>j) << 2;

@@ -43,4 +43,33 @@ describe('loadWorldKernel', () => {
     expect(loaded.kernel.kind).toBe('js');
     expect(loaded.fallback).toMatch(/could not be loaded .*not the boids kernel/);
   });
+
+  it('falls back to JS when the module is another version of the kernel (a stale build)', async () => {
+    // Every export the kernel has, but a configureLayout that takes one
+    // offset more, as the build before the sample arrays left the layout:
+    // it must be refused before it writes by another layout.
+    const params = (n: number) => Array.from({ length: n }, (_, i) => `p${i}: i32`).join(', ');
+    const source = [
+      `export function configureLayout(${params(21)}): void {}`,
+      `export function configureForces(${params(4)}): void {}`,
+      `export function configureWorld(${params(14)}): void {}`,
+      `export function step(${params(5)}): void {}`,
+      `export function prepare(${params(1)}): void {}`,
+      `export function stepCells(${params(6)}): void {}`,
+      `export function scatter(${params(2)}): void {}`,
+    ].join('\n');
+    const dir = mkdtempSync(join(tmpdir(), 'kernel-'));
+    writeFileSync(join(dir, 'stale.ts'), source);
+    const asc = await import('assemblyscript/asc');
+    const { error } = await asc.main(
+      [join(dir, 'stale.ts'), '--outFile', join(dir, 'stale.wasm'), '--runtime', 'stub'],
+      { stdout: { write: () => true }, stderr: { write: () => true } },
+    );
+    expect(error).toBeNull();
+    const loaded = loadWorldKernel('wasm', join(dir, 'stale.wasm'));
+    expect(loaded.kernel.kind).toBe('js');
+    expect(loaded.fallback).toMatch(
+      /not this version of the boids kernel: its configureLayout takes 21 offsets, this layout has 20/,
+    );
+  });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
   type Config,
+  defaultConfig,
   JS_KERNEL_PARTICLE_BUDGET,
   loadConfig,
   particleBudgetFor,
@@ -155,18 +156,34 @@ describe('loadConfig environment overrides', () => {
       loadConfig({ SWARMHOST_KERNEL: 'js', SWARMHOST_PARTICLE_BUDGET: '60000' }).particleBudget,
     ).toBe(60_000);
     expect(loadConfig({ SWARMHOST_PARTICLE_BUDGET: '30000' }).particleBudget).toBe(30_000);
-    // A defaultParticles the JS default cannot hold is refused, as with a set budget.
+    // Unset, never below defaultParticles (a lobby joined by URL must fit);
+    // set, a budget below defaultParticles is refused.
     expect(
-      configError({ SWARMHOST_KERNEL: 'js', SWARMHOST_DEFAULT_PARTICLES: '40000' }).setting,
+      loadConfig({ SWARMHOST_KERNEL: 'js', SWARMHOST_DEFAULT_PARTICLES: '40000' }).particleBudget,
+    ).toBe(40_000);
+    expect(
+      configError({
+        SWARMHOST_KERNEL: 'js',
+        SWARMHOST_DEFAULT_PARTICLES: '40000',
+        SWARMHOST_PARTICLE_BUDGET: '30000',
+      }).setting,
     ).toBe('SWARMHOST_DEFAULT_PARTICLES');
   });
 
-  it('particleBudgetFor: the JS default for a budget left at the wasm default on JS, else the budget', () => {
+  it('particleBudgetFor: the JS default for a budget left unset on JS, else the budget', () => {
     const config = loadConfig({});
     expect(particleBudgetFor(config, 'wasm')).toBe(60_000);
     expect(particleBudgetFor(config, 'js')).toBe(JS_KERNEL_PARTICLE_BUDGET);
     const set = loadConfig({ SWARMHOST_PARTICLE_BUDGET: '45000' });
     expect(particleBudgetFor(set, 'js')).toBe(45_000);
+    // Set to the very value of the default, it is still set: kept.
+    const setToDefault = loadConfig({ SWARMHOST_PARTICLE_BUDGET: '60000' });
+    expect(particleBudgetFor(setToDefault, 'js')).toBe(60_000);
+    // defaultConfig's overrides count as set; the rest as unset.
+    expect(particleBudgetFor(defaultConfig({ particleBudget: 60_000 }), 'js')).toBe(60_000);
+    expect(particleBudgetFor(defaultConfig({ kernel: 'js' }), 'js')).toBe(
+      JS_KERNEL_PARTICLE_BUDGET,
+    );
     // Never below defaultParticles: a lobby joined by URL must still fit.
     const big = loadConfig({ SWARMHOST_DEFAULT_PARTICLES: '40000' });
     expect(particleBudgetFor(big, 'js')).toBe(40_000);
