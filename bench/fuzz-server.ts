@@ -12,7 +12,7 @@ import { freePort } from './free-port.js';
 import type { FuzzTarget } from '../test/fuzz/case-runner.js';
 import { killWithParent } from './child-processes.js';
 import { UsageError } from './cli-options.js';
-import { SERVER_NODE_FLAGS } from '../src/node-flags.js';
+import { serverEntryArgs } from './server-process.js';
 
 const START_TIMEOUT_MS = 20_000;
 const OUTPUT_LINES_KEPT = 30;
@@ -124,9 +124,7 @@ export class FuzzServer {
     this.#starts++;
     this.#exit = undefined;
     const port = await freePort();
-    const entry = this.#options.dist
-      ? [...SERVER_NODE_FLAGS, 'dist/src/main.js']
-      : ['--import', 'tsx', 'src/main.ts'];
+    const entry = serverEntryArgs(this.#options.dist);
     if (this.#options.dist && !existsSync('dist/src/main.js'))
       throw new UsageError('dist/src/main.js is missing: run `npm run build` first');
     // Killed with this process too, if it exits on a path that skips stop().

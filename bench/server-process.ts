@@ -40,6 +40,11 @@ export interface ServerProcessOptions {
   compiled?: boolean;
 }
 
+/** Node's arguments that start the server: compiled (dist/, with production's V8 flags) or from source (tsx). */
+export function serverEntryArgs(compiled: boolean): string[] {
+  return compiled ? [...SERVER_NODE_FLAGS, 'dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts'];
+}
+
 export async function startServerProcess(
   env: NodeJS.ProcessEnv,
   options: ServerProcessOptions = {},
@@ -54,15 +59,7 @@ export async function startServerProcess(
   const child = killWithParent(
     spawn(
       process.execPath,
-      [
-        ...(options.compiled
-          ? [...SERVER_NODE_FLAGS, 'dist/src/main.js']
-          : ['--import', 'tsx', 'src/main.ts']),
-        '--host',
-        '127.0.0.1',
-        '--port',
-        '0',
-      ],
+      [...serverEntryArgs(options.compiled === true), '--host', '127.0.0.1', '--port', '0'],
       {
         env: { ...process.env, SWARMHOST_LOG_LEVEL: 'info', ...env },
         stdio: ['ignore', logFd ?? 'pipe', 'inherit'],

@@ -77,8 +77,12 @@ const budgetLeftUnset = new WeakSet<Config>();
  */
 export function particleBudgetFor(config: Config, kernel: 'wasm' | 'js'): number {
   if (kernel === 'wasm' || !budgetLeftUnset.has(config)) return config.particleBudget;
-  return Math.max(JS_KERNEL_PARTICLE_BUDGET, config.defaultParticles);
+  return jsKernelBudget(config.defaultParticles);
 }
+
+/** An unset budget on the JS kernel: its default, or defaultParticles if more (a lobby joined by URL must fit). */
+const jsKernelBudget = (defaultParticles: number): number =>
+  Math.max(JS_KERNEL_PARTICLE_BUDGET, defaultParticles);
 
 /** SWARMHOST_ADMIN_PORT's "no admin listener": the admin routes stay on PORT. */
 export const ADMIN_PORT_OFF = -1;
@@ -735,7 +739,7 @@ export function loadConfig(
   // when a wasm kernel asked for could not load).
   const budgetUnset = !raw.has('particleBudget');
   if (budgetUnset && config.kernel === 'js')
-    config.particleBudget = Math.max(JS_KERNEL_PARTICLE_BUDGET, config.defaultParticles as number);
+    config.particleBudget = jsKernelBudget(config.defaultParticles as number);
   if ((config.defaultParticles as number) > (config.maxParticles as number)) {
     throw new ConfigError(
       SETTINGS.defaultParticles.env,
